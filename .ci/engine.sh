@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs and starts what the integration tests need on a fresh Debian machine:
+# a Docker engine (Debian's docker.io, its own dockerd), podman, a registry on
+# 127.0.0.1:5000 and a Debian base image built with debootstrap, pushed to that
+# registry and pinned by digest. Idempotent: a second run reuses what is there.
+# Prints `export` lines for the pin; source them or eval the output.
+set -euo pipefail
+
+CACHE_DIR=${CI_CACHE_DIR:-/var/cache/ffreis-images-ci}
+REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
+REGISTRY_DIR=${REGISTRY_DIR:-/tmp/ffreis-registry}
+SUITE=${DEBIAN_SUITE:-bookworm}
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+log() { echo "[engine] $*" >&2; }
+
+need_pkgs=()
+command -v dockerd >/dev/null || need_pkgs+=(docker.io)
+command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
+command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+command -v podman >/dev/null || need_pkgs+=(podman)
+command -v curl >/dev/null || need_pkgs+=(curl)
+if ((${#need_pkgs[@]})); then
+  log "installing ${need_pkgs[*]} from Debian"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! /usr/bin/docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  nohup dockerd --iptables=false --ip6tables=false --bridge=none \
+    --data-root /var/lib/docker --host unix:///var/run/docker.sock >/tmp/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do /usr/bin/docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  /usr/bin/docker info >/dev/null 2>&1 || { cat /tmp/dockerd.log >&2; log "dockerd did not start"; exit 1; }
+fi
+
+if ! curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; then
+  log "starting docker-registry on $REGISTRY_ADDR"
+  mkdir -p "$REGISTRY_DIR"
+  cat >"$REGISTRY_DIR.yml" <<YML
+version: 0.1
+log: { level: warn }
+storage: { filesystem: { rootdirectory: $REGISTRY_DIR }, delete: { enabled: true } }
+http: { addr: $REGISTRY_ADDR }
+YML
+  nohup docker-registry serve "$REGISTRY_DIR.yml" >/tmp/registry.log 2>&1 &
+  for _ in $(seq 1 40); do curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1 && break; sleep 0.25; done
+  curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null || { cat /tmp/registry.log >&2; log "registry did not start"; exit 1; }
+fi
+
+mkdir -p "$CACHE_DIR"
+rootfs_tar="$CACHE_DIR/debian-$SUITE-minbase.tar"
+if [[ ! -s $rootfs_tar ]]; then
+  log "debootstrap $SUITE (cached afterwards in $rootfs_tar)"
+  tmp=$(mktemp -d)
+  debootstrap --variant=minbase "$SUITE" "$tmp/rootfs" "$MIRROR" >/tmp/debootstrap.log 2>&1 \
+    || { tail -20 /tmp/debootstrap.log >&2; exit 1; }
+  # Clear the apt lists so the base is as lean as an upstream image is.
+  rm -rf "$tmp/rootfs/var/lib/apt/lists/"* "$tmp/rootfs/var/cache/apt/"*.bin
+  tar --sort=name --mtime=@0 --numeric-owner -C "$tmp/rootfs" -cf "$rootfs_tar.part" .
+  mv "$rootfs_tar.part" "$rootfs_tar"
+  rm -rf "$tmp"
+fi
+
+upstream="$REGISTRY_ADDR/debian:$SUITE"
+if ! /usr/bin/docker image inspect local/debian:$SUITE >/dev/null 2>&1; then
+  log "importing the rootfs as local/debian:$SUITE"
+  /usr/bin/docker import "$rootfs_tar" local/debian:$SUITE >/dev/null
+fi
+/usr/bin/docker tag local/debian:$SUITE "$upstream"
+/usr/bin/docker push "$upstream" >/dev/null
+digest=$(curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  "http://$REGISTRY_ADDR/v2/debian/manifests/$SUITE" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
+[[ $digest == sha256:* ]] || { log "could not read the digest of $upstream"; exit 1; }
+log "upstream pinned: $upstream@$digest"
+echo "export BASE_IMAGE=$upstream"
+echo "export BASE_DIGEST=$digest"

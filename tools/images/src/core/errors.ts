@@ -1,0 +1,34 @@
+/**
+ * The one error class of the plugin. Each error carries a stable code (tests and
+ * callers match on it) and a message written for the person at the terminal:
+ * what failed, where (file:line, image, engine) and what to do next.
+ * Only the outermost layer (an executor, or Nx itself for graph errors) prints it.
+ */
+export type ImageErrorCode =
+  | 'DIGESTS_FILE_MISSING'
+  | 'DIGESTS_MALFORMED'
+  | 'DOCKERFILE_INVALID'
+  | 'UNKNOWN_PARENT'
+  | 'CYCLE'
+  | 'NO_TASK_HASH'
+  | 'PARENT_NOT_BUILT'
+  | 'ENGINE_MISSING'
+  | 'ENGINE_UNREACHABLE'
+  | 'ENGINE_FAILED'
+  | 'BUILD_FAILED'
+  | 'BAD_OPTION';
+
+export class ImageError extends Error {
+  readonly code: ImageErrorCode;
+
+  constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ImageError';
+    this.code = code;
+  }
+}
+
+/** True when `error` is an {@link ImageError}, optionally of the given code. */
+export function isImageError(error: unknown, code?: ImageErrorCode): error is ImageError {
+  return error instanceof ImageError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,64 @@
+import { ImageError } from './errors';
+
+/** Engines the plugin drives through their own CLI. */
+export type EngineName = 'docker' | 'podman';
+export const ENGINES: readonly EngineName[] = ['docker', 'podman'];
+
+/** Options of the plugin entry in `nx.json` (`plugins[].options`). */
+export interface ImagesPluginOptions {
+  /** Repository prefix of every image: `<prefix>/<name>:<tag>`. Default `ffreis`. */
+  prefix?: string;
+  /** Workspace-relative digests file pinning the upstream image. Default `images/base/digests.env`. */
+  digestsFile?: string;
+  /** Workspace-relative build context of every image. Default `.` (the workspace root). */
+  context?: string;
+  /** Engine; `CONTAINER_ENGINE` overrides it. Default `docker`. */
+  engine?: EngineName;
+  /** Path of the engine's client; `CONTAINER_CLIENT` overrides it. Default: the engine's name on PATH. */
+  client?: string;
+  /** Network for RUN steps (`--network`); `BUILD_NETWORK` overrides it. Default: the engine's default. */
+  network?: string;
+  /** Image whose `run` target runs the app. Default `runner`. */
+  runImage?: string;
+  /** Workspace-relative folder for metadata. Default `dist/images`. */
+  outputDir?: string;
+}
+
+export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, 'client' | 'network'>> &
+  Pick<ImagesPluginOptions, 'client' | 'network'>;
+
+const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+
+/** Fills defaults and validates the plugin options once, for createNodes and the executors. */
+export function normalizePluginOptions(options: ImagesPluginOptions | undefined): NormalizedPluginOptions {
+  const normalized: NormalizedPluginOptions = {
+    prefix: options?.prefix ?? 'ffreis',
+    digestsFile: options?.digestsFile ?? 'images/base/digests.env',
+    context: options?.context ?? '.',
+    engine: options?.engine ?? 'docker',
+    client: options?.client,
+    network: options?.network,
+    runImage: options?.runImage ?? 'runner',
+    outputDir: options?.outputDir ?? 'dist/images',
+  };
+  if (!PREFIX.test(normalized.prefix)) {
+    throw new ImageError('BAD_OPTION', `nx.json: plugin option prefix "${normalized.prefix}" is not a valid image repository (lowercase, e.g. "ffreis" or "registry:5000/team").`);
+  }
+  if (!ENGINES.includes(normalized.engine)) {
+    throw new ImageError('BAD_OPTION', `nx.json: plugin option engine "${normalized.engine}" is not one of ${ENGINES.join(', ')}.`);
+  }
+  return normalized;
+}
+
+/** The engine settings in force: options, then the environment (`CONTAINER_ENGINE`, `CONTAINER_CLIENT`, `BUILD_NETWORK`). */
+export function resolveEngineSettings(
+  options: Pick<ImagesPluginOptions, 'engine' | 'client' | 'network'>,
+  env: Record<string, string | undefined>,
+): { engine: EngineName; client: string; network?: string } {
+  const engine = (env.CONTAINER_ENGINE || options.engine || 'docker') as EngineName;
+  if (!ENGINES.includes(engine)) {
+    throw new ImageError('BAD_OPTION', `CONTAINER_ENGINE="${engine}" is not one of ${ENGINES.join(', ')}; unset it or pick one.`);
+  }
+  const client = env.CONTAINER_CLIENT || (env.CONTAINER_ENGINE ? undefined : options.client) || engine;
+  return { engine, client, network: env.BUILD_NETWORK || options.network || undefined };
+}

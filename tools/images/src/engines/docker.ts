@@ -1,0 +1,40 @@
+import { INSPECT_FORMAT, type BuildSpec, type EngineAdapter, type EngineCommand } from './types';
+
+/** Flags shared by docker and podman builds. */
+export function commonBuildArgs(spec: BuildSpec): string[] {
+  return [
+    '--file', spec.dockerfile,
+    ...spec.tags.flatMap((tag) => ['--tag', tag]),
+    ...Object.entries(spec.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+    ...Object.entries(spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+    ...(spec.network ? ['--network', spec.network] : []),
+  ];
+}
+
+/** Commands every engine spells the same way. */
+export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'client' | 'build' | 'serverVersion'> {
+  const cmd = (...args: string[]): EngineCommand => ({ command: client, args });
+  return {
+    clientVersion: () => cmd('version', '--format', '{{.Client.Version}}'),
+    inspectImage: (ref) => cmd('image', 'inspect', '--format', INSPECT_FORMAT, ref),
+    tag: (source, target) => cmd('tag', source, target),
+    listTags: (repository) => cmd('images', '--format', '{{.Repository}}:{{.Tag}}', repository),
+    removeImages: (refs) => cmd('rmi', ...refs),
+    run: (ref, args) => cmd('run', '--rm', ref, ...args),
+  };
+}
+
+/** Docker's CLI. BuildKit is chosen through DOCKER_BUILDKIT, which both old and new clients read. */
+export function dockerAdapter(client = 'docker'): EngineAdapter {
+  return {
+    name: 'docker',
+    client,
+    ...sharedCommands(client),
+    serverVersion: () => ({ command: client, args: ['version', '--format', '{{.Server.Version}}'] }),
+    build: (spec) => ({
+      command: client,
+      args: ['build', ...(spec.buildkit ? ['--progress', 'plain'] : []), ...commonBuildArgs(spec), spec.context],
+      env: { DOCKER_BUILDKIT: spec.buildkit ? '1' : '0' },
+    }),
+  };
+}

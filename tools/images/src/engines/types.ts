@@ -1,0 +1,42 @@
+import type { EngineName } from '../core/options';
+
+/** A command line for the engine's client: data only; process/run-engine.ts runs it. */
+export interface EngineCommand {
+  command: string;
+  args: string[];
+  /** Extra environment for this command. */
+  env?: Record<string, string>;
+}
+
+/** What one image build needs. */
+export interface BuildSpec {
+  dockerfile: string;
+  context: string;
+  /** Full references to tag the result with. */
+  tags: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  network?: string;
+  /** Docker only: use BuildKit (true) or the legacy builder (false). */
+  buildkit?: boolean;
+}
+
+/** The format string both engines accept for `image inspect`: id, size, tags. */
+export const INSPECT_FORMAT = '{{.Id}}|{{.Size}}|{{json .RepoTags}}';
+
+/** Builds argument lists for one engine's CLI. Pure: it never spawns. */
+export interface EngineAdapter {
+  name: EngineName;
+  client: string;
+  /** Prints the server version (fails when the daemon/service is unreachable). */
+  serverVersion(): EngineCommand;
+  /** Prints the client version. */
+  clientVersion(): EngineCommand;
+  inspectImage(ref: string): EngineCommand;
+  build(spec: BuildSpec): EngineCommand;
+  tag(source: string, target: string): EngineCommand;
+  /** Lists `repository:tag` lines for one repository. */
+  listTags(repository: string): EngineCommand;
+  removeImages(refs: string[]): EngineCommand;
+  run(ref: string, args: string[]): EngineCommand;
+}

@@ -1,0 +1,37 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { ImageError } from '../../core/errors';
+import { resolveEngineSettings } from '../../core/options';
+import { engineAdapter } from '../../engines';
+import { runEngine } from '../../process/run-engine';
+import { metadataPath, readMetadata } from '../shared/metadata';
+import { reportFailure } from '../shared/report';
+
+export interface RunTargetOptions {
+  name: string;
+  prefix: string;
+  outputDir: string;
+  engine: 'docker' | 'podman';
+  client?: string;
+  /** Arguments passed to the app (`nx run runner:run -- --flag`). */
+  args?: string[];
+}
+
+/** Runs the app: the exact image the last build recorded (`make run-app`). */
+export default async function runExecutor(options: RunTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
+    if (!meta) {
+      throw new ImageError('PARENT_NOT_BUILT', `No build record for "${options.name}" in ${options.outputDir}. Build it first: npx nx run ${options.name}:build`);
+    }
+    const settings = resolveEngineSettings(options, process.env);
+    const adapter = engineAdapter(settings.engine, settings.client);
+    const extra = [...(options.args ?? []), ...((options as { _?: string[] })._ ?? [])];
+    const result = await runEngine(adapter, adapter.run(meta.ref, extra), { stream: true, allowFailure: true });
+    if (result.exitCode !== 0) {
+      throw new ImageError('ENGINE_FAILED', `${meta.ref} exited with ${result.exitCode}; its output is above.`);
+    }
+    return { success: true };
+  } catch (error) {
+    return reportFailure(error, options.name);
+  }
+}

@@ -1,0 +1,63 @@
+import { ImageError } from '../../core/errors';
+import type { BuildSpec, EngineAdapter } from '../../engines/types';
+import { runEngine } from '../../process/run-engine';
+
+/** What `image inspect` tells of one image. */
+export interface ImageFacts {
+  id: string;
+  sizeBytes: number;
+  tags: string[];
+}
+
+/** Inspects an image: its facts, or undefined when the engine does not hold that reference. */
+export async function inspectImage(adapter: EngineAdapter, ref: string): Promise<ImageFacts | undefined> {
+  const result = await runEngine(adapter, adapter.inspectImage(ref), { allowFailure: true });
+  if (result.exitCode !== 0) {
+    if (/no such (image|object)|image not known|failed to find image/i.test(result.stderr)) return undefined;
+    throw new ImageError('ENGINE_FAILED', `${adapter.client} could not inspect ${ref}: ${result.stderr.trim()}`);
+  }
+  const [id, size, tags] = result.stdout.trim().split('\n')[0].split('|');
+  return { id, sizeBytes: Number(size), tags: (JSON.parse(tags || '[]') as string[] | null) ?? [] };
+}
+
+/** Points `target` at `source`. */
+export async function tagImage(adapter: EngineAdapter, source: string, target: string): Promise<void> {
+  await runEngine(adapter, adapter.tag(source, target));
+}
+
+/** Every `repository:tag` the engine holds for a repository. */
+export async function listTags(adapter: EngineAdapter, repository: string): Promise<string[]> {
+  const { stdout } = await runEngine(adapter, adapter.listTags(repository));
+  return stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.endsWith(':<none>'));
+}
+
+/** Runs a build, streaming its output; resolves to the exit code. */
+export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promise<number> {
+  const result = await runEngine(adapter, adapter.build(spec), { stream: true, allowFailure: true });
+  return result.exitCode;
+}
+
+/** Which builder docker will use, and why: BuildKit when the client can, else the legacy builder. */
+export interface BuilderChoice {
+  buildkit: boolean;
+  note: string;
+}
+
+/**
+ * Docker clients from 23 on need the buildx plugin for BuildKit; older clients
+ * (Debian's docker.io 20.10) carry BuildKit themselves. Podman always uses Buildah.
+ */
+export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoice> {
+  if (adapter.name !== 'docker') return { buildkit: false, note: 'podman (Buildah)' };
+  const buildx = await runEngine(adapter, { command: adapter.client, args: ['buildx', 'version'] }, { allowFailure: true });
+  if (buildx.exitCode === 0) return { buildkit: true, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
+  const version = (await runEngine(adapter, adapter.clientVersion())).stdout.trim();
+  const major = Number.parseInt(version, 10);
+  if (major > 0 && major < 23) return { buildkit: true, note: `BuildKit built into docker ${version}` };
+  return {
+    buildkit: false,
+    note:
+      `legacy builder: the docker client "${adapter.client}" (${version}) has no buildx plugin, so BuildKit is off. ` +
+      'Install buildx (Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client that has BuildKit (e.g. /usr/bin/docker from docker.io).',
+  };
+}

@@ -1,0 +1,49 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** How the executor came to have the image. */
+export type ImageStatus = 'built' | 'present';
+
+/** `dist/images/<name>/image.json`: written only after the image exists under `ref`. */
+export interface ImageMetadata {
+  name: string;
+  /** The exact hash tag. */
+  ref: string;
+  /** The moving tag, pointing at `ref`. */
+  latest: string;
+  imageId: string;
+  hash: string;
+  parents: { name: string; ref: string }[];
+  sizeBytes: number;
+  durationMs: number;
+  status: ImageStatus;
+  engine: string;
+  finishedAt: string;
+}
+
+/** Where an image's metadata lives. */
+export function metadataPath(workspaceRoot: string, outputDir: string, name: string): string {
+  return join(workspaceRoot, outputDir, name, 'image.json');
+}
+
+/** Reads metadata, or undefined when there is none (or it is unreadable: treated as absent). */
+export function readMetadata(path: string): ImageMetadata | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ImageMetadata;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes metadata atomically (temp file, then rename), so a reader never sees half a file. */
+export function writeMetadata(path: string, metadata: ImageMetadata): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(metadata, null, 2)}\n`);
+  renameSync(temp, path);
+}
+
+/** Removes metadata so nothing claims an image while it is rebuilt or after it is removed. */
+export function removeMetadata(path: string): void {
+  rmSync(path, { force: true });
+}

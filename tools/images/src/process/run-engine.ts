@@ -1,0 +1,71 @@
+import { execa } from 'execa';
+import { ImageError } from '../core/errors';
+import type { EngineAdapter, EngineCommand } from '../engines/types';
+
+/** The one place that spawns the engine's client. */
+export interface EngineResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Also stream the child's output to this process's stdout/stderr. Default false. */
+  stream?: boolean;
+  /** Return a failed result instead of throwing. Default false. */
+  allowFailure?: boolean;
+}
+
+const UNREACHABLE = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|dial unix .*(no such file|connection refused)|unable to connect to Podman|connect: no such file or directory/i;
+
+function describeEndpoint(adapter: EngineAdapter): string {
+  if (adapter.name === 'docker') {
+    return process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'the default socket unix:///var/run/docker.sock (DOCKER_HOST is unset)';
+  }
+  return process.env.CONTAINER_HOST ? `CONTAINER_HOST=${process.env.CONTAINER_HOST}` : 'podman’s local storage';
+}
+
+/** The engine-level error a failed command means, if it means one (missing client, unreachable daemon). */
+export function engineErrorFor(adapter: EngineAdapter, command: EngineCommand, result: { code?: string; stderr?: string }): ImageError | undefined {
+  if (result.code === 'ENOENT') {
+    return new ImageError(
+      'ENGINE_MISSING',
+      `The ${adapter.name} client "${command.command}" was not found.\n` +
+        `Install ${adapter.name === 'docker' ? 'Docker (Debian: apt-get install docker.io)' : 'podman (Debian: apt-get install podman)'}, ` +
+        'or point CONTAINER_CLIENT (or the plugin option "client") at its binary; CONTAINER_ENGINE=docker|podman picks the engine.',
+    );
+  }
+  if (result.stderr && UNREACHABLE.test(result.stderr)) {
+    return new ImageError(
+      'ENGINE_UNREACHABLE',
+      `The ${adapter.name} engine is not reachable through ${describeEndpoint(adapter)}:\n  ${result.stderr.trim().split('\n')[0]}\n` +
+        (adapter.name === 'docker'
+          ? 'Start the daemon (systemctl start docker, or dockerd &) or set DOCKER_HOST to a running one.'
+          : 'Check `podman info`; set CONTAINER_HOST for a remote podman service.'),
+    );
+  }
+  return undefined;
+}
+
+/** Runs one engine command. Throws an {@link ImageError} naming the command on failure unless allowed. */
+export async function runEngine(adapter: EngineAdapter, command: EngineCommand, options: RunOptions = {}): Promise<EngineResult> {
+  const result = await execa(command.command, command.args, {
+    env: command.env,
+    reject: false,
+    stdin: 'ignore',
+    stdout: options.stream ? ['pipe', 'inherit'] : 'pipe',
+    stderr: options.stream ? ['pipe', 'inherit'] : 'pipe',
+    stripFinalNewline: true,
+  });
+  const stderr = String(result.stderr ?? '');
+  const engineError = engineErrorFor(adapter, command, { code: (result as { code?: string }).code, stderr });
+  if (engineError) throw engineError;
+  const outcome = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr };
+  if (outcome.exitCode !== 0 && !options.allowFailure) {
+    throw new ImageError(
+      'ENGINE_FAILED',
+      `\`${command.command} ${command.args.join(' ')}\` failed (exit ${outcome.exitCode}):\n${stderr.trim().split('\n').slice(-5).join('\n')}`,
+    );
+  }
+  return outcome;
+}
