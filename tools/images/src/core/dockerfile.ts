@@ -65,9 +65,21 @@ function line(instruction: Instruction): number {
   return instruction.getRange().start.line + 1;
 }
 
-function copySources(instruction: JSONInstruction): string[] {
+/** Exec-form arguments; parsed with JSON.parse because dockerfile-ast's getJSONValue drops spaces. */
+function jsonArguments(instruction: JSONInstruction): string[] {
   const json = instruction.getJSONStrings();
-  const values = json.length > 0 ? json.map((s) => s.getJSONValue()) : instruction.getArguments().map((a) => a.getValue());
+  const raw = instruction.getRawArgumentsContent() ?? '';
+  try {
+    const parsed: unknown = JSON.parse(raw.slice(raw.indexOf('[')).replace(/\\\r?\n/g, ''));
+    if (Array.isArray(parsed) && parsed.every((v) => typeof v === 'string')) return parsed;
+  } catch {
+    // fall through to the parser's own reading
+  }
+  return json.map((s) => s.getJSONValue());
+}
+
+function copySources(instruction: JSONInstruction): string[] {
+  const values = instruction.getJSONStrings().length > 0 ? jsonArguments(instruction) : instruction.getArguments().map((a) => a.getValue());
   return values.slice(0, -1);
 }
 

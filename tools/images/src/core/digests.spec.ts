@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { applyDigestOverrides, parseDigestsFile, pinnedReference } from './digests';
+import { isImageError } from './errors';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const GOOD = `# pin\nBASE_IMAGE=ubuntu:resolute-20260106.1\n\nBASE_DIGEST=${DIGEST}\n`;
+
+describe('parseDigestsFile', () => {
+  it('reads both keys and where they were set', () => {
+    expect(parseDigestsFile(GOOD, 'images/base/digests.env')).toEqual({
+      digests: { BASE_IMAGE: 'ubuntu:resolute-20260106.1', BASE_DIGEST: DIGEST },
+      sources: { BASE_IMAGE: 'images/base/digests.env:2', BASE_DIGEST: 'images/base/digests.env:4' },
+    });
+  });
+
+  it('accepts quotes and an export prefix, as env files do', () => {
+    const parsed = parseDigestsFile(`export BASE_IMAGE="ubuntu:24.04"\nBASE_DIGEST='${DIGEST}'\n`, 'd.env');
+    expect(parsed.digests).toEqual({ BASE_IMAGE: 'ubuntu:24.04', BASE_DIGEST: DIGEST });
+  });
+
+  it.each([
+    ['a line that is not KEY=VALUE', `BASE_IMAGE=ubuntu:24.04\njust words\nBASE_DIGEST=${DIGEST}`, /d\.env:2: "just words" is not a KEY=VALUE line/],
+    ['a malformed digest', 'BASE_IMAGE=ubuntu:24.04\nBASE_DIGEST=sha256:abc', /d\.env:2: BASE_DIGEST "sha256:abc" is not a digest: expected "sha256:" followed by 64 lowercase hex digits/],
+    ['an uppercase digest', `BASE_IMAGE=ubuntu:24.04\nBASE_DIGEST=sha256:${'A'.repeat(64)}`, /d\.env:2: BASE_DIGEST .* is not a digest/],
+    ['a duplicate key', `BASE_IMAGE=ubuntu:24.04\nBASE_IMAGE=ubuntu:25.04\nBASE_DIGEST=${DIGEST}`, /d\.env:2: duplicate key BASE_IMAGE \(first set at line 1\)/],
+    ['an unknown key', `BASE_IMAGE=ubuntu:24.04\nBASE_DIGST=${DIGEST}`, /d\.env:2: unknown key BASE_DIGST; the digests file holds only BASE_IMAGE and BASE_DIGEST/],
+    ['a missing key', 'BASE_IMAGE=ubuntu:24.04\n', /d\.env: missing key BASE_DIGEST; add a line BASE_DIGEST=sha256:<64 hex>/],
+    ['a digest inside BASE_IMAGE', `BASE_IMAGE=ubuntu@${DIGEST}\nBASE_DIGEST=${DIGEST}`, /d\.env:1: BASE_IMAGE .* is not an image name.*the digest goes in BASE_DIGEST/],
+  ])('rejects %s with file:line and what was expected', (_case, content, message) => {
+    try {
+      parseDigestsFile(content, 'd.env');
+      expect.unreachable();
+    } catch (error) {
+      expect(isImageError(error, 'DIGESTS_MALFORMED')).toBe(true);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+});
+
+describe('applyDigestOverrides', () => {
+  const parsed = parseDigestsFile(GOOD, 'd.env');
+
+  it('lets BASE_IMAGE/BASE_DIGEST from the environment win', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const result = applyDigestOverrides(parsed, { BASE_IMAGE: '127.0.0.1:5000/debian:bookworm', BASE_DIGEST: digest });
+    expect(result.digests).toEqual({ BASE_IMAGE: '127.0.0.1:5000/debian:bookworm', BASE_DIGEST: digest });
+    expect(result.sources.BASE_DIGEST).toBe('env BASE_DIGEST');
+    expect(pinnedReference(result.digests)).toBe(`127.0.0.1:5000/debian:bookworm@${digest}`);
+  });
+
+  it('ignores empty overrides', () => {
+    expect(applyDigestOverrides(parsed, { BASE_IMAGE: '' }).digests).toEqual(parsed.digests);
+  });
+
+  it('validates an override and names the variable', () => {
+    expect(() => applyDigestOverrides(parsed, { BASE_DIGEST: 'latest' })).toThrow(/environment variable BASE_DIGEST: BASE_DIGEST "latest" is not a digest/);
+  });
+});

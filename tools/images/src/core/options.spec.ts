@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { normalizePluginOptions, resolveEngineSettings } from './options';
+
+describe('normalizePluginOptions', () => {
+  it('fills the defaults', () => {
+    expect(normalizePluginOptions(undefined)).toEqual({
+      prefix: 'ffreis', digestsFile: 'images/base/digests.env', context: '.', engine: 'docker',
+      client: undefined, network: undefined, runImage: 'runner', outputDir: 'dist/images',
+    });
+  });
+  it.each([
+    [{ prefix: 'Bad Prefix' }, /prefix "Bad Prefix" is not a valid image repository/],
+    [{ engine: 'containerd' as never }, /engine "containerd" is not one of docker, podman/],
+  ])('rejects %j', (options, message) => {
+    expect(() => normalizePluginOptions(options)).toThrow(message);
+  });
+});
+
+describe('resolveEngineSettings', () => {
+  it.each([
+    [{}, {}, { engine: 'docker', client: 'docker', network: undefined }],
+    [{ client: '/usr/bin/docker' }, {}, { engine: 'docker', client: '/usr/bin/docker', network: undefined }],
+    [{}, { CONTAINER_ENGINE: 'podman' }, { engine: 'podman', client: 'podman', network: undefined }],
+    [{ client: '/usr/bin/docker' }, { CONTAINER_ENGINE: 'podman' }, { engine: 'podman', client: 'podman', network: undefined }],
+    [{}, { CONTAINER_CLIENT: '/opt/docker', BUILD_NETWORK: 'host' }, { engine: 'docker', client: '/opt/docker', network: 'host' }],
+  ])('options %j with env %j', (options, env, expected) => {
+    expect(resolveEngineSettings(options, env)).toEqual(expected);
+  });
+  it('names a bad CONTAINER_ENGINE', () => {
+    expect(() => resolveEngineSettings({}, { CONTAINER_ENGINE: 'lxc' })).toThrow(/CONTAINER_ENGINE="lxc" is not one of docker, podman/);
+  });
+});

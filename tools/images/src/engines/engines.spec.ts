@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { engineAdapter } from '.';
+import type { BuildSpec } from './types';
+
+const spec: BuildSpec = {
+  dockerfile: '/w/images/base/Dockerfile',
+  context: '/w',
+  tags: ['ffreis/base:1'],
+  buildArgs: { BASE_IMAGE: 'ubuntu:24.04' },
+  labels: { 'org.ffreis.image': 'base' },
+  network: 'host',
+  buildkit: true,
+};
+
+describe('engine adapters', () => {
+  it('docker builds with BuildKit through DOCKER_BUILDKIT and plain progress', () => {
+    expect(engineAdapter('docker', '/usr/bin/docker').build(spec)).toEqual({
+      command: '/usr/bin/docker',
+      args: ['build', '--progress', 'plain', '--file', '/w/images/base/Dockerfile', '--tag', 'ffreis/base:1',
+        '--build-arg', 'BASE_IMAGE=ubuntu:24.04', '--label', 'org.ffreis.image=base', '--network', 'host', '/w'],
+      env: { DOCKER_BUILDKIT: '1' },
+    });
+  });
+
+  it('docker falls back to the legacy builder without --progress', () => {
+    const command = engineAdapter('docker').build({ ...spec, buildkit: false, network: undefined });
+    expect(command.env).toEqual({ DOCKER_BUILDKIT: '0' });
+    expect(command.args).not.toContain('--progress');
+    expect(command.args).not.toContain('--network');
+  });
+
+  it('podman builds with cached layers', () => {
+    const command = engineAdapter('podman').build(spec);
+    expect(command.command).toBe('podman');
+    expect(command.args.slice(0, 2)).toEqual(['build', '--layers']);
+    expect(command.env).toBeUndefined();
+  });
+
+  it.each(['docker', 'podman'] as const)('%s spells inspect, tag, list, remove and run the same way', (engine) => {
+    const adapter = engineAdapter(engine);
+    expect(adapter.inspectImage('a:1').args).toEqual(['image', 'inspect', '--format', '{{.Id}}|{{.Size}}|{{json .RepoTags}}', 'a:1']);
+    expect(adapter.tag('a:1', 'a:latest').args).toEqual(['tag', 'a:1', 'a:latest']);
+    expect(adapter.listTags('ffreis/base').args).toEqual(['images', '--format', '{{.Repository}}:{{.Tag}}', 'ffreis/base']);
+    expect(adapter.removeImages(['a:1', 'a:2']).args).toEqual(['rmi', 'a:1', 'a:2']);
+    expect(adapter.run('a:1', ['x']).args).toEqual(['run', '--rm', 'a:1', 'x']);
+  });
+});

@@ -1,0 +1,75 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHAIN_DOCKERFILES } from '../testing/chain-fixture';
+import { createDependencies } from './create-dependencies';
+import { createNodes } from './create-nodes';
+
+function workspaceWith(dockerfiles: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'nx-images-'));
+  for (const [name, content] of Object.entries(dockerfiles)) {
+    mkdirSync(join(root, 'images', name), { recursive: true });
+    writeFileSync(join(root, 'images', name, 'Dockerfile'), content);
+  }
+  mkdirSync(join(root, 'app'));
+  writeFileSync(join(root, '.dockerignore'), 'node_modules\n');
+  return root;
+}
+
+const nxJsonConfiguration = {};
+
+async function nodesOf(root: string, options = {}) {
+  const files = Object.keys(CHAIN_DOCKERFILES).map((n) => `images/${n}/Dockerfile`);
+  const results = await createNodes[1](files, options, { workspaceRoot: root, nxJsonConfiguration });
+  const projects = results.map(([, r]) => Object.values(r.projects ?? {})[0]);
+  return Object.fromEntries(projects.map((p) => [p.name as string, p]));
+}
+
+describe('createNodes', () => {
+  const root = workspaceWith(CHAIN_DOCKERFILES);
+
+  it('infers one project per images/<name>/Dockerfile with described build and clean targets', async () => {
+    const projects = await nodesOf(root);
+    expect(Object.keys(projects).sort()).toEqual(['base', 'base-builder', 'base-runner', 'builder', 'runner']);
+    for (const project of Object.values(projects)) {
+      expect(project.targets?.build).toMatchObject({ executor: '@ffreis/nx-images:build', dependsOn: ['^build'], cache: false });
+      expect(project.targets?.build?.metadata?.description).toMatch(/^Build ffreis\//);
+      expect(project.targets?.clean?.metadata?.description).toMatch(/make clean-/);
+    }
+  });
+
+  it('gives only the run image a run target that builds first', async () => {
+    const projects = await nodesOf(root);
+    expect(projects.runner.targets?.run).toMatchObject({ executor: '@ffreis/nx-images:run', dependsOn: ['build'] });
+    expect(projects.builder.targets?.run).toBeUndefined();
+  });
+
+  it('passes parents and, for base only, the digests file to the executor', async () => {
+    const projects = await nodesOf(root, { digestsFile: 'pins.env' });
+    expect(projects.base.targets?.build?.options).toMatchObject({ prefix: 'ffreis', parents: [], digestsFile: 'pins.env' });
+    expect(projects.runner.targets?.build?.options).toMatchObject({
+      parents: [{ name: 'builder', arg: 'BUILDER_IMAGE' }, { name: 'base-runner', arg: 'BASE_RUNNER_IMAGE' }],
+    });
+    expect(projects.runner.targets?.build?.options.digestsFile).toBeUndefined();
+  });
+});
+
+describe('createDependencies', () => {
+  it('draws the chain and the builder → app edge from the Dockerfiles', async () => {
+    const root = workspaceWith(CHAIN_DOCKERFILES);
+    const projects: Record<string, { name: string; root: string; targets: Record<string, { executor: string }> }> = {
+      app: { name: 'app', root: 'app', targets: {} },
+    };
+    for (const name of Object.keys(CHAIN_DOCKERFILES)) {
+      projects[name] = { name, root: `images/${name}`, targets: { build: { executor: '@ffreis/nx-images:build' } } };
+    }
+    const edges = await createDependencies({}, {
+      projects, workspaceRoot: root, nxJsonConfiguration, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+    });
+    expect(edges.map((e) => `${e.source}->${e.target}`).sort()).toEqual([
+      'base-builder->base', 'base-runner->base', 'builder->app', 'builder->base-builder', 'runner->base-runner', 'runner->builder',
+    ]);
+    expect(edges.every((e) => 'sourceFile' in e && e.sourceFile === `images/${e.source}/Dockerfile`)).toBe(true);
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { isImageError } from '../core/errors';
+import { engineAdapter } from '../engines';
+import { engineErrorFor, runEngine } from './run-engine';
+
+describe('engineErrorFor', () => {
+  const docker = engineAdapter('docker', '/opt/docker');
+  const command = docker.inspectImage('a:1');
+
+  it('says how to install a missing client or point at one', () => {
+    const error = engineErrorFor(docker, command, { code: 'ENOENT' });
+    expect(error?.code).toBe('ENGINE_MISSING');
+    expect(error?.message).toContain('The docker client "/opt/docker" was not found.');
+    expect(error?.message).toContain('apt-get install docker.io');
+    expect(error?.message).toContain('CONTAINER_CLIENT');
+  });
+
+  it.each([
+    'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+    'error during connect: Get "http://%2Fnowhere.sock/v1.24/images/json": dial unix /nowhere.sock: connect: no such file or directory',
+  ])('recognises an unreachable daemon: %s', (stderr) => {
+    const error = engineErrorFor(docker, command, { stderr });
+    expect(error?.code).toBe('ENGINE_UNREACHABLE');
+    expect(error?.message).toMatch(/DOCKER_HOST/);
+    expect(error?.message).toMatch(/Start the daemon/);
+  });
+
+  it('leaves other failures to the caller', () => {
+    expect(engineErrorFor(docker, command, { stderr: 'Error: No such image: a:1' })).toBeUndefined();
+  });
+});
+
+describe('runEngine', () => {
+  it('turns a missing binary into ENGINE_MISSING', async () => {
+    const adapter = engineAdapter('podman', '/nonexistent/podman');
+    await expect(runEngine(adapter, adapter.clientVersion())).rejects.toSatisfy((e) => isImageError(e, 'ENGINE_MISSING'));
+  });
+
+  it('names the command, exit code and stderr of a failure', async () => {
+    const adapter = engineAdapter('docker', 'sh');
+    const command = { command: 'sh', args: ['-c', 'echo boom >&2; exit 3'] };
+    await expect(runEngine(adapter, command)).rejects.toThrow(/`sh -c echo boom >&2; exit 3` failed \(exit 3\):\nboom/);
+    await expect(runEngine(adapter, command, { allowFailure: true })).resolves.toEqual({ exitCode: 3, stdout: '', stderr: 'boom' });
+  });
+});
