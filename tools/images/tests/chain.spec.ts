@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertEngineReady, engine, imageId, removeRepositories, tagsOf } from './support/engine';
+import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
+
+const build = (ws: TestWorkspace, env?: Record<string, string | undefined>) => ws.nx(['run-many', '-t', 'build', '--output-style=stream'], env);
+const statuses = (ws: TestWorkspace) => Object.fromEntries(CHAIN.map((name) => [name, ws.meta(name)?.status]));
+const timings: Record<string, number> = {};
+
+/** Pushes a variant of the pinned upstream (same rootfs, one label) and returns its repository and digest. */
+async function pushUpstreamVariant(label: string): Promise<{ image: string; digest: string }> {
+  const registry = (process.env.BASE_IMAGE as string).split('/')[0];
+  const image = `${registry}/debian:variant-${label}`;
+  const dockerfile = `FROM ${process.env.BASE_IMAGE}@${process.env.BASE_DIGEST}\nLABEL org.ffreis.test.variant=${label}\n`;
+  const built = await engine(['build', '-t', image, '-'], { input: dockerfile, env: { DOCKER_BUILDKIT: '0' } });
+  expect(built.exitCode, built.all).toBe(0);
+  const pushed = await engine(['push', image]);
+  expect(pushed.exitCode, pushed.all).toBe(0);
+  const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.all)?.[1];
+  expect(digest, pushed.all).toBeDefined();
+  return { image, digest: digest as string };
+}
+
+describe('the five-image chain on a real engine', () => {
+  let ws: TestWorkspace;
+  let cold: Record<string, string | undefined>;
+
+  beforeAll(async () => {
+    await assertEngineReady();
+    ws = createTestWorkspace('itest-chain');
+    await removeRepositories(CHAIN.map((name) => `${ws.prefix}/${name}`));
+  });
+
+  afterAll(async () => {
+    console.log(`chain timings (ms): ${JSON.stringify(timings)}`);
+    if (ws) {
+      await removeRepositories(CHAIN.map((name) => `${ws.prefix}/${name}`));
+      ws.remove();
+    }
+  });
+
+  it('builds all five cold, tagged with their hash and :latest', async () => {
+    const result = await build(ws);
+    timings.cold = result.durationMs;
+    expect(result.exitCode, result.output).toBe(0);
+    expect(statuses(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, 'built'])));
+    for (const name of CHAIN) {
+      const meta = ws.meta(name);
+      expect(meta?.ref).toBe(`${ws.prefix}/${name}:${meta?.hash}`);
+      expect(await imageId(meta?.ref as string)).toBe(meta?.imageId);
+      expect(await imageId(`${ws.prefix}/${name}:latest`)).toBe(meta?.imageId);
+    }
+    expect(ws.meta('runner')?.parents.map((p) => p.ref).sort()).toEqual([ws.meta('base-runner')?.ref, ws.meta('builder')?.ref].sort());
+    cold = ws.refs();
+  });
+
+  it('runs the app from the runner image as uid 10001', async () => {
+    const result = await engine(['run', '--rm', `${ws.prefix}/runner:latest`, 'Nx']);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout.split('\n')).toEqual(['Hello, Nx!', 'running as uid=10001 gid=10001']);
+  });
+
+  it('ships a runner with no pip, no compiler, no tests and no apt lists', async () => {
+    const probe = [
+      'python -m pip --version >/dev/null 2>&1 && echo pip-present',
+      'ls /opt/venv/bin | grep -q "^pip" && echo pip-script',
+      'for c in gcc cc g++ make; do command -v $c >/dev/null 2>&1 && echo compiler-$c; done',
+      'test -e /app/tests && echo tests-present',
+      'find / -xdev -name "test_*.py" -path "*/app/*" 2>/dev/null | grep -q . && echo test-files',
+      'test -n "$(ls -A /var/lib/apt/lists 2>/dev/null)" && echo apt-lists',
+      'test -f /app/main.py && test -f /app/lib.py && echo app-present',
+      'id -u',
+    ].join('; ');
+    const result = await engine(['run', '--rm', '--entrypoint', 'sh', `${ws.prefix}/runner:latest`, '-c', probe]);
+    expect(result.stdout.trim().split('\n')).toEqual(['app-present', '10001']);
+  });
+
+  it('makes no engine build on a second run: every image is present', async () => {
+    const result = await build(ws);
+    timings.noop = result.durationMs;
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).not.toMatch(/: building /);
+    expect(statuses(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, 'present'])));
+    expect(ws.refs()).toEqual(cold);
+  });
+
+  it('rebuilds exactly builder and runner when app/lib.py changes', async () => {
+    ws.append('app/lib.py', '\n\ndef farewell() -> str:\n    return "bye"\n');
+    const result = await build(ws);
+    timings.appChange = result.durationMs;
+    expect(result.exitCode, result.output).toBe(0);
+    expect(changedImages(cold, ws.refs())).toEqual(['builder', 'runner']);
+    expect(statuses(ws)).toMatchObject({ builder: 'built', runner: 'built', base: 'present', 'base-builder': 'present', 'base-runner': 'present' });
+  });
+
+  it('rebuilds exactly base-builder, builder and runner when base-builder’s Dockerfile changes', async () => {
+    const before = ws.refs();
+    ws.append('images/base-builder/Dockerfile', '\nLABEL org.ffreis.test=base-builder-change\n');
+    const result = await build(ws);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(changedImages(before, ws.refs())).toEqual(['base-builder', 'builder', 'runner']);
+  });
+
+  it('rebuilds none for a file no build sends (README, a package.json script, an app cache file)', async () => {
+    const before = ws.refs();
+    ws.append('README.md', '\nA line no image sees.\n');
+    ws.write('package.json', ws.read('package.json').replace('"graph": "nx graph"', '"graph": "nx graph",\n    "extra": "echo extra"'));
+    ws.write('app/__pycache__/lib.cpython-311.pyc', 'not python');
+    ws.write('images/runner/NOTES.txt', 'not copied by any Dockerfile');
+    const result = await build(ws);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).not.toMatch(/: building /);
+    expect(changedImages(before, ws.refs())).toEqual([]);
+  });
+
+  it('rebuilds all five when the pin moves through the BASE_DIGEST override', async () => {
+    const before = ws.refs();
+    const variant = await pushUpstreamVariant('override');
+    const result = await build(ws, { BASE_IMAGE: variant.image, BASE_DIGEST: variant.digest });
+    expect(result.exitCode, result.output).toBe(0);
+    expect(changedImages(before, ws.refs())).toEqual([...CHAIN].sort());
+    const label = await engine(['image', 'inspect', '--format', '{{index .Config.Labels "org.ffreis.test.variant"}}', ws.meta('runner')?.ref as string]);
+    expect(label.stdout.trim()).toBe('override');
+  });
+
+  it('rebuilds all five when the digests file changes, and only then', async () => {
+    const variant = await pushUpstreamVariant('file');
+    const pinned = { BASE_IMAGE: undefined, BASE_DIGEST: undefined };
+    ws.write('images/base/digests.env', `# test pin\nBASE_IMAGE=${process.env.BASE_IMAGE}\nBASE_DIGEST=${process.env.BASE_DIGEST}\n`);
+    const first = await build(ws, pinned);
+    expect(first.exitCode, first.output).toBe(0);
+    const before = ws.refs();
+    ws.write('images/base/digests.env', `# test pin\nBASE_IMAGE=${variant.image}\nBASE_DIGEST=${variant.digest}\n`);
+    const result = await build(ws, pinned);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(changedImages(before, ws.refs())).toEqual([...CHAIN].sort());
+  });
+
+  it('fails the builder on a failing app test: output shown, nothing downstream, nothing claimed', async () => {
+    const before = ws.refs();
+    const builderTags = await tagsOf(`${ws.prefix}/builder`);
+    const latestBuilder = await imageId(`${ws.prefix}/builder:latest`);
+    const latestRunner = await imageId(`${ws.prefix}/runner:latest`);
+    ws.write('app/tests/test_lib.py', ws.read('app/tests/test_lib.py').replace('"Hello, Nx!"', '"Hello, broken test!"'));
+
+    const result = await build(ws);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain('FAIL: test_greets_by_name');
+    expect(result.output).toContain("AssertionError: 'Hello, Nx!' != 'Hello, broken test!'");
+    expect(result.output).toMatch(/builder: Image "builder" failed to build from images\/builder\/Dockerfile .*\n.*rerun: npx nx run builder:build/);
+    expect(result.output).not.toMatch(/^runner: (runner: )?building/m);
+    expect(await tagsOf(`${ws.prefix}/builder`)).toEqual(builderTags);
+    expect(await imageId(`${ws.prefix}/builder:latest`)).toBe(latestBuilder);
+    expect(await imageId(`${ws.prefix}/runner:latest`)).toBe(latestRunner);
+    expect(ws.meta('builder')).toBeUndefined();
+    expect(ws.refs().runner).toBe(before.runner);
+    expect(await imageId(before.runner as string)).toBe(latestRunner);
+  });
+
+  it('runs the app through `nx run runner:run`, building first', async () => {
+    ws.write('app/tests/test_lib.py', ws.read('app/tests/test_lib.py').replace('"Hello, broken test!"', '"Hello, Nx!"'));
+    const result = await ws.nx(['run', 'runner:run', '--output-style=stream']);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toContain('Hello, world!');
+    expect(result.output).toContain('running as uid=10001 gid=10001');
+  });
+
+  it('cleans every tag and record with `nx run-many -t clean`', async () => {
+    const result = await ws.nx(['run-many', '-t', 'clean', '--output-style=stream']);
+    expect(result.exitCode, result.output).toBe(0);
+    for (const name of CHAIN) {
+      expect(await tagsOf(`${ws.prefix}/${name}`)).toEqual([]);
+      expect(ws.meta(name)).toBeUndefined();
+    }
+  });
+});
