@@ -16,6 +16,8 @@ export type ImageErrorCode =
   | 'ENGINE_UNREACHABLE'
   | 'ENGINE_FAILED'
   | 'BUILD_FAILED'
+  | 'REGISTRY_UNREACHABLE'
+  | 'NO_REGISTRY'
   | 'BAD_OPTION';
 
 export class ImageError extends Error {

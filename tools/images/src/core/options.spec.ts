@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePluginOptions, resolveEngineSettings } from './options';
+import { normalizePluginOptions, resolveEngineSettings, resolveRegistrySettings } from './options';
 
 describe('normalizePluginOptions', () => {
   it('fills the defaults', () => {
     expect(normalizePluginOptions(undefined)).toEqual({
       prefix: 'ffreis', digestsFile: 'images/base/digests.env', context: '.', engine: 'docker',
-      client: undefined, network: undefined, runImage: 'runner', outputDir: 'dist/images',
+      client: undefined, network: undefined, registry: undefined, registryBestEffort: false, runImage: 'runner', outputDir: 'dist/images',
     });
   });
   it.each([
@@ -28,5 +28,22 @@ describe('resolveEngineSettings', () => {
   });
   it('names a bad CONTAINER_ENGINE', () => {
     expect(() => resolveEngineSettings({}, { CONTAINER_ENGINE: 'lxc' })).toThrow(/CONTAINER_ENGINE="lxc" is not one of docker, podman/);
+  });
+});
+
+describe('resolveRegistrySettings', () => {
+  it.each([
+    [{}, {}, { registry: undefined, bestEffort: false }],
+    [{ registry: 'reg:5000/team/' }, {}, { registry: 'reg:5000/team', bestEffort: false }],
+    [{ registry: 'reg:5000/team' }, { IMAGE_REGISTRY: '127.0.0.1:5000/ffreis' }, { registry: '127.0.0.1:5000/ffreis', bestEffort: false }],
+    [{ registry: 'reg:5000/team' }, { IMAGE_REGISTRY: '' }, { registry: undefined, bestEffort: false }],
+    [{ registryBestEffort: true }, {}, { registry: undefined, bestEffort: true }],
+    [{ registryBestEffort: true }, { IMAGE_REGISTRY_BEST_EFFORT: '0' }, { registry: undefined, bestEffort: false }],
+    [{}, { IMAGE_REGISTRY_BEST_EFFORT: '1' }, { registry: undefined, bestEffort: true }],
+  ])('options %j with env %j', (options, env, expected) => {
+    expect(resolveRegistrySettings(options, env)).toEqual(expected);
+  });
+  it('names a malformed registry', () => {
+    expect(() => resolveRegistrySettings({}, { IMAGE_REGISTRY: 'http://reg' })).toThrow(/Registry "http:\/\/reg" .* is not a repository like "127.0.0.1:5000\/ffreis"/);
   });
 });

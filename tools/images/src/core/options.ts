@@ -18,14 +18,22 @@ export interface ImagesPluginOptions {
   client?: string;
   /** Network for RUN steps (`--network`); `BUILD_NETWORK` overrides it. Default: the engine's default. */
   network?: string;
+  /**
+   * Registry repository shared between machines, e.g. `127.0.0.1:5000/ffreis`: images are
+   * looked up there (pulled) before being built, and `push` puts them there.
+   * `IMAGE_REGISTRY` overrides it. Default: none (the engine's store only).
+   */
+  registry?: string;
+  /** When the registry is unreachable, warn and build locally instead of failing. `IMAGE_REGISTRY_BEST_EFFORT=1` sets it. Default false. */
+  registryBestEffort?: boolean;
   /** Image whose `run` target runs the app. Default `runner`. */
   runImage?: string;
   /** Workspace-relative folder for metadata. Default `dist/images`. */
   outputDir?: string;
 }
 
-export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, 'client' | 'network'>> &
-  Pick<ImagesPluginOptions, 'client' | 'network'>;
+export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, 'client' | 'network' | 'registry'>> &
+  Pick<ImagesPluginOptions, 'client' | 'network' | 'registry'>;
 
 const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
@@ -38,6 +46,8 @@ export function normalizePluginOptions(options: ImagesPluginOptions | undefined)
     engine: options?.engine ?? 'docker',
     client: options?.client,
     network: options?.network,
+    registry: options?.registry,
+    registryBestEffort: options?.registryBestEffort ?? false,
     runImage: options?.runImage ?? 'runner',
     outputDir: options?.outputDir ?? 'dist/images',
   };
@@ -61,4 +71,18 @@ export function resolveEngineSettings(
   }
   const client = env.CONTAINER_CLIENT || (env.CONTAINER_ENGINE ? undefined : options.client) || engine;
   return { engine, client, network: env.BUILD_NETWORK || options.network || undefined };
+}
+
+/** The registry settings in force: the option, then `IMAGE_REGISTRY` / `IMAGE_REGISTRY_BEST_EFFORT`. */
+export function resolveRegistrySettings(
+  options: Pick<ImagesPluginOptions, 'registry' | 'registryBestEffort'>,
+  env: Record<string, string | undefined>,
+): { registry?: string; bestEffort: boolean } {
+  const registry = (env.IMAGE_REGISTRY ?? options.registry ?? '').replace(/\/+$/, '') || undefined;
+  if (registry && !PREFIX.test(registry)) {
+    throw new ImageError('BAD_OPTION', `Registry "${registry}" (IMAGE_REGISTRY or the plugin option registry) is not a repository like "127.0.0.1:5000/ffreis".`);
+  }
+  const flag = env.IMAGE_REGISTRY_BEST_EFFORT;
+  const bestEffort = flag !== undefined && flag !== '' ? /^(1|true|yes)$/i.test(flag) : Boolean(options.registryBestEffort);
+  return { registry, bestEffort };
 }

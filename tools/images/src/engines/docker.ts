@@ -20,6 +20,8 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
     tag: (source, target) => cmd('tag', source, target),
     listTags: (repository) => cmd('images', '--format', '{{.Repository}}:{{.Tag}}', repository),
     removeImages: (refs) => cmd('rmi', ...refs),
+    pull: (ref) => cmd('pull', '--quiet', ref),
+    push: (ref) => cmd('push', ref),
     run: (ref, args) => cmd('run', '--rm', ref, ...args),
   };
 }

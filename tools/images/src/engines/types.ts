@@ -38,5 +38,7 @@ export interface EngineAdapter {
   /** Lists `repository:tag` lines for one repository. */
   listTags(repository: string): EngineCommand;
   removeImages(refs: string[]): EngineCommand;
+  pull(ref: string): EngineCommand;
+  push(ref: string): EngineCommand;
   run(ref: string, args: string[]): EngineCommand;
 }

@@ -19,6 +19,8 @@ export interface BuildTargetOptions {
   engine: NormalizedPluginOptions['engine'];
   client?: string;
   network?: string;
+  registry?: string;
+  registryBestEffort?: boolean;
 }
 
 /**
@@ -39,6 +41,8 @@ export function createImageTargets(
     parents: node.parents.map(({ name, arg }) => ({ name, arg })),
     digestsFile: node.externalReferences.length > 0 ? options.digestsFile : undefined,
     network: options.network,
+    registry: options.registry,
+    registryBestEffort: options.registryBestEffort,
   };
   const targets: Record<string, TargetConfiguration> = {
     build: {
@@ -57,6 +61,16 @@ export function createImageTargets(
       options: common,
       cache: false,
       metadata: { technologies: ['docker'], description: `Remove every tag of ${options.prefix}/${node.name} from the engine and its metadata (make clean-${node.name}).` },
+    },
+  };
+  targets.push = {
+    executor: `${EXECUTORS}:push`,
+    options: { ...common, registry: options.registry },
+    dependsOn: ['build'],
+    cache: false,
+    metadata: {
+      technologies: ['docker'],
+      description: `Push ${options.prefix}/${node.name}'s hash tag to the registry (IMAGE_REGISTRY); --tags=latest,… pushes moving tags too.`,
     },
   };
   if (node.name === options.runImage) {

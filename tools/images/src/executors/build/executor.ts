@@ -1,17 +1,34 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { composeBuildArgs } from '../../core/build-args';
 import { applyDigestOverrides, parseDigestsFile, type Digests } from '../../core/digests';
-import { ImageError } from '../../core/errors';
+import { ImageError, isImageError } from '../../core/errors';
 import { imageRef, LATEST_TAG, tagFromHash } from '../../core/naming';
-import { resolveEngineSettings } from '../../core/options';
+import { resolveEngineSettings, resolveRegistrySettings } from '../../core/options';
 import { engineAdapter } from '../../engines';
 import type { EngineAdapter } from '../../engines/types';
 import type { BuildTargetOptions } from '../../plugin/create-nodes';
-import { buildImage, chooseBuilder, inspectImage, tagImage } from '../shared/image-store';
-import { metadataPath, readMetadata, removeMetadata, writeMetadata, type ImageMetadata } from '../shared/metadata';
+import { buildImage, chooseBuilder, inspectImage, tagImage, type ImageFacts } from '../shared/image-store';
+import { withImageLock } from '../shared/image-lock';
+import { metadataPath, readMetadata, removeMetadata, writeMetadata, type ImageStatus } from '../shared/metadata';
+import { pullIfPresent, registryRef } from '../shared/registry';
 import { reportFailure } from '../shared/report';
+
+/** Everything one build needs, resolved and validated before any engine call. */
+interface BuildPlan {
+  options: BuildTargetOptions;
+  root: string;
+  hash: string;
+  tag: string;
+  ref: string;
+  latest: string;
+  engine: ReturnType<typeof resolveEngineSettings>;
+  registry: ReturnType<typeof resolveRegistrySettings>;
+  digests?: Digests;
+  metaFile: string;
+  started: number;
+}
 
 /** Reads and validates the digests file, applying env overrides. Fails before any engine call. */
 export function loadDigests(workspaceRoot: string, file: string, env: Record<string, string | undefined>): Digests {
@@ -24,16 +41,32 @@ export function loadDigests(workspaceRoot: string, file: string, env: Record<str
   return applyDigestOverrides(parseDigestsFile(content, file), env).digests;
 }
 
-async function resolveParentRefs(adapter: EngineAdapter, options: BuildTargetOptions, workspaceRoot: string) {
+function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.ProcessEnv, started: number): BuildPlan {
+  const hash = env.NX_TASK_HASH as string;
+  const tag = tagFromHash(hash);
+  return {
+    options, root, hash, tag, started,
+    ref: imageRef(options.prefix, options.name, tag),
+    latest: imageRef(options.prefix, options.name, LATEST_TAG),
+    engine: resolveEngineSettings(options, env),
+    registry: resolveRegistrySettings(options, env),
+    digests: options.digestsFile ? loadDigests(root, options.digestsFile, env) : undefined,
+    metaFile: metadataPath(root, options.outputDir, options.name),
+  };
+}
+
+/** Parent refs as recorded by the parents' builds in this run; with `verify`, each must be in the engine. */
+async function parentRefs(plan: BuildPlan, adapter: EngineAdapter, verify: boolean) {
   const parents: { name: string; arg: string; ref: string }[] = [];
-  for (const parent of options.parents) {
-    const meta = readMetadata(metadataPath(workspaceRoot, options.outputDir, parent.name));
-    const facts = meta ? await inspectImage(adapter, meta.ref) : undefined;
-    if (!meta || !facts) {
+  for (const parent of plan.options.parents) {
+    const meta = readMetadata(metadataPath(plan.root, plan.options.outputDir, parent.name));
+    if (!verify && meta) parents.push({ ...parent, ref: meta.ref });
+    if (!verify) continue;
+    if (!meta || !(await inspectImage(adapter, meta.ref))) {
       throw new ImageError(
         'PARENT_NOT_BUILT',
-        `Image "${options.name}" is built from "${parent.name}", but ${meta ? `${meta.ref} is not in ${adapter.name}'s store` : `${parent.name} has no build record in ${options.outputDir}`}.\n` +
-          `Build the chain through Nx so parents build first: npx nx run ${options.name}:build`,
+        `Image "${plan.options.name}" is built from "${parent.name}", but ${meta ? `${meta.ref} is not in ${adapter.name}'s store` : `${parent.name} has no build record in ${plan.options.outputDir}`}.\n` +
+          `Build the chain through Nx so parents build first: npx nx run ${plan.options.name}:build`,
       );
     }
     parents.push({ ...parent, ref: meta.ref });
@@ -41,62 +74,94 @@ async function resolveParentRefs(adapter: EngineAdapter, options: BuildTargetOpt
   return parents;
 }
 
+async function record(plan: BuildPlan, adapter: EngineAdapter, status: ImageStatus, facts: ImageFacts, parents: { name: string; ref: string }[]) {
+  if (!facts.tags.includes(plan.latest)) await tagImage(adapter, plan.ref, plan.latest);
+  writeMetadata(plan.metaFile, {
+    name: plan.options.name, ref: plan.ref, latest: plan.latest, imageId: facts.id, hash: plan.hash,
+    parents: parents.map(({ name, ref }) => ({ name, ref })), sizeBytes: facts.sizeBytes,
+    durationMs: Date.now() - plan.started, status, engine: plan.engine.engine, finishedAt: new Date().toISOString(),
+  });
+}
+
+/** Looks in the registry; resolves true when the image was pulled and tagged as `plan.ref`. */
+async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promise<boolean> {
+  const { registry, bestEffort } = plan.registry;
+  if (!registry) return false;
+  const source = registryRef(registry, plan.options.name, plan.tag);
+  try {
+    if (!(await pullIfPresent(adapter, registry, source))) return false;
+  } catch (error) {
+    if (!bestEffort || !isImageError(error, 'REGISTRY_UNREACHABLE')) throw error;
+    console.warn(`${plan.options.name}: warning: ${error.message}\n${plan.options.name}: IMAGE_REGISTRY_BEST_EFFORT is set: building locally.`);
+    return false;
+  }
+  await tagImage(adapter, source, plan.ref);
+  return true;
+}
+
+async function build(plan: BuildPlan, adapter: EngineAdapter) {
+  const parents = await parentRefs(plan, adapter, true);
+  const builder = await chooseBuilder(adapter);
+  const { options, root } = plan;
+  console.log(`${options.name}: building ${plan.ref} with ${builder.note}`);
+  const exitCode = await buildImage(adapter, {
+    dockerfile: join(root, options.dockerfile),
+    context: join(root, options.context),
+    tags: [plan.ref],
+    buildArgs: composeBuildArgs(parents, plan.digests),
+    labels: { 'org.ffreis.image': options.name, 'org.ffreis.nx-hash': plan.hash },
+    network: plan.engine.network,
+    buildkit: builder.buildkit,
+  });
+  if (exitCode !== 0) {
+    throw new ImageError(
+      'BUILD_FAILED',
+      `Image "${options.name}" failed to build from ${options.dockerfile} (${adapter.client} exit ${exitCode}); its output is above.\n` +
+        `Nothing was tagged: ${plan.latest} still points where it did. Fix the failing step, then rerun: npx nx run ${options.name}:build`,
+    );
+  }
+  return parents;
+}
+
+/** Finds, pulls, or builds the image under `plan.ref`, then records how. */
+async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<void> {
+  const name = plan.options.name;
+  const present = await inspectImage(adapter, plan.ref);
+  if (present) {
+    const previous = readMetadata(plan.metaFile);
+    await record(plan, adapter, 'present', present, previous?.ref === plan.ref ? previous.parents : await parentRefs(plan, adapter, false));
+    console.log(`${name}: present ${plan.ref} (${adapter.name}), no build needed`);
+    return;
+  }
+  const remembered = readMetadata(plan.metaFile)?.ref === plan.ref;
+  removeMetadata(plan.metaFile);
+  if (remembered) {
+    console.log(`${name}: ${plan.ref} is recorded in ${relative(plan.root, plan.metaFile)} but missing from ${adapter.name}: restoring it`);
+  }
+  if (await pullFromRegistry(plan, adapter)) {
+    const facts = (await inspectImage(adapter, plan.ref)) as ImageFacts;
+    await record(plan, adapter, remembered ? 'restored' : 'pulled', facts, await parentRefs(plan, adapter, false));
+    console.log(`${name}: ${remembered ? 'restored' : 'pulled'} ${plan.ref} from ${plan.registry.registry}, no build needed`);
+    return;
+  }
+  const parents = await build(plan, adapter);
+  const built = await inspectImage(adapter, plan.ref);
+  if (!built) throw new ImageError('ENGINE_FAILED', `${adapter.client} reported success but ${plan.ref} is not in its store.`);
+  await record(plan, adapter, remembered ? 'restored' : 'built', built, parents);
+  console.log(`${name}: ${remembered ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ${((Date.now() - plan.started) / 1000).toFixed(1)} s`);
+}
+
 /**
- * Builds one image under `<prefix>/<name>:<Nx hash>`, or finds it already in the
- * engine, then moves `:latest` to it and records `image.json`. A failed build
- * leaves no tag, no `:latest` move and no metadata.
+ * Builds one image under `<prefix>/<name>:<Nx hash>`, or finds it in the engine or
+ * the registry, then moves `:latest` to it and records `image.json`. A failed or
+ * interrupted build leaves no tag, no `:latest` move and no record.
  */
 export default async function buildExecutor(options: BuildTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const started = Date.now();
-  const root = context.root;
   try {
-    const hash = process.env.NX_TASK_HASH as string;
-    const ref = imageRef(options.prefix, options.name, tagFromHash(hash));
-    const latest = imageRef(options.prefix, options.name, LATEST_TAG);
-    const settings = resolveEngineSettings(options, process.env);
-    const digests = options.digestsFile ? loadDigests(root, options.digestsFile, process.env) : undefined;
-    const adapter = engineAdapter(settings.engine, settings.client);
-    const metaFile = metadataPath(root, options.outputDir, options.name);
-    const record = (status: ImageMetadata['status'], facts: { id: string; sizeBytes: number }, parents: { name: string; ref: string }[]) =>
-      writeMetadata(metaFile, {
-        name: options.name, ref, latest, imageId: facts.id, hash, parents, sizeBytes: facts.sizeBytes,
-        durationMs: Date.now() - started, status, engine: settings.engine, finishedAt: new Date().toISOString(),
-      });
-
-    const present = await inspectImage(adapter, ref);
-    if (present) {
-      if (!present.tags.includes(latest)) await tagImage(adapter, ref, latest);
-      const previous = readMetadata(metaFile);
-      record('present', present, previous?.ref === ref ? previous.parents : []);
-      console.log(`${options.name}: present ${ref} (${settings.engine}), no build needed`);
-      return { success: true };
-    }
-
-    removeMetadata(metaFile);
-    const parents = await resolveParentRefs(adapter, options, root);
-    const builder = await chooseBuilder(adapter);
-    console.log(`${options.name}: building ${ref} with ${builder.note}`);
-    const exitCode = await buildImage(adapter, {
-      dockerfile: join(root, options.dockerfile),
-      context: join(root, options.context),
-      tags: [ref],
-      buildArgs: composeBuildArgs(parents, digests),
-      labels: { 'org.ffreis.image': options.name, 'org.ffreis.nx-hash': hash },
-      network: settings.network,
-      buildkit: builder.buildkit,
-    });
-    if (exitCode !== 0) {
-      throw new ImageError(
-        'BUILD_FAILED',
-        `Image "${options.name}" failed to build from ${options.dockerfile} (${adapter.client} exit ${exitCode}); its output is above.\n` +
-          `Nothing was tagged: ${latest} still points where it did. Fix the failing step, then rerun: npx nx run ${options.name}:build`,
-      );
-    }
-    const built = await inspectImage(adapter, ref);
-    if (!built) throw new ImageError('ENGINE_FAILED', `${adapter.client} reported success but ${ref} is not in its store.`);
-    await tagImage(adapter, ref, latest);
-    record('built', built, parents.map(({ name, ref: parentRef }) => ({ name, ref: parentRef })));
-    console.log(`${options.name}: built ${ref} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const plan = planBuild(options, context.root, process.env, Date.now());
+    const adapter = engineAdapter(plan.engine.engine, plan.engine.client);
+    const lockDir = join(dirname(plan.metaFile), '.lock');
+    await withImageLock(lockDir, () => acquireImage(plan, adapter), () => console.log(`${options.name}: waiting for another run that is building it`));
     return { success: true };
   } catch (error) {
     return reportFailure(error, options.name);

@@ -1,8 +1,12 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** How the executor came to have the image. */
-export type ImageStatus = 'built' | 'present';
+/**
+ * How the executor came to have the image: `present` (already in the engine),
+ * `built`, `pulled` (from the registry), `restored` (recorded here but missing
+ * from the engine, so pulled or rebuilt).
+ */
+export type ImageStatus = 'built' | 'present' | 'pulled' | 'restored';
 
 /** `dist/images/<name>/image.json`: written only after the image exists under `ref`. */
 export interface ImageMetadata {

@@ -1,0 +1,52 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { ImageError } from '../../core/errors';
+import { splitImageRef } from '../../core/naming';
+import { resolveEngineSettings, resolveRegistrySettings, type EngineName } from '../../core/options';
+import { engineAdapter } from '../../engines';
+import { inspectImage, tagImage } from '../shared/image-store';
+import { metadataPath, readMetadata } from '../shared/metadata';
+import { pushImage, registryRef } from '../shared/registry';
+import { reportFailure } from '../shared/report';
+
+export interface PushTargetOptions {
+  name: string;
+  prefix: string;
+  outputDir: string;
+  engine: EngineName;
+  client?: string;
+  registry?: string;
+  /** Moving tags to push too, e.g. `latest` or `git-<sha>` (`--tags=latest,git-abc123`). Default: none. */
+  tags?: string[] | string;
+}
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** Pushes the image the last build recorded under its hash tag (and any moving tags asked for). */
+export default async function pushExecutor(options: PushTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const { registry } = resolveRegistrySettings(options, process.env);
+    if (!registry) {
+      throw new ImageError('NO_REGISTRY', 'No registry to push to: set IMAGE_REGISTRY (e.g. 127.0.0.1:5000/ffreis) or the plugin option "registry" in nx.json.');
+    }
+    const extra = (Array.isArray(options.tags) ? options.tags : (options.tags ?? '').split(',')).map((t) => t.trim()).filter(Boolean);
+    const bad = extra.find((t) => !TAG.test(t));
+    if (bad) throw new ImageError('BAD_OPTION', `--tags: "${bad}" is not a valid image tag (letters, digits, _ . -; at most 128).`);
+
+    const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
+    const settings = resolveEngineSettings(options, process.env);
+    const adapter = engineAdapter(settings.engine, settings.client);
+    if (!meta || !(await inspectImage(adapter, meta.ref))) {
+      throw new ImageError('PARENT_NOT_BUILT', `Nothing to push for "${options.name}": build it first (push depends on build): npx nx run ${options.name}:push`);
+    }
+    const hashTag = splitImageRef(meta.ref).tag as string;
+    for (const tag of [hashTag, ...extra]) {
+      const target = registryRef(registry, options.name, tag);
+      await tagImage(adapter, meta.ref, target);
+      await pushImage(adapter, registry, target);
+      console.log(`${options.name}: pushed ${target}`);
+    }
+    return { success: true };
+  } catch (error) {
+    return reportFailure(error, options.name);
+  }
+}

@@ -1,0 +1,42 @@
+import { ImageError } from '../../core/errors';
+import type { EngineAdapter } from '../../engines/types';
+import { runEngine } from '../../process/run-engine';
+
+const NOT_FOUND = /manifest unknown|not found|does not exist|no such image|name unknown/i;
+const UNREACHABLE = /connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|server gave HTTP response to HTTPS client|pinging container registry|TLS handshake|context deadline exceeded/i;
+
+/** `<registry>/<name>:<tag>`. */
+export function registryRef(registry: string, name: string, tag: string): string {
+  return `${registry}/${name}:${tag}`;
+}
+
+/** What a failed registry command means for the person at the terminal. */
+export function registryError(registry: string, action: string, stderr: string): ImageError {
+  const first = stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+  const insecure = /HTTP response to HTTPS client/i.test(stderr)
+    ? `\nThe engine talks HTTPS to it: add "${registry.split('/')[0]}" to the daemon's insecure-registries (podman: registries.conf [[registry]] insecure = true).`
+    : '';
+  return new ImageError(
+    'REGISTRY_UNREACHABLE',
+    `The registry ${registry} could not be reached to ${action}:\n  ${first}${insecure}\n` +
+      'Start or fix the registry (or check `docker login` for it); to build locally while it is down, set IMAGE_REGISTRY_BEST_EFFORT=1; to work without it, unset IMAGE_REGISTRY.',
+  );
+}
+
+/**
+ * Pulls `ref` from the registry. Resolves true when pulled, false when the registry
+ * does not hold it; throws REGISTRY_UNREACHABLE when the registry cannot be asked.
+ */
+export async function pullIfPresent(adapter: EngineAdapter, registry: string, ref: string): Promise<boolean> {
+  const result = await runEngine(adapter, adapter.pull(ref), { allowFailure: true });
+  if (result.exitCode === 0) return true;
+  if (UNREACHABLE.test(result.stderr)) throw registryError(registry, `look for ${ref}`, result.stderr);
+  if (NOT_FOUND.test(result.stderr)) return false;
+  throw registryError(registry, `pull ${ref}`, result.stderr);
+}
+
+/** Pushes `ref` (already tagged for the registry). */
+export async function pushImage(adapter: EngineAdapter, registry: string, ref: string): Promise<void> {
+  const result = await runEngine(adapter, adapter.push(ref), { allowFailure: true });
+  if (result.exitCode !== 0) throw registryError(registry, `push ${ref}`, result.stderr);
+}

@@ -1,0 +1,193 @@
+import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertEngineReady, engine, imageId, removeRepositories, tagsOf } from './support/engine';
+import { startRegistry, type TestRegistry } from './support/registry';
+import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
+
+const PREFIX = 'itest-reg';
+const build = (ws: TestWorkspace, env?: Record<string, string | undefined>) => ws.nx(['run-many', '-t', 'build', '--output-style=stream'], env);
+const statuses = (ws: TestWorkspace) => Object.fromEntries(CHAIN.map((name) => [name, ws.meta(name)?.status]));
+const all = (status: string) => Object.fromEntries(CHAIN.map((name) => [name, status]));
+const dropLocalImages = () => removeRepositories(CHAIN.map((name) => `${PREFIX}/${name}`));
+
+async function expectAllPresentInEngine(ws: TestWorkspace) {
+  for (const name of CHAIN) {
+    const meta = ws.meta(name);
+    expect(meta, `${name} has a record`).toBeDefined();
+    expect(await imageId(meta?.ref as string), `${meta?.ref} is in the engine`).toBe(meta?.imageId);
+    expect(await imageId(`${PREFIX}/${name}:latest`)).toBe(meta?.imageId);
+  }
+}
+
+/** The projects Nx says it runs the target for ("Running target build for N projects …" then "- name" lines). */
+function projectsRun(output: string): string[] {
+  const block = /Running target \S+ for \d+ projects?[^\n]*\n((?:\s*\n)?(?:\s*- [^\n]+\n)+)/.exec(output)?.[1] ?? '';
+  return block.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('- ')).map((l) => l.slice(2)).sort();
+}
+
+function enginesBuilt(output: string): string[] {
+  return [...new Set([...output.matchAll(/^(?:[\w-]+: )?([\w-]+): building /gm)].map((m) => m[1]))].sort();
+}
+
+describe('images are never claimed missing, and move between machines through a registry', () => {
+  let registry: TestRegistry;
+  let ws: TestWorkspace;
+  let repo: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    await assertEngineReady();
+    registry = await startRegistry(5001);
+    repo = `${registry.address}/${PREFIX}`;
+    env = { IMAGE_REGISTRY: repo };
+    ws = createTestWorkspace(PREFIX);
+    await dropLocalImages();
+  });
+
+  afterAll(async () => {
+    await dropLocalImages();
+    await removeRepositories(CHAIN.map((name) => `${repo}/${name}`));
+    ws?.remove();
+    await registry?.stop().catch(() => undefined);
+  });
+
+  it('builds all five with an empty registry, then `push` puts every hash tag there', async () => {
+    const result = await build(ws, env);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(statuses(ws)).toEqual(all('built'));
+    const pushed = await ws.nx(['run-many', '-t', 'push', '--output-style=stream'], env);
+    expect(pushed.exitCode, pushed.output).toBe(0);
+    for (const name of CHAIN) {
+      expect(await registry.tags(`${PREFIX}/${name}`)).toEqual([ws.meta(name)?.hash]);
+    }
+  });
+
+  it('pushes moving tags when asked', async () => {
+    const pushed = await ws.nx(['run', 'runner:push', '--tags=latest,git-abc1234', '--output-style=stream'], env);
+    expect(pushed.exitCode, pushed.output).toBe(0);
+    expect(await registry.tags(`${PREFIX}/runner`)).toEqual([ws.meta('runner')?.hash, 'git-abc1234', 'latest'].sort());
+  });
+
+  it('restores one image removed by hand, and says which and how', async () => {
+    const before = ws.refs();
+    const builder = ws.meta('builder');
+    await engine(['rmi', builder?.ref as string, `${PREFIX}/builder:latest`]);
+    expect(await imageId(builder?.ref as string)).toBeUndefined();
+    const result = await build(ws);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toContain(`builder: ${builder?.ref} is recorded in dist/images/builder/image.json but missing from docker: restoring it`);
+    expect(result.output).toMatch(/builder: restored \(rebuilt\) /);
+    expect(statuses(ws)).toEqual({ ...all('present'), builder: 'restored' });
+    expect(ws.refs()).toEqual(before);
+    await expectAllPresentInEngine(ws);
+  });
+
+  it('restores every image removed by hand, from the registry when it holds them', async () => {
+    await dropLocalImages();
+    const result = await build(ws, env);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(enginesBuilt(result.output)).toEqual([]);
+    expect(statuses(ws)).toEqual(all('restored'));
+    for (const name of CHAIN) expect(result.output).toContain(`${name}: restored ${ws.meta(name)?.ref} from ${repo}, no build needed`);
+    await expectAllPresentInEngine(ws);
+  });
+
+  it('pulls all five on a fresh clone with an empty engine: no engine build', async () => {
+    const fresh = createTestWorkspace(PREFIX);
+    try {
+      await dropLocalImages();
+      const result = await build(fresh, env);
+      expect(result.exitCode, result.output).toBe(0);
+      expect(enginesBuilt(result.output)).toEqual([]);
+      expect(statuses(fresh)).toEqual(all('pulled'));
+      expect(fresh.refs()).toEqual(ws.refs());
+      await expectAllPresentInEngine(fresh);
+    } finally {
+      fresh.remove();
+    }
+  });
+
+  it('builds only what a commit affects: app/ → builder and runner; images/base-runner/ → base-runner and runner', async () => {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ws.dir, encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'start');
+    const commit = (message: string) => {
+      git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', message);
+      return git('rev-parse', 'HEAD');
+    };
+    const start = git('rev-parse', 'HEAD');
+
+    ws.append('app/lib.py', '\n# affected by this commit\n');
+    const appCommit = commit('app change');
+    const app = await ws.nx(['affected', '-t', 'build', `--base=${start}`, `--head=${appCommit}`, '--output-style=stream']);
+    expect(app.exitCode, app.output).toBe(0);
+    expect(projectsRun(app.output)).toEqual(['builder', 'runner']);
+    expect(enginesBuilt(app.output)).toEqual(['builder', 'runner']);
+    expect(app.output).toMatch(/test_greets_by_name .* ok/);
+
+    ws.append('images/base-runner/Dockerfile', '\nLABEL org.ffreis.test=affected\n');
+    const runnerCommit = commit('base-runner change');
+    const baseRunner = await ws.nx(['affected', '-t', 'build', `--base=${appCommit}`, `--head=${runnerCommit}`, '--output-style=stream']);
+    expect(baseRunner.exitCode, baseRunner.output).toBe(0);
+    expect(projectsRun(baseRunner.output)).toEqual(['base-runner', 'runner']);
+    expect(enginesBuilt(baseRunner.output)).toEqual(['base-runner', 'runner']);
+  });
+
+  it('leaves nothing claimed after SIGTERM mid-build, and the rerun completes', async () => {
+    ws.append('images/builder/Dockerfile', '\nRUN sleep 6\n');
+    const builderTags = await tagsOf(`${PREFIX}/builder`);
+    const child = execa('node', [`${ws.dir}/node_modules/nx/dist/bin/nx.js`, 'run-many', '-t', 'build', '--output-style=stream'], {
+      cwd: ws.dir, reject: false, all: true, env: { NX_DAEMON: 'false', NX_TUI: 'false', CI: 'true' },
+    });
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`builder never started building:\n${seen}`)), 120_000);
+      child.all?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (/builder: building /.test(seen) && /RUN sleep 6/.test(seen)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGTERM');
+    const interrupted = await child;
+    expect(interrupted.exitCode === 0 && !interrupted.isTerminated).toBe(false);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(ws.meta('builder')).toBeUndefined();
+    expect(await tagsOf(`${PREFIX}/builder`)).toEqual(builderTags);
+
+    const rerun = await build(ws);
+    expect(rerun.exitCode, rerun.output).toBe(0);
+    expect(statuses(ws)).toMatchObject({ builder: 'built', runner: 'built' });
+    await expectAllPresentInEngine(ws);
+  });
+
+  it('finishes two concurrent full builds, both green, with correct images', async () => {
+    ws.append('app/lib.py', '\n# concurrent change\n');
+    const before = ws.refs();
+    const [a, b] = await Promise.all([build(ws), build(ws)]);
+    expect(a.exitCode, a.output).toBe(0);
+    expect(b.exitCode, b.output).toBe(0);
+    expect(changedImages(before, ws.refs())).toEqual(['builder', 'runner']);
+    await expectAllPresentInEngine(ws);
+  });
+
+  it('names the registry and the next step when it is down, and builds locally on best effort', async () => {
+    ws.append('app/lib.py', '\n# registry down\n');
+    await registry.stop();
+    const down = await build(ws, env);
+    expect(down.exitCode).not.toBe(0);
+    expect(down.output).toContain(`The registry ${repo} could not be reached to look for ${repo}/builder:`);
+    expect(down.output).toContain('set IMAGE_REGISTRY_BEST_EFFORT=1');
+    expect(ws.meta('builder')).toBeUndefined();
+
+    const bestEffort = await build(ws, { ...env, IMAGE_REGISTRY_BEST_EFFORT: '1' });
+    expect(bestEffort.exitCode, bestEffort.output).toBe(0);
+    expect(bestEffort.output).toMatch(/builder: warning: The registry .* could not be reached/);
+    expect(bestEffort.output).toContain('builder: IMAGE_REGISTRY_BEST_EFFORT is set: building locally.');
+    expect(statuses(ws)).toMatchObject({ builder: 'built', runner: 'built' });
+  });
+});
