@@ -1,37 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertEngineReady, engine, imageId, removeRepositories, tagsOf } from './support/engine';
+import { assertEngineReady, engine as docker, ENGINES, engineEnv, engineTools } from './support/engine';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
 
-const build = (ws: TestWorkspace, env?: Record<string, string | undefined>) => ws.nx(['run-many', '-t', 'build', '--output-style=stream'], env);
 const statuses = (ws: TestWorkspace) => Object.fromEntries(CHAIN.map((name) => [name, ws.meta(name)?.status]));
-const timings: Record<string, number> = {};
 
 /** Pushes a variant of the pinned upstream (same rootfs, one label) and returns its repository and digest. */
 async function pushUpstreamVariant(label: string): Promise<{ image: string; digest: string }> {
   const registry = (process.env.BASE_IMAGE as string).split('/')[0];
   const image = `${registry}/debian:variant-${label}`;
   const dockerfile = `FROM ${process.env.BASE_IMAGE}@${process.env.BASE_DIGEST}\nLABEL org.ffreis.test.variant=${label}\n`;
-  const built = await engine(['build', '-t', image, '-'], { input: dockerfile, env: { DOCKER_BUILDKIT: '0' } });
+  const built = await docker(['build', '-t', image, '-'], { input: dockerfile, env: { DOCKER_BUILDKIT: '0' } });
   expect(built.exitCode, built.all).toBe(0);
-  const pushed = await engine(['push', image]);
+  const pushed = await docker(['push', image]);
   expect(pushed.exitCode, pushed.all).toBe(0);
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.all)?.[1];
   expect(digest, pushed.all).toBeDefined();
   return { image, digest: digest as string };
 }
 
-describe('the five-image chain on a real engine', () => {
+describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
   let ws: TestWorkspace;
   let cold: Record<string, string | undefined>;
+  const { run: engine, imageId, tagsOf, removeRepositories } = engineTools(engineName);
+  const timings: Record<string, number> = {};
+  const build = (workspace: TestWorkspace, env?: Record<string, string | undefined>) =>
+    workspace.nx(['run-many', '-t', 'build', '--output-style=stream'], { ...engineEnv(engineName), ...env });
 
   beforeAll(async () => {
-    await assertEngineReady();
-    ws = createTestWorkspace('itest-chain');
+    await assertEngineReady(engineName);
+    ws = createTestWorkspace(`itest-chain-${engineName}`);
     await removeRepositories(CHAIN.map((name) => `${ws.prefix}/${name}`));
   });
 
   afterAll(async () => {
-    console.log(`chain timings (ms): ${JSON.stringify(timings)}`);
+    console.log(`chain timings on ${engineName} (ms): ${JSON.stringify(timings)}`);
     if (ws) {
       await removeRepositories(CHAIN.map((name) => `${ws.prefix}/${name}`));
       ws.remove();
@@ -48,6 +50,7 @@ describe('the five-image chain on a real engine', () => {
       expect(meta?.ref).toBe(`${ws.prefix}/${name}:${meta?.hash}`);
       expect(await imageId(meta?.ref as string)).toBe(meta?.imageId);
       expect(await imageId(`${ws.prefix}/${name}:latest`)).toBe(meta?.imageId);
+      expect(meta?.engine).toBe(engineName);
     }
     expect(ws.meta('runner')?.parents.map((p) => p.ref).sort()).toEqual([ws.meta('base-runner')?.ref, ws.meta('builder')?.ref].sort());
     cold = ws.refs();
@@ -158,14 +161,14 @@ describe('the five-image chain on a real engine', () => {
 
   it('runs the app through `nx run runner:run`, building first', async () => {
     ws.write('app/tests/test_lib.py', ws.read('app/tests/test_lib.py').replace('"Hello, broken test!"', '"Hello, Nx!"'));
-    const result = await ws.nx(['run', 'runner:run', '--output-style=stream']);
+    const result = await ws.nx(['run', 'runner:run', '--output-style=stream'], engineEnv(engineName));
     expect(result.exitCode, result.output).toBe(0);
     expect(result.output).toContain('Hello, world!');
     expect(result.output).toContain('running as uid=10001 gid=10001');
   });
 
   it('cleans every tag and record with `nx run-many -t clean`', async () => {
-    const result = await ws.nx(['run-many', '-t', 'clean', '--output-style=stream']);
+    const result = await ws.nx(['run-many', '-t', 'clean', '--output-style=stream'], engineEnv(engineName));
     expect(result.exitCode, result.output).toBe(0);
     for (const name of CHAIN) {
       expect(await tagsOf(`${ws.prefix}/${name}`)).toEqual([]);

@@ -1,24 +1,12 @@
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertEngineReady, engine, imageId, removeRepositories, tagsOf } from './support/engine';
+import { assertEngineReady, ENGINES, engineEnv, engineTools } from './support/engine';
 import { startRegistry, type TestRegistry } from './support/registry';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
 
-const PREFIX = 'itest-reg';
-const build = (ws: TestWorkspace, env?: Record<string, string | undefined>) => ws.nx(['run-many', '-t', 'build', '--output-style=stream'], env);
 const statuses = (ws: TestWorkspace) => Object.fromEntries(CHAIN.map((name) => [name, ws.meta(name)?.status]));
 const all = (status: string) => Object.fromEntries(CHAIN.map((name) => [name, status]));
-const dropLocalImages = () => removeRepositories(CHAIN.map((name) => `${PREFIX}/${name}`));
-
-async function expectAllPresentInEngine(ws: TestWorkspace) {
-  for (const name of CHAIN) {
-    const meta = ws.meta(name);
-    expect(meta, `${name} has a record`).toBeDefined();
-    expect(await imageId(meta?.ref as string), `${meta?.ref} is in the engine`).toBe(meta?.imageId);
-    expect(await imageId(`${PREFIX}/${name}:latest`)).toBe(meta?.imageId);
-  }
-}
 
 /** The projects Nx says it runs the target for ("Running target build for N projects …" then "- name" lines). */
 function projectsRun(output: string): string[] {
@@ -30,14 +18,28 @@ function enginesBuilt(output: string): string[] {
   return [...new Set([...output.matchAll(/^(?:[\w-]+: )?([\w-]+): building /gm)].map((m) => m[1]))].sort();
 }
 
-describe('images are never claimed missing, and move between machines through a registry', () => {
+describe.each(ENGINES)('images are never claimed missing, and move between machines through a registry, on %s', (engineName) => {
+  const PREFIX = `itest-reg-${engineName}`;
+  const { run: engine, imageId, tagsOf, removeRepositories } = engineTools(engineName);
+  const build = (ws: TestWorkspace, env?: Record<string, string | undefined>) =>
+    ws.nx(['run-many', '-t', 'build', '--output-style=stream'], { ...engineEnv(engineName), ...env });
+  const nx = (ws: TestWorkspace, args: string[], env?: Record<string, string | undefined>) => ws.nx(args, { ...engineEnv(engineName), ...env });
+  const dropLocalImages = () => removeRepositories(CHAIN.map((name) => `${PREFIX}/${name}`));
+  const expectAllPresentInEngine = async (ws: TestWorkspace) => {
+    for (const name of CHAIN) {
+      const meta = ws.meta(name);
+      expect(meta, `${name} has a record`).toBeDefined();
+      expect(await imageId(meta?.ref as string), `${meta?.ref} is in the engine`).toBe(meta?.imageId);
+      expect(await imageId(`${PREFIX}/${name}:latest`)).toBe(meta?.imageId);
+    }
+  };
   let registry: TestRegistry;
   let ws: TestWorkspace;
   let repo: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    await assertEngineReady();
+    await assertEngineReady(engineName);
     registry = await startRegistry(5001);
     repo = `${registry.address}/${PREFIX}`;
     env = { IMAGE_REGISTRY: repo };
@@ -56,7 +58,7 @@ describe('images are never claimed missing, and move between machines through a 
     const result = await build(ws, env);
     expect(result.exitCode, result.output).toBe(0);
     expect(statuses(ws)).toEqual(all('built'));
-    const pushed = await ws.nx(['run-many', '-t', 'push', '--output-style=stream'], env);
+    const pushed = await nx(ws, ['run-many', '-t', 'push', '--output-style=stream'], env);
     expect(pushed.exitCode, pushed.output).toBe(0);
     for (const name of CHAIN) {
       expect(await registry.tags(`${PREFIX}/${name}`)).toEqual([ws.meta(name)?.hash]);
@@ -64,7 +66,7 @@ describe('images are never claimed missing, and move between machines through a 
   });
 
   it('pushes moving tags when asked', async () => {
-    const pushed = await ws.nx(['run', 'runner:push', '--tags=latest,git-abc1234', '--output-style=stream'], env);
+    const pushed = await nx(ws, ['run', 'runner:push', '--tags=latest,git-abc1234', '--output-style=stream'], env);
     expect(pushed.exitCode, pushed.output).toBe(0);
     expect(await registry.tags(`${PREFIX}/runner`)).toEqual([ws.meta('runner')?.hash, 'git-abc1234', 'latest'].sort());
   });
@@ -72,11 +74,13 @@ describe('images are never claimed missing, and move between machines through a 
   it('restores one image removed by hand, and says which and how', async () => {
     const before = ws.refs();
     const builder = ws.meta('builder');
-    await engine(['rmi', builder?.ref as string, `${PREFIX}/builder:latest`]);
+    // By id, so every tag of it goes (the registry tag from the push included).
+    const removed = await engine(['rmi', '--force', builder?.imageId as string]);
+    expect(removed.exitCode, removed.all).toBe(0);
     expect(await imageId(builder?.ref as string)).toBeUndefined();
     const result = await build(ws);
     expect(result.exitCode, result.output).toBe(0);
-    expect(result.output).toContain(`builder: ${builder?.ref} is recorded in dist/images/builder/image.json but missing from docker: restoring it`);
+    expect(result.output).toContain(`builder: ${builder?.ref} is recorded in dist/images/builder/image.json but missing from ${engineName}: restoring it`);
     expect(result.output).toMatch(/builder: restored \(rebuilt\) /);
     expect(statuses(ws)).toEqual({ ...all('present'), builder: 'restored' });
     expect(ws.refs()).toEqual(before);
@@ -121,7 +125,7 @@ describe('images are never claimed missing, and move between machines through a 
 
     ws.append('app/lib.py', '\n# affected by this commit\n');
     const appCommit = commit('app change');
-    const app = await ws.nx(['affected', '-t', 'build', `--base=${start}`, `--head=${appCommit}`, '--output-style=stream']);
+    const app = await nx(ws, ['affected', '-t', 'build', `--base=${start}`, `--head=${appCommit}`, '--output-style=stream']);
     expect(app.exitCode, app.output).toBe(0);
     expect(projectsRun(app.output)).toEqual(['builder', 'runner']);
     expect(enginesBuilt(app.output)).toEqual(['builder', 'runner']);
@@ -129,7 +133,7 @@ describe('images are never claimed missing, and move between machines through a 
 
     ws.append('images/base-runner/Dockerfile', '\nLABEL org.ffreis.test=affected\n');
     const runnerCommit = commit('base-runner change');
-    const baseRunner = await ws.nx(['affected', '-t', 'build', `--base=${appCommit}`, `--head=${runnerCommit}`, '--output-style=stream']);
+    const baseRunner = await nx(ws, ['affected', '-t', 'build', `--base=${appCommit}`, `--head=${runnerCommit}`, '--output-style=stream']);
     expect(baseRunner.exitCode, baseRunner.output).toBe(0);
     expect(projectsRun(baseRunner.output)).toEqual(['base-runner', 'runner']);
     expect(enginesBuilt(baseRunner.output)).toEqual(['base-runner', 'runner']);
@@ -139,7 +143,7 @@ describe('images are never claimed missing, and move between machines through a 
     ws.append('images/builder/Dockerfile', '\nRUN sleep 6\n');
     const builderTags = await tagsOf(`${PREFIX}/builder`);
     const child = execa('node', [`${ws.dir}/node_modules/nx/dist/bin/nx.js`, 'run-many', '-t', 'build', '--output-style=stream'], {
-      cwd: ws.dir, reject: false, all: true, env: { NX_DAEMON: 'false', NX_TUI: 'false', CI: 'true' },
+      cwd: ws.dir, reject: false, all: true, env: { NX_DAEMON: 'false', NX_TUI: 'false', CI: 'true', ...engineEnv(engineName) },
     });
     let seen = '';
     await new Promise<void>((resolve, reject) => {

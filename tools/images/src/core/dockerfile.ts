@@ -1,4 +1,4 @@
-import { DockerfileParser, JSONInstruction, type Instruction } from 'dockerfile-ast';
+import { Copy, DockerfileParser, JSONInstruction, ModifiableInstruction, Run, type Instruction } from 'dockerfile-ast';
 
 /** A global `ARG` (declared before the first FROM), with its default when it has one. */
 export interface DockerfileArg {
@@ -34,6 +34,29 @@ export interface DockerfileInfo {
   contextSources: ContextSource[];
   /** Stage aliases (`FROM x AS alias`). */
   stageAliases: string[];
+  /** Syntax only BuildKit (or a recent Buildah) understands, e.g. `RUN --mount`, heredocs. */
+  buildkitFeatures: BuildkitFeature[];
+}
+
+/** One use of BuildKit-only syntax. */
+export interface BuildkitFeature {
+  feature: string;
+  line: number;
+}
+
+const BUILDKIT_FLAGS: Record<string, string[]> = { RUN: ['mount', 'network', 'security'], COPY: ['link', 'chmod', 'parents', 'exclude'], ADD: ['link', 'chmod', 'checksum', 'keep-git-dir', 'exclude'] };
+
+function buildkitFeaturesOf(instruction: Instruction): BuildkitFeature[] {
+  const keyword = instruction.getKeyword();
+  const features: BuildkitFeature[] = [];
+  const flags = instruction instanceof ModifiableInstruction ? instruction.getFlags().map((f) => f.getName()) : [];
+  for (const flag of flags) {
+    if (BUILDKIT_FLAGS[keyword]?.includes(flag)) features.push({ feature: `${keyword} --${flag}`, line: line(instruction) });
+  }
+  if ((instruction instanceof Run || instruction instanceof Copy) && instruction.getHeredocs().length > 0) {
+    features.push({ feature: `${keyword} with a heredoc`, line: line(instruction) });
+  }
+  return features;
 }
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -127,5 +150,6 @@ export function parseDockerfile(content: string): DockerfileInfo {
       contextSources.push({ path: substituteArgs(source, values) ?? source, line: line(instruction) });
     }
   }
-  return { globalArgs, imageReferences, contextSources, stageAliases };
+  const buildkitFeatures = dockerfile.getInstructions().flatMap(buildkitFeaturesOf);
+  return { globalArgs, imageReferences, contextSources, stageAliases, buildkitFeatures };
 }

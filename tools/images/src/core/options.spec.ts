@@ -26,6 +26,13 @@ describe('resolveEngineSettings', () => {
   ])('options %j with env %j', (options, env, expected) => {
     expect(resolveEngineSettings(options, env)).toEqual(expected);
   });
+  it.each([
+    [{}, { CONTAINER_ENGINE: 'podman', CONTAINER_CLIENT: '/usr/bin/docker' }, /The engine is podman but its client is "\/usr\/bin\/docker", a docker client \(CONTAINER_CLIENT\)/],
+    [{ engine: 'docker' as const, client: '/usr/bin/podman' }, {}, /The engine is docker but its client is "\/usr\/bin\/podman", a podman client \(plugin option client\)/],
+  ])('refuses a client of the other engine: %j %j', (options, env, message) => {
+    expect(() => resolveEngineSettings(options, env)).toThrow(message);
+  });
+
   it('names a bad CONTAINER_ENGINE', () => {
     expect(() => resolveEngineSettings({}, { CONTAINER_ENGINE: 'lxc' })).toThrow(/CONTAINER_ENGINE="lxc" is not one of docker, podman/);
   });

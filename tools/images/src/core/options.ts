@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { ImageError } from './errors';
 
 /** Engines the plugin drives through their own CLI. */
@@ -70,6 +71,14 @@ export function resolveEngineSettings(
     throw new ImageError('BAD_OPTION', `CONTAINER_ENGINE="${engine}" is not one of ${ENGINES.join(', ')}; unset it or pick one.`);
   }
   const client = env.CONTAINER_CLIENT || (env.CONTAINER_ENGINE ? undefined : options.client) || engine;
+  const other = ENGINES.find((name) => name !== engine) as EngineName;
+  if (basename(client) === other) {
+    throw new ImageError(
+      'BAD_OPTION',
+      `The engine is ${engine} but its client is "${client}", a ${other} client (${env.CONTAINER_CLIENT ? 'CONTAINER_CLIENT' : 'plugin option client'}).\n` +
+        `Unset CONTAINER_CLIENT, or point it at ${engine}'s binary, or set CONTAINER_ENGINE=${other}.`,
+    );
+  }
   return { engine, client, network: env.BUILD_NETWORK || options.network || undefined };
 }
 

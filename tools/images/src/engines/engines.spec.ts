@@ -29,10 +29,10 @@ describe('engine adapters', () => {
     expect(command.args).not.toContain('--network');
   });
 
-  it('podman builds with cached layers', () => {
+  it('podman builds docker-format images with cached layers', () => {
     const command = engineAdapter('podman').build(spec);
     expect(command.command).toBe('podman');
-    expect(command.args.slice(0, 2)).toEqual(['build', '--layers']);
+    expect(command.args.slice(0, 4)).toEqual(['build', '--layers', '--format', 'docker']);
     expect(command.env).toBeUndefined();
   });
 

@@ -7,7 +7,10 @@ export function podmanAdapter(client = 'podman'): EngineAdapter {
     name: 'podman',
     client,
     ...sharedCommands(client),
-    serverVersion: () => ({ command: client, args: ['version', '--format', '{{.Server.Version}}'] }),
-    build: (spec) => ({ command: client, args: ['build', '--layers', ...commonBuildArgs(spec), spec.context] }),
+    // Podman 4 prints one flat version (no Client/Server split without a remote service).
+    clientVersion: () => ({ command: client, args: ['version', '--format', '{{.Version}}'] }),
+    serverVersion: () => ({ command: client, args: ['info', '--format', '{{.Version.Version}}'] }),
+    // Docker's image format, so SHELL, HEALTHCHECK and ONBUILD mean what they mean on docker.
+    build: (spec) => ({ command: client, args: ['build', '--layers', '--format', 'docker', ...commonBuildArgs(spec), spec.context] }),
   };
 }

@@ -25,6 +25,16 @@ describe('engineErrorFor', () => {
     expect(error?.message).toMatch(/Start the daemon/);
   });
 
+  it('says which containers.conf setting fixes podman’s rlimit failure', () => {
+    const podman = engineAdapter('podman');
+    const error = engineErrorFor(podman, podman.run('a:1', []), {
+      stderr: 'Error: runc: runc create failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 7: operation not permitted: OCI permission denied',
+    });
+    expect(error?.code).toBe('ENGINE_ULIMITS');
+    expect(error?.message).toContain('default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]');
+    expect(error?.message).toContain('export CONTAINERS_CONF=$PWD/config/podman/containers.conf');
+  });
+
   it('leaves other failures to the caller', () => {
     expect(engineErrorFor(docker, command, { stderr: 'Error: No such image: a:1' })).toBeUndefined();
   });

@@ -44,6 +44,14 @@ export function engineErrorFor(adapter: EngineAdapter, command: EngineCommand, r
           : 'Check `podman info`; set CONTAINER_HOST for a remote podman service.'),
     );
   }
+  if (adapter.name === 'podman' && result.stderr && /error setting rlimit/i.test(result.stderr)) {
+    return new ImageError(
+      'ENGINE_ULIMITS',
+      `podman could not start the container: ${result.stderr.trim().split('\n').slice(-1)[0]}\n` +
+        'Give containers explicit ulimits in containers.conf: [containers] default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"].\n' +
+        'This workspace ships one: export CONTAINERS_CONF=$PWD/config/podman/containers.conf',
+    );
+  }
   return undefined;
 }
 

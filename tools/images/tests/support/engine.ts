@@ -1,37 +1,63 @@
 import { execa } from 'execa';
+import type { EngineName } from '../../src/core/options';
 
-/** The engine client the suite drives: the same CONTAINER_CLIENT the builds use. */
-export const CLIENT = process.env.CONTAINER_CLIENT || 'docker';
+/** The engines the suite runs on; each test body that concerns the chain runs on both. */
+export const ENGINES: EngineName[] = ['docker', 'podman'];
 
-/** Runs the engine's client; never throws, so tests can assert on failures. */
-export async function engine(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
-  const result = await execa(CLIENT, args, { reject: false, all: true, input: options.input, env: options.env });
-  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), all: String(result.all ?? '') };
+/** The client of each engine: docker's is CONTAINER_CLIENT (the one the builds use), podman's is podman. */
+export function clientOf(engineName: EngineName): string {
+  return engineName === 'docker' ? process.env.CONTAINER_CLIENT || 'docker' : 'podman';
 }
 
-/** The image id a reference points at, or undefined when the engine lacks it. */
-export async function imageId(ref: string): Promise<string | undefined> {
-  const result = await engine(['image', 'inspect', '--format', '{{.Id}}', ref]);
-  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+/** Environment for an Nx run on the given engine. */
+export function engineEnv(engineName: EngineName): Record<string, string> {
+  return engineName === 'docker' ? { CONTAINER_ENGINE: 'docker' } : { CONTAINER_ENGINE: 'podman', CONTAINER_CLIENT: '' };
 }
 
-/** Every `repository:tag` of a repository. */
-export async function tagsOf(repository: string): Promise<string[]> {
-  const result = await engine(['images', '--format', '{{.Repository}}:{{.Tag}}', repository]);
-  return result.stdout.split('\n').filter(Boolean).sort();
+/** Direct access to one engine's store, for assertions. */
+export function engineTools(engineName: EngineName) {
+  const client = clientOf(engineName);
+  const tools = {
+    name: engineName,
+    /** Runs the engine's client; never throws, so tests can assert on failures. */
+    async run(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
+      const result = await execa(client, args, { reject: false, all: true, input: options.input, env: options.env });
+      return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), all: String(result.all ?? '') };
+    },
+    /** The image id a reference points at, or undefined when the engine lacks it. */
+    async imageId(ref: string): Promise<string | undefined> {
+      const result = await tools.run(['image', 'inspect', '--format', '{{.Id}}', ref]);
+      return result.exitCode === 0 ? result.stdout.trim() : undefined;
+    },
+    /** Every `repository:tag` of a repository. */
+    async tagsOf(repository: string): Promise<string[]> {
+      const result = await tools.run(['images', '--format', '{{.Repository}}:{{.Tag}}', repository]);
+      return result.stdout.split('\n').filter((l) => l && !l.endsWith(':<none>')).sort();
+    },
+    /** Removes every image of the given repositories (test set-up and clean-up). */
+    async removeRepositories(repositories: string[]): Promise<void> {
+      const refs = (await Promise.all(repositories.map(tools.tagsOf))).flat();
+      if (refs.length > 0) await tools.run(['rmi', '--force', ...refs]);
+    },
+  };
+  return tools;
 }
 
-/** Removes every image of the given repositories (test clean-up). */
-export async function removeRepositories(repositories: string[]): Promise<void> {
-  const refs = (await Promise.all(repositories.map(tagsOf))).flat();
-  if (refs.length > 0) await engine(['rmi', '--force', ...refs]);
-}
+export type EngineTools = ReturnType<typeof engineTools>;
 
-/** Fails loudly (never skips) when the engine or the pinned upstream is not there. */
-export async function assertEngineReady(): Promise<void> {
-  const version = await engine(['version', '--format', '{{.Server.Version}}']);
+const docker = engineTools('docker');
+/** Docker's tools: the default engine of the suite. */
+export const engine = docker.run;
+export const imageId = docker.imageId;
+export const tagsOf = docker.tagsOf;
+export const removeRepositories = docker.removeRepositories;
+
+/** Fails loudly (never skips) when an engine or the pinned upstream is not there. */
+export async function assertEngineReady(engineName: EngineName = 'docker'): Promise<void> {
+  const tools = engineTools(engineName);
+  const version = await tools.run(engineName === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : ['info', '--format', '{{.Version.Version}}']);
   if (version.exitCode !== 0) {
-    throw new Error(`The integration suite needs a running engine (${CLIENT}): ${version.all}\nStart one with: bash .ci/engine.sh`);
+    throw new Error(`The integration suite needs ${engineName} (${clientOf(engineName)}): ${version.all}\nStart the engines with: eval "$(bash .ci/engine.sh)"`);
   }
   if (!process.env.BASE_IMAGE || !process.env.BASE_DIGEST) {
     throw new Error('BASE_IMAGE and BASE_DIGEST must pin an upstream the engine can pull here; `eval "$(bash .ci/engine.sh)"` sets them.');

@@ -65,7 +65,7 @@ export function createTestWorkspace(prefix: string): TestWorkspace {
     prefix,
     async nx(args, env = {}) {
       const started = Date.now();
-      const result = await execa('node', [join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+      const result = await execa(process.execPath, [join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js'), ...args], {
         cwd: dir,
         reject: false,
         all: true,

@@ -2,6 +2,8 @@ import type { ExecutorContext } from '@nx/devkit';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { composeBuildArgs } from '../../core/build-args';
+import { parseDockerfile } from '../../core/dockerfile';
+import { checkBuilderSupports } from '../../core/engine-support';
 import { applyDigestOverrides, parseDigestsFile, type Digests } from '../../core/digests';
 import { ImageError, isImageError } from '../../core/errors';
 import { imageRef, LATEST_TAG, tagFromHash } from '../../core/naming';
@@ -103,6 +105,8 @@ async function build(plan: BuildPlan, adapter: EngineAdapter) {
   const parents = await parentRefs(plan, adapter, true);
   const builder = await chooseBuilder(adapter);
   const { options, root } = plan;
+  const features = parseDockerfile(readFileSync(join(root, options.dockerfile), 'utf8')).buildkitFeatures;
+  checkBuilderSupports(options.dockerfile, features, { engine: adapter.name, buildkit: builder.buildkit, version: builder.version, client: adapter.client });
   console.log(`${options.name}: building ${plan.ref} with ${builder.note}`);
   const exitCode = await buildImage(adapter, {
     dockerfile: join(root, options.dockerfile),

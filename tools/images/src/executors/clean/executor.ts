@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { ImageError } from '../../core/errors';
 import { imageRepository } from '../../core/naming';
 import { resolveEngineSettings } from '../../core/options';
 import { engineAdapter } from '../../engines';
@@ -22,7 +23,14 @@ export default async function cleanExecutor(options: CleanTargetOptions, context
     const settings = resolveEngineSettings(options, process.env);
     const adapter = engineAdapter(settings.engine, settings.client);
     const tags = await listTags(adapter, imageRepository(options.prefix, options.name));
-    if (tags.length > 0) await runEngine(adapter, adapter.removeImages(tags));
+    // One tag at a time: removing an image's last tag removes the image, and
+    // podman then fails on any further tag of it in the same command.
+    for (const tag of tags) {
+      const result = await runEngine(adapter, adapter.removeImages([tag]), { allowFailure: true });
+      if (result.exitCode !== 0 && !/no such image|image not known/i.test(result.stderr)) {
+        throw new ImageError('ENGINE_FAILED', `${adapter.client} rmi ${tag} failed: ${result.stderr.trim()}`);
+      }
+    }
     console.log(`${options.name}: removed ${tags.length} tag(s)${tags.length ? `: ${tags.join(', ')}` : ''}`);
     return { success: true };
   } catch (error) {

@@ -25,10 +25,20 @@ export async function tagImage(adapter: EngineAdapter, source: string, target: s
   await runEngine(adapter, adapter.tag(source, target));
 }
 
-/** Every `repository:tag` the engine holds for a repository. */
+/**
+ * Every `repository:tag` the engine holds for a repository. Podman's listing fails
+ * with "image not known" when another process removes an image meanwhile (parallel
+ * `clean` tasks): that listing is simply taken again.
+ */
 export async function listTags(adapter: EngineAdapter, repository: string): Promise<string[]> {
-  const { stdout } = await runEngine(adapter, adapter.listTags(repository));
-  return stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.endsWith(':<none>'));
+  for (let attempt = 1; ; attempt++) {
+    const result = await runEngine(adapter, adapter.listTags(repository), { allowFailure: true });
+    if (result.exitCode === 0) return result.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.endsWith(':<none>'));
+    if (attempt >= 5 || !/image not known/i.test(result.stderr)) {
+      throw new ImageError('ENGINE_FAILED', `${adapter.client} could not list the tags of ${repository}: ${result.stderr.trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
 }
 
 /** Runs a build, streaming its output; resolves to the exit code. */
@@ -37,9 +47,10 @@ export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promi
   return result.exitCode;
 }
 
-/** Which builder docker will use, and why: BuildKit when the client can, else the legacy builder. */
+/** Which builder the engine will use, and why. */
 export interface BuilderChoice {
   buildkit: boolean;
+  version: string;
   note: string;
 }
 
@@ -48,16 +59,17 @@ export interface BuilderChoice {
  * (Debian's docker.io 20.10) carry BuildKit themselves. Podman always uses Buildah.
  */
 export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoice> {
-  if (adapter.name !== 'docker') return { buildkit: false, note: 'podman (Buildah)' };
-  const buildx = await runEngine(adapter, { command: adapter.client, args: ['buildx', 'version'] }, { allowFailure: true });
-  if (buildx.exitCode === 0) return { buildkit: true, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
   const version = (await runEngine(adapter, adapter.clientVersion())).stdout.trim();
+  if (adapter.name !== 'docker') return { buildkit: false, version, note: `podman ${version} (Buildah)` };
+  const buildx = await runEngine(adapter, { command: adapter.client, args: ['buildx', 'version'] }, { allowFailure: true });
+  if (buildx.exitCode === 0) return { buildkit: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
   const major = Number.parseInt(version, 10);
-  if (major > 0 && major < 23) return { buildkit: true, note: `BuildKit built into docker ${version}` };
+  if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
   return {
     buildkit: false,
+    version,
     note:
-      `legacy builder: the docker client "${adapter.client}" (${version}) has no buildx plugin, so BuildKit is off. ` +
+      `the legacy builder: the docker client "${adapter.client}" (${version}) has no buildx plugin, so BuildKit is off. ` +
       'Install buildx (Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client that has BuildKit (e.g. /usr/bin/docker from docker.io).',
   };
 }

@@ -1,0 +1,106 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertEngineReady, engineEnv, engineTools } from './support/engine';
+import { CHAIN, createTestWorkspace, type TestWorkspace } from './support/workspace';
+
+const PREFIX = 'itest-engines';
+const docker = engineTools('docker');
+const podman = engineTools('podman');
+const statuses = (ws: TestWorkspace) => Object.fromEntries(CHAIN.map((name) => [name, ws.meta(name)?.status]));
+const all = (status: string) => Object.fromEntries(CHAIN.map((name) => [name, status]));
+const repositories = CHAIN.map((name) => `${PREFIX}/${name}`);
+
+describe('docker and podman side by side, and engine errors that say what to do', () => {
+  let ws: TestWorkspace;
+
+  beforeAll(async () => {
+    await assertEngineReady('docker');
+    await assertEngineReady('podman');
+    ws = createTestWorkspace(PREFIX);
+    await docker.removeRepositories(repositories);
+    await podman.removeRepositories(repositories);
+  });
+
+  afterAll(async () => {
+    await docker.removeRepositories(repositories);
+    await podman.removeRepositories(repositories);
+    ws?.remove();
+  });
+
+  it('never claims an image from the other engine’s store: docker, then podman builds its own, then docker is present again', async () => {
+    const build = (engineName: 'docker' | 'podman') => ws.nx(['run-many', '-t', 'build', '--output-style=stream'], engineEnv(engineName));
+    const first = await build('docker');
+    expect(first.exitCode, first.output).toBe(0);
+    expect(statuses(ws)).toEqual(all('built'));
+    const dockerRefs = ws.refs();
+
+    const second = await build('podman');
+    expect(second.exitCode, second.output).toBe(0);
+    expect(statuses(ws)).toEqual(all('built'));
+    for (const name of CHAIN) {
+      expect(ws.meta(name)?.engine).toBe('podman');
+      expect(ws.meta(name)?.ref).not.toBe(dockerRefs[name]);
+      expect(await podman.imageId(ws.meta(name)?.ref as string)).toBe(ws.meta(name)?.imageId);
+    }
+
+    const third = await build('docker');
+    expect(third.exitCode, third.output).toBe(0);
+    expect(statuses(ws)).toEqual(all('present'));
+    expect(ws.refs()).toEqual(dockerRefs);
+  });
+
+  it('says the client is missing when CONTAINER_CLIENT points nowhere', async () => {
+    const result = await ws.nx(['run', 'base:build'], { CONTAINER_CLIENT: '/nonexistent/docker' });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain('The docker client "/nonexistent/docker" was not found.');
+    expect(result.output).toContain('CONTAINER_CLIENT');
+  });
+
+  it('says podman is missing when it is not on PATH', async () => {
+    const result = await ws.nx(['run', 'base:build'], { ...engineEnv('podman'), PATH: mkdtempSync(join(tmpdir(), 'empty-path-')) });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain('The podman client "podman" was not found.');
+    expect(result.output).toContain('apt-get install podman');
+  });
+
+  it('names DOCKER_HOST when the daemon is unreachable, before any build', async () => {
+    const result = await ws.nx(['run-many', '-t', 'build'], { DOCKER_HOST: 'unix:///tmp/nowhere.sock' });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain('The docker engine is not reachable through DOCKER_HOST=unix:///tmp/nowhere.sock');
+    expect(result.output).toContain('Start the daemon');
+    expect(result.output).not.toMatch(/: building /);
+  });
+
+  it('refuses BuildKit syntax on a client with only the legacy builder, naming file:line and what to install', async () => {
+    const legacyClient = '/usr/local/bin/docker';
+    expect(existsSync(legacyClient), `${legacyClient} (a docker client without buildx) is part of this machine image`).toBe(true);
+    ws.write('images/cached/Dockerfile', 'ARG BASE_IMAGE=itest-engines/base\nFROM ${BASE_IMAGE}\nRUN --mount=type=tmpfs,target=/scratch true\n');
+    try {
+      const result = await ws.nx(['run', 'cached:build', '--output-style=stream'], { CONTAINER_CLIENT: legacyClient });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.output).toContain('images/cached/Dockerfile:3 uses RUN --mount, which the engine\'s builder cannot read.');
+      expect(result.output).toContain(`The docker client "${legacyClient}"`);
+      expect(result.output).toContain('apt-get install docker-buildx');
+      expect(result.output).not.toMatch(/cached: building /);
+    } finally {
+      ws.removePath('images/cached');
+    }
+  });
+
+  it('says which containers.conf setting fixes podman’s rlimit failure on run', async () => {
+    const emptyConf = join(mkdtempSync(join(tmpdir(), 'conf-')), 'containers.conf');
+    writeFileSync(emptyConf, '# no ulimits\n');
+    const result = await ws.nx(['run', 'runner:run', '--output-style=stream'], { ...engineEnv('podman'), CONTAINERS_CONF: emptyConf });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain('podman could not start the container');
+    expect(result.output).toContain('default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]');
+  });
+
+  it('runs the app on podman as uid 10001 with the workspace’s containers.conf', async () => {
+    const result = await ws.nx(['run', 'runner:run', '--output-style=stream'], engineEnv('podman'));
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toContain('running as uid=10001 gid=10001');
+  });
+});
