@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyDigestOverrides, parseDigestsFile, pinnedReference } from './digests';
+import { applyDigestOverrides, parseDigestsFile, pinnedReference, rewriteDigest } from './digests';
 import { isImageError } from './errors';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -54,5 +56,40 @@ describe('applyDigestOverrides', () => {
 
   it('validates an override and names the variable', () => {
     expect(() => applyDigestOverrides(parsed, { BASE_DIGEST: 'latest' })).toThrow(/environment variable BASE_DIGEST: BASE_DIGEST "latest" is not a digest/);
+  });
+});
+
+describe('rewriteDigest', () => {
+  const next = `sha256:${'d'.repeat(64)}`;
+  it.each([
+    [GOOD, GOOD.replace(DIGEST, next)],
+    [`# keep\nexport BASE_DIGEST="${DIGEST}" # trailing\nBASE_IMAGE=ubuntu:24.04\n`, `# keep\nexport BASE_DIGEST="${next}" # trailing\nBASE_IMAGE=ubuntu:24.04\n`],
+  ])('replaces only the digest', (before, after) => {
+    expect(rewriteDigest(before, next)).toBe(after);
+    expect(parseDigestsFile(rewriteDigest(before, next), 'd.env').digests.BASE_DIGEST).toBe(next);
+  });
+});
+
+describe('the shipped pin and its Renovate manager', () => {
+  const root = join(__dirname, '../../../..');
+  const file = readFileSync(join(root, 'images/base/digests.env'), 'utf8');
+
+  it('pins the default upstream by digest', () => {
+    expect(parseDigestsFile(file, 'images/base/digests.env').digests).toEqual({
+      BASE_IMAGE: 'ubuntu:resolute-20260106.1',
+      BASE_DIGEST: 'sha256:4095ef613201918336b5d7d00be15d8b09c72ddb77c80bca249c255887a64d87',
+    });
+  });
+
+  it('is read by renovate.json’s regex manager (image, tag, digest)', () => {
+    const renovate = JSON.parse(readFileSync(join(root, 'renovate.json'), 'utf8'));
+    const manager = renovate.customManagers[0];
+    expect(new RegExp(manager.fileMatch[0]).test('images/base/digests.env')).toBe(true);
+    const groups = new RegExp(manager.matchStrings[0]).exec(file)?.groups;
+    expect(groups).toEqual({
+      depName: 'ubuntu',
+      currentValue: 'resolute-20260106.1',
+      currentDigest: 'sha256:4095ef613201918336b5d7d00be15d8b09c72ddb77c80bca249c255887a64d87',
+    });
   });
 });

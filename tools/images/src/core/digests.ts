@@ -92,3 +92,11 @@ export function applyDigestOverrides(
 export function pinnedReference(digests: Digests): string {
   return `${digests.BASE_IMAGE}@${digests.BASE_DIGEST}`;
 }
+
+/**
+ * The digests file with BASE_DIGEST's value replaced, every other byte (comments,
+ * order, quoting style of other lines) kept. The file must have been validated.
+ */
+export function rewriteDigest(content: string, digest: string): string {
+  return content.replace(/^(\s*(?:export\s+)?BASE_DIGEST\s*=\s*)(["']?)[^"'\s#]*\2/m, (_all, head: string, quote: string) => `${head}${quote}${digest}${quote}`);
+}

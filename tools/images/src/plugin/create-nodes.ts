@@ -73,6 +73,17 @@ export function createImageTargets(
       description: `Push ${options.prefix}/${node.name}'s hash tag to the registry (IMAGE_REGISTRY); --tags=latest,… pushes moving tags too.`,
     },
   };
+  if (build.digestsFile) {
+    targets['update-digest'] = {
+      executor: `${EXECUTORS}:update-digest`,
+      options: { name: node.name, digestsFile: build.digestsFile },
+      cache: false,
+      metadata: {
+        technologies: ['docker'],
+        description: `Move BASE_DIGEST in ${build.digestsFile} to the digest BASE_IMAGE's tag points at now; --check only reports a stale pin.`,
+      },
+    };
+  }
   if (node.name === options.runImage) {
     targets.run = {
       executor: `${EXECUTORS}:run`,

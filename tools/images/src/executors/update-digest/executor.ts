@@ -1,0 +1,56 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDigestsFile, rewriteDigest } from '../../core/digests';
+import { ImageError } from '../../core/errors';
+import { resolveTagDigest } from '../../registry/distribution';
+import { locateImage } from '../../registry/reference';
+import { reportFailure } from '../shared/report';
+
+export interface UpdateDigestOptions {
+  name: string;
+  digestsFile: string;
+  /** Only report: exit non-zero when the pin is stale, change nothing. Default false. */
+  check?: boolean;
+  /** A mirror host serving the same repository paths; `DIGEST_REGISTRY` overrides it. Default: the image's own registry. */
+  registry?: string;
+}
+
+/**
+ * Moves the pin: asks the registry which digest BASE_IMAGE's tag points at now and
+ * rewrites BASE_DIGEST in the digests file (atomically, keeping everything else).
+ * With `--check`, reports a stale pin and exits non-zero instead.
+ */
+export default async function updateDigestExecutor(options: UpdateDigestOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const file = join(context.root, options.digestsFile);
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch {
+      throw new ImageError('DIGESTS_FILE_MISSING', `${options.digestsFile}: the digests file is missing.`);
+    }
+    const { digests } = parseDigestsFile(content, options.digestsFile);
+    const location = locateImage(digests.BASE_IMAGE, process.env.DIGEST_REGISTRY || options.registry);
+    const current = await resolveTagDigest(location);
+    if (process.env.BASE_IMAGE || process.env.BASE_DIGEST) {
+      console.warn(`${options.name}: note: BASE_IMAGE/BASE_DIGEST are set in the environment and override ${options.digestsFile} in builds.`);
+    }
+    if (current === digests.BASE_DIGEST) {
+      console.log(`${options.digestsFile}: ${digests.BASE_IMAGE} is pinned to its current digest ${current}.`);
+      return { success: true };
+    }
+    const stale = `${options.digestsFile}: the pin of ${digests.BASE_IMAGE} is stale:\n  pinned  ${digests.BASE_DIGEST}\n  current ${current} (from ${location.host})`;
+    if (options.check) {
+      console.error(`${stale}\nUpdate it: npx nx run ${options.name}:update-digest`);
+      return { success: false };
+    }
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, rewriteDigest(content, current));
+    renameSync(temp, file);
+    console.log(`${stale}\n${options.digestsFile}: BASE_DIGEST updated; the next build rebuilds every image.`);
+    return { success: true };
+  } catch (error) {
+    return reportFailure(error, options.name);
+  }
+}
