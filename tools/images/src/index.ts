@@ -2,3 +2,4 @@
 export { createNodes, createNodes as createNodesV2 } from './plugin/create-nodes';
 export { createDependencies } from './plugin/create-dependencies';
 export const name = '@ffreis/nx-images';
+export { postTasksExecution } from './plugin/build-summary';

@@ -86,6 +86,22 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(ws.refs()).toEqual(cold);
   });
 
+  it('ends a build with a summary: one line per image (status, tag, size, time) and the total, also as JSON', async () => {
+    ws.append('app/lib.py', '\n# summary\n');
+    const result = await build(ws);
+    expect(result.exitCode, result.output).toBe(0);
+    const summary = result.output.slice(result.output.lastIndexOf('Images:'));
+    for (const name of CHAIN) {
+      const meta = ws.meta(name);
+      const status = ['builder', 'runner'].includes(name) ? 'built' : 'present';
+      expect(summary).toMatch(new RegExp(`\\n  ${name} +${status} +${meta?.ref.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\d+\\.\\d MB +\\d+\\.\\d s\\n`));
+    }
+    expect(summary).toMatch(/\n  total: 5 images \(3 present, 2 built\) in \d+\.\d s\n/);
+    const json = JSON.parse(ws.read('dist/images/summary.json')) as { images: { name: string; status: string; ref: string }[] };
+    expect(Object.fromEntries(json.images.map((i) => [i.name, i.status]))).toEqual({ base: 'present', 'base-builder': 'present', 'base-runner': 'present', builder: 'built', runner: 'built' });
+    cold = ws.refs();
+  });
+
   it('rebuilds exactly builder and runner when app/lib.py changes', async () => {
     ws.append('app/lib.py', '\n\ndef farewell() -> str:\n    return "bye"\n');
     const result = await build(ws);

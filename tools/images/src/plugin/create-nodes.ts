@@ -1,10 +1,15 @@
 import type { CreateNodes, TargetConfiguration } from '@nx/devkit';
-import { createImageInputs, type InputSettings } from '../core/inputs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createImageInputs, EXECUTOR_PACKAGES, type InputSettings } from '../core/inputs';
 import type { ImageGraph, ImageNode } from '../core/image-graph';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
 import { DOCKERFILE_GLOB, loadImageGraph, readInputSettings } from './load-graph';
 
 const EXECUTORS = '@ffreis/nx-images';
+
+/** The declarative checks of an image, next to its Dockerfile. */
+export const IMAGE_SPEC = 'image-test.json';
 
 /** Options the build executor receives from the inferred target (see executors/build/schema.json). */
 export interface BuildTargetOptions {
@@ -32,6 +37,7 @@ export function createImageTargets(
   graph: ImageGraph,
   options: NormalizedPluginOptions,
   settings: InputSettings,
+  specFile?: string,
 ): Record<string, TargetConfiguration> {
   const common = { prefix: options.prefix, name: node.name, outputDir: options.outputDir, engine: options.engine, client: options.client };
   const build: BuildTargetOptions = {
@@ -44,17 +50,32 @@ export function createImageTargets(
     registry: options.registry,
     registryBestEffort: options.registryBestEffort,
   };
+  const buildInputs = createImageInputs(graph, node.name, settings);
+  const plugin = `{workspaceRoot}/${settings.pluginRoot}`;
   const targets: Record<string, TargetConfiguration> = {
     build: {
       executor: `${EXECUTORS}:build`,
       options: build,
-      inputs: createImageInputs(graph, node.name, settings),
+      inputs: buildInputs,
       dependsOn: ['^build'],
       cache: false,
       metadata: {
         technologies: ['docker'],
         description: `Build ${options.prefix}/${node.name} from ${node.dockerfile}, tagged with the Nx hash (skipped when that tag is present) and moved to :latest.`,
       },
+    },
+    lint: {
+      executor: `${EXECUTORS}:lint`,
+      options: { name: node.name, prefix: options.prefix, dockerfile: node.dockerfile, digestsFile: build.digestsFile, runImage: node.name === options.runImage },
+      inputs: [
+        `{workspaceRoot}/${node.dockerfile}`,
+        ...(build.digestsFile ? [`{workspaceRoot}/${build.digestsFile}`] : []),
+        `${plugin}/src/**/*.ts`,
+        `!${plugin}/src/**/*.spec.ts`,
+        { externalDependencies: [...EXECUTOR_PACKAGES, 'dockerfile-utils'] },
+      ],
+      cache: true,
+      metadata: { technologies: ['docker'], description: `Lint ${node.dockerfile}: dockerfile-utils diagnostics plus pinned digests, no :latest, non-root runner, apt lists removed.` },
     },
     clean: {
       executor: `${EXECUTORS}:clean`,
@@ -63,6 +84,21 @@ export function createImageTargets(
       metadata: { technologies: ['docker'], description: `Remove every tag of ${options.prefix}/${node.name} from the engine and its metadata (make clean-${node.name}).` },
     },
   };
+  if (specFile) {
+    targets.test = {
+      executor: `${EXECUTORS}:test`,
+      options: { ...common, spec: specFile },
+      inputs: [
+        ...buildInputs.filter((input) => typeof input === 'string' || !('externalDependencies' in input)),
+        `{workspaceRoot}/${specFile}`,
+        `${plugin}/image-test.schema.json`,
+        { externalDependencies: [...EXECUTOR_PACKAGES, 'ajv'] },
+      ],
+      dependsOn: ['build'],
+      cache: true,
+      metadata: { technologies: ['docker'], description: `Run the checks of ${specFile} against ${options.prefix}/${node.name} (cached per image hash).` },
+    };
+  }
   targets.push = {
     executor: `${EXECUTORS}:push`,
     options: { ...common, registry: options.registry },
@@ -105,7 +141,8 @@ export const createNodes: CreateNodes<ImagesPluginOptions> = [
     const settings = readInputSettings(context.workspaceRoot, options);
     return [...graph.nodes.values()].map((node) => {
       const root = node.dockerfile.replace(/\/Dockerfile$/, '');
-      const targets = createImageTargets(node, graph, options, settings);
+      const spec = `${root}/${IMAGE_SPEC}`;
+      const targets = createImageTargets(node, graph, options, settings, existsSync(join(context.workspaceRoot, spec)) ? spec : undefined);
       return [
         node.dockerfile,
         {

@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { composeBuildArgs } from '../../core/build-args';
 import { parseDockerfile } from '../../core/dockerfile';
 import { checkBuilderSupports } from '../../core/engine-support';
-import { applyDigestOverrides, parseDigestsFile, type Digests } from '../../core/digests';
+import type { Digests } from '../../core/digests';
 import { ImageError, isImageError } from '../../core/errors';
 import { imageRef, LATEST_TAG, tagFromHash } from '../../core/naming';
 import { resolveEngineSettings, resolveRegistrySettings } from '../../core/options';
@@ -15,6 +15,7 @@ import { buildImage, chooseBuilder, inspectImage, tagImage, type ImageFacts } fr
 import { withImageLock } from '../shared/image-lock';
 import { metadataPath, readMetadata, removeMetadata, writeMetadata, type ImageStatus } from '../shared/metadata';
 import { pullIfPresent, registryRef } from '../shared/registry';
+import { loadDigests } from '../shared/load-digests';
 import { reportFailure } from '../shared/report';
 
 /** Everything one build needs, resolved and validated before any engine call. */
@@ -30,17 +31,6 @@ interface BuildPlan {
   digests?: Digests;
   metaFile: string;
   started: number;
-}
-
-/** Reads and validates the digests file, applying env overrides. Fails before any engine call. */
-export function loadDigests(workspaceRoot: string, file: string, env: Record<string, string | undefined>): Digests {
-  let content: string;
-  try {
-    content = readFileSync(join(workspaceRoot, file), 'utf8');
-  } catch {
-    throw new ImageError('DIGESTS_FILE_MISSING', `${file}: the digests file is missing. Create it with BASE_IMAGE=<image>:<tag> and BASE_DIGEST=sha256:<64 hex>, or set the plugin option digestsFile.`);
-  }
-  return applyDigestOverrides(parseDigestsFile(content, file), env).digests;
 }
 
 function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.ProcessEnv, started: number): BuildPlan {
