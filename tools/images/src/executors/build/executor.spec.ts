@@ -1,0 +1,127 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { EngineCommand } from '../../engines/types';
+import type { BuildTargetOptions } from '../../plugin/create-nodes';
+// vi.mock below is hoisted above this import by vitest.
+import buildExecutor from './executor';
+
+/** A scripted engine: the unit suite stubs the one module that spawns (integration tests use the real one). */
+const calls: string[][] = [];
+let store: Record<string, string> = {};
+let buildExit = 0;
+vi.mock('../../process/run-engine', () => ({
+  runEngine: async (_adapter: unknown, command: EngineCommand) => {
+    calls.push(command.args);
+    const [verb, sub] = command.args;
+    if (verb === 'image' && sub === 'inspect') {
+      const ref = command.args[command.args.length - 1];
+      return store[ref] ? { exitCode: 0, stdout: `${store[ref]}|1000|["${ref}"]`, stderr: '' } : { exitCode: 1, stdout: '', stderr: `Error: No such image: ${ref}` };
+    }
+    if (verb === 'version') return { exitCode: 0, stdout: '20.10.24', stderr: '' };
+    if (verb === 'buildx') return { exitCode: 1, stdout: '', stderr: 'unknown command' };
+    if (verb === 'build') {
+      if (buildExit === 0) store[command.args[command.args.indexOf('--tag') + 1]] = 'sha256:new';
+      return { exitCode: buildExit, stdout: '', stderr: '' };
+    }
+    if (verb === 'tag') {
+      store[command.args[2]] = store[command.args[1]];
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    throw new Error(`unexpected engine call ${command.args.join(' ')}`);
+  },
+}));
+
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+let root: string;
+let errors: string[];
+
+function options(over: Partial<BuildTargetOptions> = {}): BuildTargetOptions {
+  return { name: 'builder', prefix: 'ffreis', dockerfile: 'images/builder/Dockerfile', context: '.', outputDir: 'dist/images', parents: [{ name: 'base', arg: 'BASE_IMAGE' }], engine: 'docker', client: 'docker', ...over };
+}
+const run = (over?: Partial<BuildTargetOptions>) => buildExecutor(options(over), { root } as ExecutorContext);
+const meta = (name: string) => join(root, 'dist/images', name, 'image.json');
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'build-executor-'));
+  mkdirSync(join(root, 'images/builder'), { recursive: true });
+  writeFileSync(join(root, 'images/builder/Dockerfile'), 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\n');
+  mkdirSync(join(root, 'dist/images/base'), { recursive: true });
+  writeFileSync(meta('base'), JSON.stringify({ ref: 'ffreis/base:1' }));
+  store = { 'ffreis/base:1': 'sha256:base' };
+  calls.length = 0;
+  buildExit = 0;
+  errors = [];
+  vi.spyOn(console, 'error').mockImplementation((...args) => void errors.push(args.join(' ')));
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  vi.stubEnv('NX_TASK_HASH', '42');
+  for (const key of ['BASE_IMAGE', 'BASE_DIGEST', 'CONTAINER_ENGINE', 'CONTAINER_CLIENT', 'IMAGE_REGISTRY']) vi.stubEnv(key, '');
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe('build executor (engine stubbed)', () => {
+  it('builds a missing image with its parent’s exact tag, then moves :latest and records it', async () => {
+    expect(await run()).toEqual({ success: true });
+    const build = calls.find((c) => c[0] === 'build') as string[];
+    expect(build).toContain('BASE_IMAGE=ffreis/base:1');
+    expect(build[build.indexOf('--tag') + 1]).toBe('ffreis/builder:42');
+    expect(calls).toContainEqual(['tag', 'ffreis/builder:42', 'ffreis/builder:latest']);
+    expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({ ref: 'ffreis/builder:42', status: 'built', hash: '42', parents: [{ name: 'base', ref: 'ffreis/base:1' }] });
+  });
+
+  it('skips the engine build when the hash tag is present', async () => {
+    store['ffreis/builder:42'] = 'sha256:old';
+    expect(await run()).toEqual({ success: true });
+    expect(calls.some((c) => c[0] === 'build')).toBe(false);
+    expect(JSON.parse(readFileSync(meta('builder'), 'utf8')).status).toBe('present');
+  });
+
+  it('leaves no tag, :latest move or record after a failed build', async () => {
+    buildExit = 2;
+    mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
+    writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:41', status: 'built' }));
+    expect(await run()).toEqual({ success: false });
+    expect(calls.some((c) => c[0] === 'tag')).toBe(false);
+    expect(existsSync(meta('builder'))).toBe(false);
+    expect(errors.join('\n')).toContain('✖ builder: Image "builder" failed to build from images/builder/Dockerfile (docker exit 2); its output is above.');
+    expect(errors.join('\n')).toContain('Nothing was tagged: ffreis/builder:latest still points where it did. Fix the failing step, then rerun: npx nx run builder:build [BUILD_FAILED]');
+  });
+
+  it.each([
+    ['has no build record', () => writeFileSync(meta('base'), 'not json'), 'base has no build record in dist/images'],
+    ['is missing from the engine', () => { store = {}; }, "ffreis/base:1 is not in docker's store"],
+  ])('refuses to build when the parent %s', async (_case, arrange, message) => {
+    arrange();
+    expect(await run()).toEqual({ success: false });
+    expect(calls.some((c) => c[0] === 'build')).toBe(false);
+    expect(errors.join('\n')).toContain(message);
+    expect(errors.join('\n')).toContain('Build the chain through Nx so parents build first: npx nx run builder:build [PARENT_NOT_BUILT]');
+  });
+
+  it.each([
+    ['the digests file is missing', () => undefined, 'images/base/digests.env: the digests file is missing. Create it with BASE_IMAGE=<image>:<tag> and BASE_DIGEST=sha256:<64 hex>'],
+    ['the digests file is malformed', () => writeFileSync(join(root, 'images/base/digests.env'), 'BASE_IMAGE=debian:12\n'), 'images/base/digests.env: missing key BASE_DIGEST'],
+    ['NX_TASK_HASH is unset', () => vi.stubEnv('NX_TASK_HASH', ''), 'NX_TASK_HASH is not set'],
+  ])('makes no engine call when %s', async (_case, arrange, message) => {
+    mkdirSync(join(root, 'images/base'), { recursive: true });
+    arrange();
+    expect(await run({ name: 'base', parents: [], digestsFile: 'images/base/digests.env' })).toEqual({ success: false });
+    expect(calls).toEqual([]);
+    expect(errors.join('\n')).toContain(message);
+  });
+
+  it('passes the pin to the image built from the upstream', async () => {
+    mkdirSync(join(root, 'images/base'), { recursive: true });
+    writeFileSync(join(root, 'images/base/digests.env'), `BASE_IMAGE=debian:12\nBASE_DIGEST=${DIGEST}\n`);
+    writeFileSync(join(root, 'images/builder/Dockerfile'), 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n');
+    expect(await run({ parents: [], digestsFile: 'images/base/digests.env' })).toEqual({ success: true });
+    const build = calls.find((c) => c[0] === 'build') as string[];
+    expect(build).toEqual(expect.arrayContaining(['BASE_IMAGE=debian:12', `BASE_DIGEST=${DIGEST}`]));
+  });
+});
