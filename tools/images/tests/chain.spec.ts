@@ -181,6 +181,9 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(result.exitCode, result.output).toBe(0);
     expect(result.output).toContain('Hello, world!');
     expect(result.output).toContain('running as uid=10001 gid=10001');
+    const withArgs = await ws.nx(['run', 'runner:run', '--output-style=stream', '--', 'Alice'], engineEnv(engineName));
+    expect(withArgs.exitCode, withArgs.output).toBe(0);
+    expect(withArgs.output).toContain('Hello, Alice!');
   });
 
   it('cleans every tag and record with `nx run-many -t clean`', async () => {

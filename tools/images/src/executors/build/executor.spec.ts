@@ -42,7 +42,8 @@ let errors: string[];
 function options(over: Partial<BuildTargetOptions> = {}): BuildTargetOptions {
   return { name: 'builder', prefix: 'ffreis', dockerfile: 'images/builder/Dockerfile', context: '.', outputDir: 'dist/images', parents: [{ name: 'base', arg: 'BASE_IMAGE' }], engine: 'docker', client: 'docker', ...over };
 }
-const run = (over?: Partial<BuildTargetOptions>) => buildExecutor(options(over), { root } as ExecutorContext);
+const run = (over?: Partial<BuildTargetOptions>, tasks?: string[]) =>
+  buildExecutor(options(over), { root, taskGraph: tasks ? { tasks: Object.fromEntries(tasks.map((id) => [id, {}])) } : undefined } as ExecutorContext);
 const meta = (name: string) => join(root, 'dist/images', name, 'image.json');
 
 beforeEach(() => {
@@ -102,6 +103,13 @@ describe('build executor (engine stubbed)', () => {
     expect(calls.some((c) => c[0] === 'build')).toBe(false);
     expect(errors.join('\n')).toContain(message);
     expect(errors.join('\n')).toContain('Build the chain through Nx so parents build first: npx nx run builder:build [PARENT_NOT_BUILT]');
+  });
+
+  it('refuses a parent whose build is not part of this run (its record may be stale)', async () => {
+    expect(await run({}, ['builder:build'])).toEqual({ success: false });
+    expect(calls.some((c) => c[0] === 'build')).toBe(false);
+    expect(errors.join('\n')).toContain('Image "builder" is built from "base", whose build is not part of this run (--exclude-task-dependencies?)');
+    expect(await run({}, ['base:build', 'builder:build'])).toEqual({ success: true });
   });
 
   it.each([

@@ -31,9 +31,12 @@ interface BuildPlan {
   digests?: Digests;
   metaFile: string;
   started: number;
+  /** Ids of the tasks in this Nx run, when Nx provides the task graph. */
+  runTasks?: string[];
 }
 
-function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.ProcessEnv, started: number): BuildPlan {
+function planBuild(options: BuildTargetOptions, context: ExecutorContext, env: NodeJS.ProcessEnv, started: number): BuildPlan {
+  const root = context.root;
   const hash = env.NX_TASK_HASH as string;
   const tag = tagFromHash(hash);
   return {
@@ -44,13 +47,25 @@ function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.Proces
     registry: resolveRegistrySettings(options, env),
     digests: options.digestsFile ? loadDigests(root, options.digestsFile, env) : undefined,
     metaFile: metadataPath(root, options.outputDir, options.name),
+    runTasks: context.taskGraph ? Object.keys(context.taskGraph.tasks) : undefined,
   };
 }
 
-/** Parent refs as recorded by the parents' builds in this run; with `verify`, each must be in the engine. */
+/**
+ * Parent refs as recorded by the parents' builds in this run; with `verify`, each
+ * parent's build must be part of this run (so its record is current) and its tag
+ * must be in the engine.
+ */
 async function parentRefs(plan: BuildPlan, adapter: EngineAdapter, verify: boolean) {
   const parents: { name: string; arg: string; ref: string }[] = [];
   for (const parent of plan.options.parents) {
+    if (verify && plan.runTasks && !plan.runTasks.some((id) => id.startsWith(`${parent.name}:build`))) {
+      throw new ImageError(
+        'PARENT_NOT_BUILT',
+        `Image "${plan.options.name}" is built from "${parent.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
+          `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${plan.options.name}:build`,
+      );
+    }
     const meta = readMetadata(metadataPath(plan.root, plan.options.outputDir, parent.name));
     if (!verify && meta) parents.push({ ...parent, ref: meta.ref });
     if (!verify) continue;
@@ -152,7 +167,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
  */
 export default async function buildExecutor(options: BuildTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
-    const plan = planBuild(options, context.root, process.env, Date.now());
+    const plan = planBuild(options, context, process.env, Date.now());
     const adapter = engineAdapter(plan.engine.engine, plan.engine.client);
     const lockDir = join(dirname(plan.metaFile), '.lock');
     await withImageLock(lockDir, () => acquireImage(plan, adapter), () => console.log(`${options.name}: waiting for another run that is building it`));

@@ -12,8 +12,8 @@ export interface RunTargetOptions {
   outputDir: string;
   engine: 'docker' | 'podman';
   client?: string;
-  /** Arguments passed to the app (`nx run runner:run -- --flag`). */
-  args?: string[];
+  /** Arguments passed to the app: `nx run runner:run --args="Nx --verbose"` (a string is split on spaces). Default: none. */
+  args?: string[] | string;
 }
 
 /** Runs the app: the exact image the last build recorded (`make run-app`). */
@@ -25,7 +25,8 @@ export default async function runExecutor(options: RunTargetOptions, context: Ex
     }
     const settings = resolveEngineSettings(options, process.env);
     const adapter = engineAdapter(settings.engine, settings.client);
-    const extra = [...(options.args ?? []), ...((options as { _?: string[] })._ ?? [])];
+    const given = typeof options.args === 'string' ? options.args.split(/\s+/).filter(Boolean) : (options.args ?? []);
+    const extra = [...given, ...((options as { _?: string[] })._ ?? []).map(String)];
     const result = await runEngine(adapter, adapter.run(meta.ref, extra), { stream: true, allowFailure: true });
     if (result.exitCode !== 0) {
       throw new ImageError('ENGINE_FAILED', `${meta.ref} exited with ${result.exitCode}; its output is above.`);
