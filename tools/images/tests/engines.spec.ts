@@ -73,6 +73,21 @@ describe('docker and podman side by side, and engine errors that say what to do'
     expect(result.output).not.toMatch(/: building /);
   });
 
+  it('says when only the legacy builder is there, and what to install, then builds with it', async () => {
+    const legacyClient = '/usr/local/bin/docker';
+    expect(existsSync(legacyClient), `${legacyClient} (a docker client without buildx) is part of this machine image`).toBe(true);
+    const saved = ws.read('images/base/Dockerfile');
+    ws.write('images/base/Dockerfile', `${saved}LABEL org.ffreis.test=legacy-builder\n`);
+    try {
+      const result = await ws.nx(['run', 'base:build', '--output-style=stream'], { CONTAINER_CLIENT: legacyClient });
+      expect(result.exitCode, result.output).toBe(0);
+      expect(result.output).toMatch(/base: building \S+ with the legacy builder: the docker client "\/usr\/local\/bin\/docker" \(\d+\.[\d.]+\) has no buildx plugin, so BuildKit is off\. Install buildx \(Debian: apt-get install docker-buildx\)/);
+      expect(ws.meta('base')?.status).toBe('built');
+    } finally {
+      ws.write('images/base/Dockerfile', saved);
+    }
+  });
+
   it('refuses BuildKit syntax on a client with only the legacy builder, naming file:line and what to install', async () => {
     const legacyClient = '/usr/local/bin/docker';
     expect(existsSync(legacyClient), `${legacyClient} (a docker client without buildx) is part of this machine image`).toBe(true);
