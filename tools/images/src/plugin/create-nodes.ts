@@ -29,8 +29,10 @@ export interface BuildTargetOptions {
 }
 
 /**
- * Pure: the targets of one image project. `build` depends on the parents' `build`;
- * `clean` removes the image's tags; the run image also gets `run`.
+ * Pure: the targets of one image project. `build` (never cached: it asks the engine)
+ * depends on the parents' `build`; `lint` and `test` (when `specFile` is given) are
+ * cached; `push` and `clean` act on the engine and registry; the run image also gets
+ * `run`, and the image built from the pinned upstream gets `update-digest`.
  */
 export function createImageTargets(
   node: ImageNode,
