@@ -3,8 +3,10 @@
 # a Docker engine (Debian's docker.io, its own dockerd), podman, a registry on
 # 127.0.0.1:5000 and a Debian base image built with debootstrap, pushed to that
 # registry and pinned by digest. Idempotent: a second run reuses what is there.
-# Prints `export` lines for the pin; source them or eval the output.
+# Prints the `export` lines a build on this machine needs (the pin, the client,
+# the network, podman's config): eval the output.
 set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 CACHE_DIR=${CI_CACHE_DIR:-/var/cache/ffreis-images-ci}
 REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
@@ -75,3 +77,11 @@ digest=$(curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+
 log "upstream pinned: $upstream@$digest"
 echo "export BASE_IMAGE=$upstream"
 echo "export BASE_DIGEST=$digest"
+# Debian's docker.io client carries BuildKit; a newer client on PATH may lack buildx.
+echo "export CONTAINER_CLIENT=/usr/bin/docker"
+# dockerd runs with --bridge=none here, so RUN steps use the host's network.
+echo "export BUILD_NETWORK=host"
+# Podman reads the workspace's own config, never /etc: the local registries are
+# plain HTTP, and containers need explicit ulimits in this sandbox.
+echo "export CONTAINERS_REGISTRIES_CONF=$ROOT/config/podman/registries.conf"
+echo "export CONTAINERS_CONF=$ROOT/config/podman/containers.conf"

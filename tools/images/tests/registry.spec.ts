@@ -123,7 +123,8 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     };
     const start = git('rev-parse', 'HEAD');
 
-    ws.append('app/lib.py', '\n# affected by this commit\n');
+    // Unique content: BuildKit must not serve the test step from an earlier run's cache.
+    ws.append('app/lib.py', `\n# affected by this commit ${Date.now()}\n`);
     const appCommit = commit('app change');
     const app = await nx(ws, ['affected', '-t', 'build', `--base=${start}`, `--head=${appCommit}`, '--output-style=stream']);
     expect(app.exitCode, app.output).toBe(0);
@@ -140,7 +141,8 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
   });
 
   it('leaves nothing claimed after SIGTERM mid-build, and the rerun completes', async () => {
-    ws.append('images/builder/Dockerfile', '\nRUN sleep 6\n');
+    // Unique, so the slow step really runs (an earlier run's layer cache would finish it at once).
+    ws.append('images/builder/Dockerfile', `\nRUN echo ${Date.now()} && sleep 6\n`);
     const builderTags = await tagsOf(`${PREFIX}/builder`);
     const child = execa('node', [`${ws.dir}/node_modules/nx/dist/bin/nx.js`, 'run-many', '-t', 'build', '--output-style=stream'], {
       cwd: ws.dir, reject: false, all: true, env: { NX_DAEMON: 'false', NX_TUI: 'false', CI: 'true', ...engineEnv(engineName) },
@@ -150,7 +152,7 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
       const timer = setTimeout(() => reject(new Error(`builder never started building:\n${seen}`)), 120_000);
       child.all?.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
-        if (/builder: building /.test(seen) && /RUN sleep 6/.test(seen)) {
+        if (/builder: building /.test(seen) && /RUN echo \d+ && sleep 6/.test(seen)) {
           clearTimeout(timer);
           resolve();
         }
