@@ -1,4 +1,4 @@
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import type { Digests } from './digests';
 import { parseDockerfile } from './dockerfile';
@@ -31,8 +31,7 @@ function lineOf(instruction: Instruction): number {
   return instruction.getRange().start.line + 1;
 }
 
-function finalUser(content: string): { user?: string; line: number } {
-  const dockerfile = DockerfileParser.parse(content);
+function finalUser(dockerfile: Dockerfile): { user?: string; line: number } {
   const froms = dockerfile.getFROMs();
   const lastFrom = froms[froms.length - 1];
   const start = lastFrom ? lastFrom.getRange().start.line : 0;
@@ -49,6 +48,7 @@ function finalUser(content: string): { user?: string; line: number } {
  */
 export function lintDockerfile(content: string, context: LintContext): LintFinding[] {
   const { file } = context;
+  const dockerfile = DockerfileParser.parse(content);
   const findings: LintFinding[] = validate(content).map((d) => ({
     file, line: d.range.start.line + 1, rule: `dockerfile-utils/${d.code ?? 'diagnostic'}`,
     severity: d.severity === 1 ? 'error' : 'warning', message: typeof d.message === 'string' ? d.message : d.message.value,
@@ -72,12 +72,12 @@ export function lintDockerfile(content: string, context: LintContext): LintFindi
     }
   }
   if (context.isRunImage) {
-    const { user, line } = finalUser(content);
+    const { user, line } = finalUser(dockerfile);
     if (!user || /^(root|0)(:|$)/.test(user.trim())) {
       findings.push({ file, line, rule: 'runner-user', severity: 'error', message: user ? `the final USER is ${user}: the runner must not run as root; end with USER 10001:10001.` : 'the final stage sets no USER, so it may run as root: end with USER 10001:10001.' });
     }
   }
-  for (const run of DockerfileParser.parse(content).getInstructions().filter((i) => i.getKeyword() === 'RUN')) {
+  for (const run of dockerfile.getInstructions().filter((i) => i.getKeyword() === 'RUN')) {
     const text = run.getArgumentsContent() ?? '';
     if (APT_INSTALL.test(text) && !APT_CLEANUP.test(text)) {
       findings.push({ file, line: lineOf(run), rule: 'apt-lists', severity: 'error', message: 'this RUN uses apt but does not remove /var/lib/apt/lists in the same layer: end it with `&& rm -rf /var/lib/apt/lists/*`.' });

@@ -3,7 +3,8 @@ import { ImageError } from './errors';
 /** The tag every image also carries once its hash tag is built or found. */
 export const LATEST_TAG = 'latest';
 
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** What docker and podman accept as a tag. */
+export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * Derives an image tag from an Nx task hash. Nx hashes are decimal or hex

@@ -1,8 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { ImageError } from '../../core/errors';
 import { imageRepository } from '../../core/naming';
-import { resolveEngineSettings } from '../../core/options';
-import { engineAdapter } from '../../engines';
+import { engineAdapterFor } from '../../engines';
 import { runEngine } from '../../process/run-engine';
 import { listTags } from '../shared/image-store';
 import { metadataPath, removeMetadata } from '../shared/metadata';
@@ -20,8 +19,7 @@ export interface CleanTargetOptions {
 export default async function cleanExecutor(options: CleanTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
     removeMetadata(metadataPath(context.root, options.outputDir, options.name));
-    const settings = resolveEngineSettings(options, process.env);
-    const adapter = engineAdapter(settings.engine, settings.client);
+    const adapter = engineAdapterFor(options, process.env);
     const tags = await listTags(adapter, imageRepository(options.prefix, options.name));
     // One tag at a time: removing an image's last tag removes the image, and
     // podman then fails on any further tag of it in the same command.

@@ -1,8 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { ImageError } from '../../core/errors';
-import { splitImageRef } from '../../core/naming';
-import { resolveEngineSettings, resolveRegistrySettings, type EngineName } from '../../core/options';
-import { engineAdapter } from '../../engines';
+import { splitImageRef, TAG_PATTERN } from '../../core/naming';
+import { resolveRegistrySettings, type EngineName } from '../../core/options';
+import { engineAdapterFor } from '../../engines';
 import { inspectImage, tagImage } from '../shared/image-store';
 import { metadataPath, readMetadata } from '../shared/metadata';
 import { pushImage, registryRef } from '../shared/registry';
@@ -19,8 +19,6 @@ export interface PushTargetOptions {
   tags?: string[] | string;
 }
 
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
 /** Pushes the image the last build recorded under its hash tag (and any moving tags asked for). */
 export default async function pushExecutor(options: PushTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
@@ -29,12 +27,11 @@ export default async function pushExecutor(options: PushTargetOptions, context: 
       throw new ImageError('NO_REGISTRY', 'No registry to push to: set IMAGE_REGISTRY (e.g. 127.0.0.1:5000/ffreis) or the plugin option "registry" in nx.json.');
     }
     const extra = (Array.isArray(options.tags) ? options.tags : (options.tags ?? '').split(',')).map((t) => t.trim()).filter(Boolean);
-    const bad = extra.find((t) => !TAG.test(t));
+    const bad = extra.find((t) => !TAG_PATTERN.test(t));
     if (bad) throw new ImageError('BAD_OPTION', `--tags: "${bad}" is not a valid image tag (letters, digits, _ . -; at most 128).`);
 
     const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
-    const settings = resolveEngineSettings(options, process.env);
-    const adapter = engineAdapter(settings.engine, settings.client);
+    const adapter = engineAdapterFor(options, process.env);
     if (!meta || !(await inspectImage(adapter, meta.ref))) {
       throw new ImageError('PARENT_NOT_BUILT', `Nothing to push for "${options.name}": build it first (push depends on build): npx nx run ${options.name}:push`);
     }

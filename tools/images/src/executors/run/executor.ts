@@ -1,7 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { ImageError } from '../../core/errors';
-import { resolveEngineSettings } from '../../core/options';
-import { engineAdapter } from '../../engines';
+import { engineAdapterFor } from '../../engines';
 import { runEngine } from '../../process/run-engine';
 import { metadataPath, readMetadata } from '../shared/metadata';
 import { reportFailure } from '../shared/report';
@@ -23,8 +22,7 @@ export default async function runExecutor(options: RunTargetOptions, context: Ex
     if (!meta) {
       throw new ImageError('PARENT_NOT_BUILT', `No build record for "${options.name}" in ${options.outputDir}. Build it first: npx nx run ${options.name}:build`);
     }
-    const settings = resolveEngineSettings(options, process.env);
-    const adapter = engineAdapter(settings.engine, settings.client);
+    const adapter = engineAdapterFor(options, process.env);
     const given = typeof options.args === 'string' ? options.args.split(/\s+/).filter(Boolean) : (options.args ?? []);
     const extra = [...given, ...((options as { _?: string[] })._ ?? []).map(String)];
     const result = await runEngine(adapter, adapter.run(meta.ref, extra), { stream: true, allowFailure: true });
