@@ -46,19 +46,69 @@ describe('the inferred image graph', () => {
       'Image cycle from "cycle-a" to "cycle-b": cycle-a → cycle-b → cycle-a'],
     ['a workspace image named without an ARG', 'images/extra/Dockerfile', 'FROM ffreis/base\n',
       'images/extra/Dockerfile:1: FROM names the workspace image "ffreis/base" directly'],
-  ])('stops every command on %s, naming the file and the next step', async (kind, file, content, message) => {
+    ['a workspace image behind a registry variable', 'images/extra/Dockerfile', 'ARG REGISTRY\nARG TAG=1\nFROM ${REGISTRY}/ffreis/base:${TAG}\n',
+      'images/extra/Dockerfile:3: FROM ${REGISTRY}/ffreis/base:${TAG} names the workspace image "ffreis/base" in a form the build cannot pin'],
+  ])('fails only the image with %s, naming the file and the next step; the rest of the workspace keeps working', async (kind, file, content, message) => {
     ws.write(file, content);
     if (kind === 'a cycle') ws.write('images/cycle-b/Dockerfile', 'ARG A_IMAGE=ffreis/cycle-a\nFROM ${A_IMAGE}\n');
+    const project = file.split('/')[1];
     try {
-      const build = await ws.nx(['run-many', '-t', 'build']);
+      const build = await ws.nx(['run', `${project}:build`]);
       expect(build.exitCode, build.output).not.toBe(0);
       expect(build.output).toContain(message);
       expect(build.output).not.toMatch(/: building /);
-      // `nx graph` prints the same error, then shows the rest of the graph (Nx's own choice).
-      expect((await ws.nx(['graph', '--file=graph.json'])).output).toContain(message);
+      const projects = await ws.nx(['show', 'projects']);
+      expect(projects.exitCode, projects.output).toBe(0);
+      expect(projects.output).toContain('runner');
+      expect(await graphEdges(ws)).toContain('runner --> builder');
     } finally {
       ws.removePath(dirname(file));
       ws.removePath('images/cycle-b');
+    }
+  });
+
+  it('survives a heredoc whose body holds shell syntax: no glob inputs from it, every other image intact', async () => {
+    ws.write('images/heredoc/Dockerfile', 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\nCOPY <<EOF /etc/motd\nvalue $((1+1)) {a,b} [x] *\nEOF\n');
+    try {
+      const shown = await ws.nx(['show', 'project', 'heredoc', '--json']);
+      expect(shown.exitCode, shown.output).toBe(0);
+      const inputs = JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.inputs as unknown[];
+      expect(inputs.filter((i) => typeof i === 'string' && /\$\(\(|\{a,b\}|\[x\]/.test(i))).toEqual([]);
+      expect((await ws.nx(['show', 'projects'])).output).toContain('runner');
+    } finally {
+      ws.removePath('images/heredoc');
+    }
+  });
+
+  it('takes a Containerfile and nested folders as images, named from their path', async () => {
+    ws.write('images/team/service/Dockerfile', 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\nCOPY app/main.py /app/\n');
+    ws.write('images/podman-style/Containerfile', 'ARG RUNNER_IMAGE=ffreis/runner\nFROM ${RUNNER_IMAGE}\n');
+    try {
+      const edges = await graphEdges(ws);
+      expect(edges).toContain('team-service --> base');
+      expect(edges).toContain('podman-style --> runner');
+      const shown = await ws.nx(['show', 'project', 'podman-style', '--json']);
+      expect(JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.options.dockerfile).toBe('images/podman-style/Containerfile');
+    } finally {
+      ws.removePath('images/team');
+      ws.removePath('images/podman-style');
+    }
+  });
+
+  it.each([
+    ['a space', 'images/My App/Dockerfile', 'the folder "My App" cannot be part of an image name', 'e.g. "my-app"'],
+    ['uppercase', 'images/Service/Dockerfile', 'the folder "Service" cannot be part of an image name', 'e.g. "service"'],
+    ['non-ASCII', 'images/café/Dockerfile', 'the folder "café" cannot be part of an image name', 'e.g. "cafe"'],
+  ])('refuses a folder with %s when the graph is built, naming the folder and the rule', async (_case, file, message, fix) => {
+    ws.write(file, 'FROM scratch\n');
+    try {
+      const result = await ws.nx(['show', 'projects']);
+      expect(result.exitCode).not.toBe(0);
+      expect(result.output).toContain(message);
+      expect(result.output).toContain('lowercase ASCII letters and digits');
+      expect(result.output).toContain(fix);
+    } finally {
+      ws.removePath(dirname(file));
     }
   });
 });

@@ -15,9 +15,9 @@ const dockerfile = [
 describe('buildkitFeatures', () => {
   it('finds BuildKit-only flags and heredocs with their lines', () => {
     expect(parseDockerfile(dockerfile).buildkitFeatures).toEqual([
-      { feature: 'RUN --mount', line: 2 },
-      { feature: 'COPY --link', line: 3 },
-      { feature: 'RUN with a heredoc', line: 4 },
+      { feature: 'RUN --mount', line: 2, tier: 'buildkit' },
+      { feature: 'COPY --link', line: 3, tier: 'modern' },
+      { feature: 'RUN with a heredoc', line: 4, tier: 'modern' },
     ]);
   });
   it('finds none in a classic Dockerfile', () => {
@@ -30,10 +30,23 @@ describe('checkBuilderSupports', () => {
   const legacy: BuilderInfo = { engine: 'docker', buildkit: false, version: '28.2.2', client: '/usr/local/bin/docker' };
 
   it.each<[string, BuilderInfo]>([
-    ['docker with BuildKit', { engine: 'docker', buildkit: true, version: '20.10.24', client: '/usr/bin/docker' }],
+    ['docker with buildx', { engine: 'docker', buildkit: true, buildx: true, version: '28.2.2', client: '/usr/bin/docker' }],
     ['a recent podman', { engine: 'podman', buildkit: false, version: '5.0.1', client: 'podman' }],
   ])('accepts everything on %s', (_name, builder) => {
     expect(() => checkBuilderSupports('images/x/Dockerfile', features, builder)).not.toThrow();
+  });
+
+  it('refuses heredocs and COPY --link on docker 20.10’s built-in BuildKit, but accepts RUN --mount', () => {
+    const builtIn: BuilderInfo = { engine: 'docker', buildkit: true, version: '20.10.24', client: '/usr/bin/docker' };
+    expect(() => checkBuilderSupports('images/x/Dockerfile', features, builtIn)).toThrow(
+      /^images\/x\/Dockerfile:3 uses COPY --link; images\/x\/Dockerfile:4 uses RUN with a heredoc, which the engine's builder cannot read\.\nThe docker client "\/usr\/bin\/docker" \(20\.10\.24\) uses the BuildKit built into docker 20\.10/,
+    );
+    expect(() => checkBuilderSupports('images/x/Dockerfile', features.slice(0, 1), builtIn)).not.toThrow();
+  });
+
+  it('leaves the choice to a `# syntax=` frontend on BuildKit', () => {
+    const builtIn: BuilderInfo = { engine: 'docker', buildkit: true, version: '20.10.24', client: '/usr/bin/docker' };
+    expect(() => checkBuilderSupports('images/x/Dockerfile', features, builtIn, true)).not.toThrow();
   });
 
   it('refuses BuildKit syntax on the legacy builder, naming file:line and the fix', () => {
@@ -44,7 +57,7 @@ describe('checkBuilderSupports', () => {
 
   it('refuses heredocs on podman before 4.8', () => {
     expect(() => checkBuilderSupports('images/x/Dockerfile', features, { engine: 'podman', buildkit: false, version: '4.3.1', client: 'podman' })).toThrow(
-      /images\/x\/Dockerfile:4 uses RUN with a heredoc.*\npodman 4\.3\.1 is too old for it: heredocs need podman 4\.8 or newer/,
+      /images\/x\/Dockerfile:3 uses COPY --link; images\/x\/Dockerfile:4 uses RUN with a heredoc.*\npodman 4\.3\.1 is too old for it: this syntax needs podman 4\.8 or newer/,
     );
   });
 

@@ -1,3 +1,5 @@
+import { redact } from './redact';
+
 /**
  * The one error class of the plugin. Each error carries a stable code (tests and
  * callers match on it) and a message written for the person at the terminal:
@@ -20,13 +22,19 @@ export type ImageErrorCode =
   | 'BUILD_FAILED'
   | 'REGISTRY_UNREACHABLE'
   | 'NO_REGISTRY'
-  | 'BAD_OPTION';
+  | 'BAD_OPTION'
+  | 'BAD_IMAGE_NAME'
+  | 'REMOTE_CONTENT'
+  | 'IDENTITY_MISMATCH'
+  | 'LOCK_TIMEOUT'
+  | 'ENGINE_DIED'
+  | 'NOT_BUILT';
 
 export class ImageError extends Error {
   readonly code: ImageErrorCode;
 
   constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(redact(message), options);
     this.name = 'ImageError';
     this.code = code;
   }

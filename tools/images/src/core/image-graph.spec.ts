@@ -3,13 +3,13 @@ import { entriesOf, CHAIN_DOCKERFILES } from '../testing/chain-fixture';
 import { isImageError } from './errors';
 import { ancestorsOf, resolveImageGraph } from './image-graph';
 
-function errorOf(run: () => unknown) {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
+/** The error that keeps `name` out of the graph built from these Dockerfiles. */
+function brokenBy(dockerfiles: Record<string, string>, name: string): Error {
+  const graph = resolveImageGraph(entriesOf(dockerfiles), 'ffreis');
+  const broken = graph.broken.get(name);
+  if (!broken) throw new Error(`expected ${name} to be broken`);
+  expect(graph.nodes.has(name)).toBe(false);
+  return broken.error;
 }
 
 describe('resolveImageGraph', () => {
@@ -25,16 +25,20 @@ describe('resolveImageGraph', () => {
     expect(graph.nodes.get(name)?.parents).toEqual(parents);
   });
 
-  it('keeps the pinned upstream as the only external reference', () => {
+  it('keeps the pinned upstream as the only external reference, and only base builds from the pin', () => {
     const external = [...graph.nodes.values()].filter((n) => n.externalReferences.length > 0).map((n) => n.name);
     expect(external).toEqual(['base']);
+    expect([...graph.nodes.values()].filter((n) => n.usesPin).map((n) => n.name)).toEqual(['base']);
   });
 
-  it('orders parents before children', () => {
-    const order = graph.order;
-    for (const node of graph.nodes.values()) {
-      for (const parent of node.parents) expect(order.indexOf(parent.name)).toBeLessThan(order.indexOf(node.name));
-    }
+  it.each([
+    ['its own upstream default', 'ARG BASE_IMAGE=debian:bookworm-slim\nFROM ${BASE_IMAGE}\n', false],
+    ['the pin', 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n', true],
+    ['scratch', 'FROM scratch\nCOPY x /x\n', false],
+  ])('takes the pin only for an image built from it: %s', (_case, text, pinned) => {
+    const node = resolveImageGraph(entriesOf({ x: text }), 'ffreis').nodes.get('x');
+    expect(node?.usesPin).toBe(pinned);
+    if (text.startsWith('FROM scratch')) expect(node?.externalReferences).toEqual([]);
   });
 
   it('lists every ancestor once', () => {
@@ -48,7 +52,7 @@ describe('resolveImageGraph', () => {
   });
 
   it('names the file, line, image and next step for an unknown parent', () => {
-    const error = errorOf(() => resolveImageGraph(entriesOf({ ...CHAIN_DOCKERFILES, extra: '# x\nARG PARENT=ffreis/nope:latest\nFROM ${PARENT}\n' }), 'ffreis'));
+    const error = brokenBy({ ...CHAIN_DOCKERFILES, extra: '# x\nARG PARENT=ffreis/nope:latest\nFROM ${PARENT}\n' }, 'extra');
     expect(isImageError(error, 'UNKNOWN_PARENT')).toBe(true);
     expect(error.message).toContain('images/extra/Dockerfile:2: image "extra" names parent "ffreis/nope:latest" (ARG PARENT)');
     expect(error.message).toContain('known: base, base-builder, base-runner, builder, extra, runner');
@@ -56,16 +60,14 @@ describe('resolveImageGraph', () => {
   });
 
   it('refuses a workspace image named without an ARG, and says which ARG to declare', () => {
-    const error = errorOf(() => resolveImageGraph(entriesOf({ ...CHAIN_DOCKERFILES, extra: 'FROM ffreis/base\n' }), 'ffreis'));
+    const error = brokenBy({ ...CHAIN_DOCKERFILES, extra: 'FROM ffreis/base\n' }, 'extra');
     expect(isImageError(error, 'DOCKERFILE_INVALID')).toBe(true);
     expect(error.message).toContain('images/extra/Dockerfile:1: FROM names the workspace image "ffreis/base" directly');
     expect(error.message).toContain('ARG BASE_IMAGE=ffreis/base');
   });
 
   it('names both ends of a cycle and the lines that close it', () => {
-    const error = errorOf(() =>
-      resolveImageGraph(entriesOf({ a: 'ARG B_IMAGE=ffreis/b\nFROM ${B_IMAGE}\n', b: 'ARG A_IMAGE=ffreis/a\nFROM ${A_IMAGE}\n' }), 'ffreis'),
-    );
+    const error = brokenBy({ a: 'ARG B_IMAGE=ffreis/b\nFROM ${B_IMAGE}\n', b: 'ARG A_IMAGE=ffreis/a\nFROM ${A_IMAGE}\n', c: 'FROM debian:12\n' }, 'a');
     expect(isImageError(error, 'CYCLE')).toBe(true);
     expect(error.message).toContain('Image cycle from "a" to "b": a → b → a');
     expect(error.message).toContain('images/a/Dockerfile:1 (a is built from b)');
@@ -73,8 +75,26 @@ describe('resolveImageGraph', () => {
   });
 
   it('reports an image built from itself', () => {
-    const error = errorOf(() => resolveImageGraph(entriesOf({ a: 'ARG SELF=ffreis/a\nFROM ${SELF}\n' }), 'ffreis'));
+    const error = brokenBy({ a: 'ARG SELF=ffreis/a\nFROM ${SELF}\n' }, 'a');
     expect(error.message).toContain('Image cycle from "a" to "a": a → a');
+  });
+
+  it.each([
+    ['a registry in front', 'ARG REGISTRY=reg.example:5000\nARG TAG=1\nFROM ${REGISTRY}/ffreis/base:${TAG}\n', 3, 'FROM ${REGISTRY}/ffreis/base:${TAG}'],
+    ['a tag', 'FROM ffreis/base:1.2\n', 1, 'FROM names the workspace image "ffreis/base:1.2" directly'],
+    ['a digest', `FROM ffreis/base@sha256:${'a'.repeat(64)}\n`, 1, 'FROM ffreis/base@sha256'],
+    ['an ARG default with a digest', `ARG B=ffreis/base@sha256:${'a'.repeat(64)}\nFROM \${B}\n`, 1, 'ARG B=ffreis/base@sha256'],
+    ['COPY --from with a tag', 'FROM debian:12\nCOPY --from=ffreis/base:1 /x /x\n', 2, 'COPY --from names the workspace image "ffreis/base:1" directly'],
+  ])('refuses a workspace image named with %s, with file:line and the supported form', (_case, text, line, what) => {
+    const error = brokenBy({ ...CHAIN_DOCKERFILES, extra: text }, 'extra');
+    expect(isImageError(error, 'DOCKERFILE_INVALID')).toBe(true);
+    expect(error.message).toContain(`images/extra/Dockerfile:${line}: ${what}`);
+    expect(error.message).toMatch(/ARG BASE_IMAGE=ffreis\/base/);
+  });
+
+  it('keeps every other image when one is broken', () => {
+    const graph = resolveImageGraph(entriesOf({ ...CHAIN_DOCKERFILES, extra: 'FROM ffreis/base\n' }), 'ffreis');
+    expect([...graph.nodes.keys()].sort()).toEqual(['base', 'base-builder', 'base-runner', 'builder', 'runner']);
   });
 
   it('ignores images of another prefix', () => {

@@ -1,12 +1,13 @@
-import type { ContextSource, DockerfileInfo, ImageReference } from './dockerfile';
+import { DIGEST_KEYS } from './digests';
+import type { DockerfileInfo, ImageReference, Reads } from './dockerfile';
 import { ImageError } from './errors';
-import { workspaceImageName } from './naming';
+import { splitImageRef, workspaceImageName } from './naming';
 
 /** One Dockerfile found in the workspace, parsed. */
 export interface DockerfileEntry {
-  /** Image (and Nx project) name: the Dockerfile's folder name. */
+  /** Image (and Nx project) name: its folder's path under the images folder, joined by `-`. */
   name: string;
-  /** Workspace-relative path of the Dockerfile. */
+  /** Workspace-relative path of the Dockerfile (or Containerfile). */
   dockerfile: string;
   info: DockerfileInfo;
 }
@@ -23,24 +24,90 @@ export interface ImageNode {
   name: string;
   dockerfile: string;
   parents: ParentLink[];
-  /** Images from outside the workspace (the pinned upstream, for base). */
+  /** Images from outside the workspace (the pinned upstream, for base); `scratch` is none. */
   externalReferences: ImageReference[];
-  contextSources: ContextSource[];
+  /** True when the image builds FROM the pin of the digests file (`${BASE_IMAGE}@${BASE_DIGEST}`). */
+  usesPin: boolean;
+  /** What its own build reads. */
+  reads: Reads;
+  /** What the ONBUILD triggers it installs read in a child's build. */
+  onbuild: Reads;
   /** Global ARG names the Dockerfile declares. */
   args: string[];
 }
 
 export interface ImageGraph {
   nodes: Map<string, ImageNode>;
-  /** Names in build order: every parent before its children. */
-  order: string[];
+  /**
+   * Images whose Dockerfile the graph cannot take (an unknown parent, a workspace image
+   * named in a form the build cannot pin, a cycle): each fails its own targets with the
+   * error, and every other image keeps working.
+   */
+  broken: Map<string, { dockerfile: string; error: ImageError }>;
+}
+
+/**
+ * True when an image builds FROM the pin: a reference uses BASE_DIGEST, or uses a
+ * BASE_IMAGE ARG declared with no default of its own. A Dockerfile whose
+ * `ARG BASE_IMAGE=debian:bookworm-slim` names its own upstream keeps it.
+ */
+export function usesDigestPin(info: DockerfileInfo): boolean {
+  const ownDefault = new Set(info.globalArgs.filter((a) => a.defaultValue !== undefined).map((a) => a.name));
+  return info.imageReferences.some((ref) =>
+    ref.args.some((arg) => (DIGEST_KEYS as readonly string[]).includes(arg) && (arg === 'BASE_DIGEST' || !ownDefault.has(arg))),
+  );
+}
+
+/** The global ARGs that name a workspace image (`ARG BASE_IMAGE=<prefix>/base`): the executor passes their values. */
+export function parentArgNames(info: DockerfileInfo, prefix: string): string[] {
+  return info.globalArgs.filter((a) => a.defaultValue && workspaceImageName(a.defaultValue, prefix)).map((a) => a.name);
+}
+
+/**
+ * The workspace image a reference mentions, in any form: `<prefix>/<name>` with a tag,
+ * a digest or a registry (known or a variable) in front. `text` has unknown variables
+ * replaced by a placeholder.
+ */
+function mentionedImage(text: string, prefix: string, known: Set<string>): string | undefined {
+  const { repository } = splitImageRef(text);
+  for (const name of known) {
+    const path = `${prefix}/${name}`;
+    if (repository === path || repository.endsWith(`/${path}`)) return name;
+  }
+  return undefined;
+}
+
+const PLACEHOLDER = '\u0000';
+
+function shapeOf(text: string, defaults: ReadonlyMap<string, string | undefined>): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => defaults.get((a ?? b) as string) ?? PLACEHOLDER);
+}
+
+function argName(name: string): string {
+  return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_IMAGE`;
+}
+
+function unsupportedForm(entry: DockerfileEntry, line: number, what: string, name: string, prefix: string): ImageError {
+  return new ImageError(
+    'DOCKERFILE_INVALID',
+    `${entry.dockerfile}:${line}: ${what} names the workspace image "${prefix}/${name}" in a form the build cannot pin to its hash, ` +
+      'so it could use a stale tag or pull an old copy.\n' +
+      `Declare \`ARG ${argName(name)}=${prefix}/${name}\` before the first FROM and use \${${argName(name)}} instead: ` +
+      'the build then passes the exact tag of this run.',
+  );
 }
 
 function resolveParents(entry: DockerfileEntry, prefix: string, known: Set<string>): ParentLink[] {
   const parents: ParentLink[] = [];
+  const defaults = new Map(entry.info.globalArgs.map((a) => [a.name, a.defaultValue]));
   for (const arg of entry.info.globalArgs) {
-    const name = arg.defaultValue ? workspaceImageName(arg.defaultValue, prefix) : undefined;
-    if (!name) continue;
+    if (!arg.defaultValue) continue;
+    const name = workspaceImageName(arg.defaultValue, prefix);
+    if (!name) {
+      const mentioned = mentionedImage(shapeOf(arg.defaultValue, defaults), prefix, known);
+      if (mentioned) throw unsupportedForm(entry, arg.line, `ARG ${arg.name}=${arg.defaultValue}`, mentioned, prefix);
+      continue;
+    }
     if (!known.has(name)) {
       throw new ImageError(
         'UNKNOWN_PARENT',
@@ -51,28 +118,28 @@ function resolveParents(entry: DockerfileEntry, prefix: string, known: Set<strin
     }
     parents.push({ name, arg: arg.name, line: arg.line });
   }
+  const parentArgs = new Set(parents.map((p) => p.arg));
   for (const ref of entry.info.imageReferences) {
-    const name = ref.resolved ? workspaceImageName(ref.resolved, prefix) : undefined;
-    if (name && ref.args.length === 0) {
+    const single = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(ref.raw)?.[1];
+    if (single && parentArgs.has(single)) continue;
+    const mentioned = mentionedImage(shapeOf(ref.raw, defaults), prefix, known);
+    if (!mentioned) continue;
+    if (ref.args.length === 0 && workspaceImageName(ref.raw, prefix)) {
       throw new ImageError(
         'DOCKERFILE_INVALID',
         `${entry.dockerfile}:${ref.line}: ${ref.instruction} names the workspace image "${ref.raw}" directly, ` +
           'so the build could use a stale tag.\n' +
-          `Declare \`ARG ${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_IMAGE=${ref.raw}\` before the first FROM and use \${${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_IMAGE} instead.`,
+          `Declare \`ARG ${argName(mentioned)}=${ref.raw}\` before the first FROM and use \${${argName(mentioned)}} instead.`,
       );
     }
+    throw unsupportedForm(entry, ref.line, `${ref.instruction} ${ref.raw}`, mentioned, prefix);
   }
   return parents;
 }
 
-/** References that name no workspace image, directly or through a parent ARG. */
-function externalReferences(entry: DockerfileEntry, prefix: string): ImageReference[] {
-  const parentArgs = new Set(
-    entry.info.globalArgs.filter((a) => a.defaultValue && workspaceImageName(a.defaultValue, prefix)).map((a) => a.name),
-  );
-  return entry.info.imageReferences.filter(
-    (ref) => !(ref.resolved && workspaceImageName(ref.resolved, prefix)) && !ref.args.some((a) => parentArgs.has(a)),
-  );
+/** References that name no workspace image (directly or through a parent ARG), `scratch` aside. */
+function externalReferences(entry: DockerfileEntry, parentArgs: Set<string>): ImageReference[] {
+  return entry.info.imageReferences.filter((ref) => !ref.args.some((a) => parentArgs.has(a)) && ref.resolved?.toLowerCase() !== 'scratch');
 }
 
 function findCycle(nodes: Map<string, ImageNode>): string[] | undefined {
@@ -101,50 +168,51 @@ function findCycle(nodes: Map<string, ImageNode>): string[] | undefined {
 /**
  * Resolves the image graph from parsed Dockerfiles: each image's parents (global
  * ARGs whose default names a workspace image `<prefix>/<name>`), its external
- * references and its build-context sources. Throws on an unknown parent, on a
- * workspace image named without an ARG, and on a cycle (naming both ends).
+ * references, whether it builds from the pin, and what it reads. An unknown parent,
+ * a workspace image named in a form the build cannot pin (no ARG, a digest, a registry
+ * in front) and a cycle (naming both ends) put the images concerned in `broken`.
  */
 export function resolveImageGraph(entries: DockerfileEntry[], prefix: string): ImageGraph {
   const known = new Set(entries.map((e) => e.name));
   const nodes = new Map<string, ImageNode>();
+  const broken: ImageGraph['broken'] = new Map();
   for (const entry of [...entries].sort((a, b) => a.name.localeCompare(b.name))) {
+    let parents: ParentLink[];
+    try {
+      parents = resolveParents(entry, prefix, known);
+    } catch (error) {
+      broken.set(entry.name, { dockerfile: entry.dockerfile, error: error as ImageError });
+      continue;
+    }
     nodes.set(entry.name, {
       name: entry.name,
       dockerfile: entry.dockerfile,
-      parents: resolveParents(entry, prefix, known),
-      externalReferences: externalReferences(entry, prefix),
-      contextSources: entry.info.contextSources,
+      parents,
+      externalReferences: externalReferences(entry, new Set(parents.map((p) => p.arg))),
+      usesPin: usesDigestPin(entry.info),
+      reads: entry.info.reads,
+      onbuild: entry.info.onbuild,
       args: entry.info.globalArgs.map((a) => a.name),
     });
   }
-  const cycle = findCycle(nodes);
-  if (cycle) {
+  for (let cycle = findCycle(nodes); cycle; cycle = findCycle(nodes)) {
     const [from, to] = cycle;
     const links = cycle.slice(0, -1).map((name, i) => {
       const node = nodes.get(name) as ImageNode;
       const parent = node.parents.find((p) => p.name === cycle[i + 1]) as ParentLink;
       return `${node.dockerfile}:${parent.line} (${name} is built from ${parent.name})`;
     });
-    throw new ImageError(
+    const error = new ImageError(
       'CYCLE',
       `Image cycle from "${from}" to "${to}": ${cycle.join(' → ')}.\n  ${links.join('\n  ')}\n` +
         'An image cannot be built from itself or from its own descendant; change one of these ARG defaults.',
     );
+    for (const name of new Set(cycle)) {
+      broken.set(name, { dockerfile: (nodes.get(name) as ImageNode).dockerfile, error });
+      nodes.delete(name);
+    }
   }
-  return { nodes, order: buildOrder(nodes) };
-}
-
-function buildOrder(nodes: Map<string, ImageNode>): string[] {
-  const order: string[] = [];
-  const seen = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const parent of nodes.get(name)?.parents ?? []) visit(parent.name);
-    order.push(name);
-  };
-  [...nodes.keys()].sort().forEach(visit);
-  return order;
+  return { nodes, broken };
 }
 
 /** Every ancestor of an image (parents, their parents, …), nearest first, without duplicates. */

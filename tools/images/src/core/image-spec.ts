@@ -1,5 +1,4 @@
 import Ajv from 'ajv';
-import schema from '../../image-test.schema.json';
 import { ImageError } from './errors';
 
 export interface CommandCheck {
@@ -48,6 +47,9 @@ export interface CheckResult {
   actual: string;
 }
 
+// Read at run time (not imported) so the compiled plugin finds it beside its package, from src/ and dist/ alike.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const schema = require('../../image-test.schema.json') as object;
 const validateSchema = new Ajv({ allErrors: true, useDefaults: true }).compile(schema);
 
 /** Validates a spec against its JSON schema; errors name the file and the JSON path. */

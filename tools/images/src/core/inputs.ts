@@ -1,96 +1,165 @@
 import { posix } from 'node:path';
+import type { ContextScan } from './context';
+import type { ContextRead, Reads } from './dockerfile';
 import { ancestorsOf, type ImageGraph, type ImageNode } from './image-graph';
 
 /** An Nx target input: a file set or one of the special forms. */
 export type TargetInput = string | { env: string } | { externalDependencies: string[] };
 
-/** Packages the build executor runs with: their versions are inputs, the rest of the lockfile is not. */
+/** Packages that shape an image through the build program: their versions are inputs, the rest of the lockfile is not. */
 export const EXECUTOR_PACKAGES = ['dockerfile-ast', 'dotenv', 'execa'];
 
 /** Environment variables that select the engine's store: an image built in one store is not present in another. */
-export const ENGINE_ENV = ['CONTAINER_ENGINE', 'DOCKER_HOST', 'CONTAINERS_STORAGE_CONF'];
+export const ENGINE_ENV = ['CONTAINER_ENGINE', 'DOCKER_HOST', 'CONTAINER_HOST', 'CONTAINERS_STORAGE_CONF'];
 
 /** Environment variables that override the digests file. */
 export const DIGEST_ENV = ['BASE_IMAGE', 'BASE_DIGEST'];
 
 /** What the input computation needs to know beyond the graph. */
 export interface InputSettings {
-  /** Workspace-relative build context. */
+  /** Workspace-relative build context (`.` for the workspace root). */
   context: string;
   /** Workspace-relative digests file. */
   digestsFile: string;
-  /** Workspace-relative folder of the plugin's sources. */
-  pluginRoot: string;
-  /** Lines of the context's `.dockerignore` (raw). */
-  dockerignore: string[];
-  /** Whether a workspace-relative path is a directory. */
-  isDirectory: (path: string) => boolean;
+  /** File-set inputs for the plugin modules that shape an image (never negated). */
+  pluginInputs: string[];
+  /** Walks a context-relative root (see {@link ContextScan}); the caller caches. */
+  scan: (root: string) => ContextScan;
+  /** Entries of a context-relative directory, to split an excluded folder around a file that must stay hashed. */
+  list: (dir: string) => { name: string; dir: boolean }[];
 }
 
-const GLOB = /[*?[]/;
-
-/** A context-relative COPY/ADD source (or ignore pattern) as a workspace-relative path. */
-export function workspacePath(context: string, source: string): string {
-  return posix.normalize(posix.join(context, source.replace(/^\/+/, ''))).replace(/\/+$/, '');
+/** An image's inputs, and how exact they are. */
+export interface ImageInputs {
+  inputs: TargetInput[];
+  /** Set when the inputs are the whole context, with why (`file:line …`). */
+  wholeContext?: string;
+  /**
+   * Set when the hash cannot cover what the build reads (remote content, files git
+   * ignores but the engine sends), with why: the image is then always handed to the engine.
+   */
+  alwaysBuild?: string;
 }
 
-/** File-set inputs for the context paths one image's COPY/ADD instructions read. */
-export function contextSourceInputs(node: ImageNode, settings: InputSettings): string[] {
-  return node.contextSources.map(({ path }) => {
-    const target = workspacePath(settings.context, path);
-    if (target === '.' || target === '') return '{workspaceRoot}/**/*';
-    if (GLOB.test(target) || !settings.isDirectory(target)) return `{workspaceRoot}/${target}`;
-    return `{workspaceRoot}/${target}/**/*`;
+/** Characters a path segment may hold and still be a literal Nx glob segment. */
+const LITERAL = /^[\w.@+=,~ -]+$/;
+/** Same, allowing the wildcards Nx and the engine read alike. */
+const WILDCARD = /^[\w.@+=,~ *?-]+$/;
+
+/** A context-relative path as a workspace-relative one (no leading `./`, no trailing `/`). */
+export function workspacePath(context: string, path: string): string {
+  const joined = posix.normalize(posix.join(context, path.replace(/^\/+/, ''))).replace(/\/+$/, '');
+  return joined === '.' ? '' : joined;
+}
+
+/** The context-relative root a read falls under for a walk: its path up to the first wildcard. */
+function readRoot(path: string): string {
+  const clean = posix.normalize(path.replace(/^\/+/, '')).replace(/\/+$/, '');
+  if (clean === '.' || clean.startsWith('..')) return '';
+  const segments = clean.split('/');
+  const literal = segments.findIndex((s) => !LITERAL.test(s));
+  return (literal === -1 ? segments : segments.slice(0, literal)).join('/');
+}
+
+/**
+ * File-set inputs for one read: the path and everything under it (a source may be a
+ * file or a folder). A segment Nx could read differently from the engine (brackets,
+ * escapes, braces) widens the input to its folder, so the hash only ever covers more.
+ */
+export function readInputs(context: string, path: string): string[] {
+  const clean = posix.normalize(path.replace(/^\/+/, '')).replace(/\/+$/, '');
+  if (clean === '.' || clean === '' || clean.startsWith('..')) return [`{workspaceRoot}/${workspacePath(context, '')}/**/*`.replace('{workspaceRoot}//', '{workspaceRoot}/')];
+  const segments = clean.split('/');
+  const bad = segments.findIndex((s) => !WILDCARD.test(s) || s === '**');
+  if (bad !== -1) {
+    const head = workspacePath(context, segments.slice(0, bad).join('/'));
+    return [`{workspaceRoot}/${head ? `${head}/` : ''}**/*`];
+  }
+  const target = workspacePath(context, clean);
+  return [`{workspaceRoot}/${target}`, `{workspaceRoot}/${target}/**/*`];
+}
+
+function describeRead(node: ImageNode, read: { line: number }, what: string): string {
+  return `${node.dockerfile}:${read.line} ${what}`;
+}
+
+/** The reads of one image's chain: each node's own, plus the ONBUILD triggers of its ancestors. */
+function chainReads(graph: ImageGraph, chain: ImageNode[]): { node: ImageNode; reads: Reads }[] {
+  return chain.map((node) => {
+    const inherited = ancestorsOf(graph, node.name).map((a) => (graph.nodes.get(a) as ImageNode).onbuild);
+    return {
+      node,
+      reads: {
+        context: [...node.reads.context, ...inherited.flatMap((r) => r.context)],
+        unknown: [...node.reads.unknown, ...inherited.flatMap((r) => r.unknown)],
+        remote: [...node.reads.remote, ...inherited.flatMap((r) => r.remote)],
+      },
+    };
   });
 }
 
-function startsWithGlob(pattern: string): boolean {
-  return GLOB.test(pattern.split('/')[0]);
+/**
+ * Negations for what the engine never sends, skipping any that would drop a file the
+ * hash must keep (a Dockerfile, the digests file, the plugin): Nx applies a negation to
+ * every input of the target. An excluded folder holding such a file is split into its entries.
+ */
+function negations(settings: InputSettings, scans: ContextScan[], kept: string[]): string[] {
+  const result = new Set<string>();
+  const keeps = (path: string) => kept.some((k) => k === path || k.startsWith(`${path}/`));
+  const add = (path: string, dir: boolean) => {
+    const target = workspacePath(settings.context, path);
+    if (!target.split('/').every((s) => LITERAL.test(s))) return;
+    if (kept.includes(target)) return;
+    if (dir && keeps(target)) {
+      for (const entry of settings.list(path)) add(`${path}/${entry.name}`, entry.dir);
+      return;
+    }
+    result.add(`!{workspaceRoot}/${target}`);
+    if (dir) result.add(`!{workspaceRoot}/${target}/**/*`);
+  };
+  for (const scan of scans) for (const entry of scan.excluded) add(entry.name, entry.dir);
+  return [...result].sort();
 }
 
 /**
- * Negated inputs from `.dockerignore`: what the engine never sends cannot change
- * the image. Only patterns that can fall inside one of `sources` (workspace-relative
- * paths the image's COPY/ADD read) are kept, because Nx applies a negation to every
- * input of the target, the Dockerfiles and the plugin's sources included.
- * Re-include lines (`!pattern`) are skipped, which only widens the inputs.
+ * The inputs of one image's build, sound first and exact where provable: its own
+ * Dockerfile and every ancestor's; the context files their COPY/ADD sources, bind
+ * mounts and inherited ONBUILD triggers read (after ARG/ENV substitution), or the
+ * whole context when one read is not known before the build; minus what `.dockerignore`
+ * keeps from the engine (its own rules, re-includes honoured); the digests file and its
+ * overrides for a chain built from the pin; the engine's store; the plugin modules that
+ * shape an image. Remote content and files git ignores but the engine sends cannot be
+ * hashed: such an image is marked `alwaysBuild`.
  */
-export function dockerignoreExclusions(lines: string[], context: string, sources: string[]): string[] {
-  return lines
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('!'))
-    .map((pattern) => workspacePath(context, pattern))
-    .filter((target) =>
-      sources.some((source) => source === '.' || startsWithGlob(target) || target === source || target.startsWith(`${source}/`) || source.startsWith(`${target}/`)),
-    )
-    .flatMap((target) => [`!{workspaceRoot}/${target}`, `!{workspaceRoot}/${target}/**`]);
-}
-
-/**
- * The exact inputs of one image's build: its own Dockerfile and context files and
- * those of every ancestor, the digests file and its env overrides when the chain
- * starts from an external image, the engine's store, the plugin's sources and the
- * versions of the packages the executor runs. Nothing else: docs, other images and
- * lockfile churn leave the hash alone.
- */
-export function createImageInputs(graph: ImageGraph, name: string, settings: InputSettings): TargetInput[] {
+export function createImageInputs(graph: ImageGraph, name: string, settings: InputSettings): ImageInputs {
   const chain = [name, ...ancestorsOf(graph, name)].map((n) => graph.nodes.get(n) as ImageNode);
-  const files = new Set<string>();
-  const sources = chain.flatMap((node) => node.contextSources.map(({ path }) => workspacePath(settings.context, path)));
-  for (const node of chain) {
-    files.add(`{workspaceRoot}/${node.dockerfile}`);
-    contextSourceInputs(node, settings).forEach((input) => files.add(input));
-  }
-  const usesUpstream = chain.some((node) => node.externalReferences.length > 0);
-  if (usesUpstream) files.add(`{workspaceRoot}/${settings.digestsFile}`);
-  files.add(`{workspaceRoot}/${posix.join(settings.context, '.dockerignore')}`.replace('/./', '/'));
-  return [
-    ...[...files].sort(),
-    ...dockerignoreExclusions(settings.dockerignore, settings.context, sources),
-    `{workspaceRoot}/${settings.pluginRoot}/src/**/*.ts`,
-    `!{workspaceRoot}/${settings.pluginRoot}/src/**/*.spec.ts`,
-    ...(usesUpstream ? DIGEST_ENV.map((env) => ({ env })) : []),
-    ...ENGINE_ENV.map((env) => ({ env })),
-    { externalDependencies: EXECUTOR_PACKAGES },
-  ];
+  const reads = chainReads(graph, chain);
+  const unknown = reads.flatMap(({ node, reads: r }) => r.unknown.map((u) => describeRead(node, u, u.reason)));
+  const remote = reads.flatMap(({ node, reads: r }) => r.remote.map((u) => describeRead(node, u, `ADD ${u.source}: remote content`)));
+  const wholeContext = unknown.length > 0 ? unknown[0] : undefined;
+  const contextReads: ContextRead[] = wholeContext ? [{ path: '.', line: 0, via: 'COPY' }] : reads.flatMap((r) => r.reads.context);
+
+  const usesPin = chain.some((node) => node.usesPin);
+  const kept = [...chain.map((node) => node.dockerfile), ...(usesPin ? [settings.digestsFile] : [])];
+  const files = new Set<string>(kept.map((file) => `{workspaceRoot}/${file}`));
+  for (const read of contextReads) readInputs(settings.context, read.path).forEach((input) => files.add(input));
+
+  const roots = [...new Set(contextReads.map((read) => readRoot(read.path)))];
+  const scans = roots.map((root) => settings.scan(root));
+  const untracked = [...new Set(scans.flatMap((scan) => scan.untracked))].sort();
+  const alwaysBuild = remote[0] ?? (untracked.length > 0
+    ? `${workspacePath(settings.context, untracked[0])} is ignored by git (so Nx cannot hash it) but sent to the engine; add it to .dockerignore`
+    : undefined);
+  return {
+    inputs: [
+      ...[...files].sort(),
+      ...negations(settings, scans, [...kept, ...settings.pluginInputs.map((p) => p.replace('{workspaceRoot}/', ''))]),
+      ...settings.pluginInputs,
+      ...(usesPin ? DIGEST_ENV.map((env) => ({ env })) : []),
+      ...ENGINE_ENV.map((env) => ({ env })),
+      { externalDependencies: EXECUTOR_PACKAGES },
+    ],
+    wholeContext,
+    alwaysBuild,
+  };
 }

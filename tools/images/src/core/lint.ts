@@ -55,8 +55,12 @@ export function lintDockerfile(content: string, context: LintContext): LintFindi
   }));
   const info = parseDockerfile(content);
   const parentArgs = new Set(info.globalArgs.filter((a) => a.defaultValue && workspaceImageName(a.defaultValue, context.prefix)).map((a) => a.name));
+  if (info.syntax && !/@sha256:[0-9a-f]{64}$/.test(info.syntax.value)) {
+    findings.push({ file, line: info.syntax.line, rule: 'pinned-digest', severity: 'error', message: `# syntax=${info.syntax.value} is not pinned by digest: the frontend parses this Dockerfile, so pin it (docker/dockerfile:1.7@sha256:…), or drop the directive.` });
+  }
   for (const ref of info.imageReferences) {
     if (ref.args.some((a) => parentArgs.has(a))) continue;
+    if (ref.resolved?.toLowerCase() === 'scratch') continue;
     const viaDigests = DIGEST_ARGS.test(ref.raw) && context.digests;
     const image = viaDigests ? `${context.digests?.BASE_IMAGE}@${context.digests?.BASE_DIGEST}` : ref.resolved;
     if (!image) {

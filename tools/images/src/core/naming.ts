@@ -62,3 +62,29 @@ export function workspaceImageName(ref: string, prefix: string): string | undefi
   const name = repository.slice(head.length);
   return name && !name.includes('/') ? name : undefined;
 }
+
+/** What docker accepts as one component of a repository path (lowercase, single separators). */
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+
+/**
+ * The image (and Nx project) name of a Dockerfile: its folder's path under `images/`,
+ * joined by `-` (`images/team/service/Dockerfile` → `team-service`). Throws, naming the
+ * folder and the rule, when a folder cannot be part of an image name.
+ */
+export function imageNameFromPath(dockerfile: string, imagesRoot = 'images'): string {
+  const folders = dockerfile.split('/').slice(imagesRoot.split('/').length, -1);
+  if (folders.length === 0) {
+    throw new ImageError('BAD_IMAGE_NAME', `${dockerfile}: a Dockerfile directly in ${imagesRoot}/ names no image; put it in ${imagesRoot}/<name>/.`);
+  }
+  for (const folder of folders) {
+    if (!COMPONENT.test(folder)) {
+      throw new ImageError(
+        'BAD_IMAGE_NAME',
+        `${dockerfile}: the folder "${folder}" cannot be part of an image name: docker takes lowercase ASCII letters and digits, ` +
+          'separated by single ".", "_" or "-" (no spaces, no uppercase, no other characters).\n' +
+          `Rename the folder, e.g. "${folder.normalize('NFKD').replace(/[^\x00-\x7f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'image'}".`,
+      );
+    }
+  }
+  return folders.join('-');
+}

@@ -31,10 +31,16 @@ export interface ImagesPluginOptions {
   runImage?: string;
   /** Workspace-relative folder for metadata. Default `dist/images`. */
   outputDir?: string;
+  /**
+   * Build secrets by id, each a file path (`{ "pip.conf": "/home/me/.config/pip/pip.conf" }`),
+   * mounted with `RUN --mount=type=secret,id=<id>`; IMAGE_BUILD_SECRETS (`id=path,id=path`)
+   * adds to them. Their contents are never hashed, logged or recorded. Default: none.
+   */
+  secrets?: Record<string, string>;
 }
 
-export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, 'client' | 'network' | 'registry'>> &
-  Pick<ImagesPluginOptions, 'client' | 'network' | 'registry'>;
+export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, 'client' | 'network' | 'registry' | 'secrets'>> &
+  Pick<ImagesPluginOptions, 'client' | 'network' | 'registry' | 'secrets'>;
 
 const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
@@ -51,6 +57,7 @@ export function normalizePluginOptions(options: ImagesPluginOptions | undefined)
     registryBestEffort: options?.registryBestEffort ?? false,
     runImage: options?.runImage ?? 'runner',
     outputDir: options?.outputDir ?? 'dist/images',
+    secrets: options?.secrets,
   };
   if (!PREFIX.test(normalized.prefix)) {
     throw new ImageError('BAD_OPTION', `nx.json: plugin option prefix "${normalized.prefix}" is not a valid image repository (lowercase, e.g. "ffreis" or "registry:5000/team").`);
@@ -94,4 +101,23 @@ export function resolveRegistrySettings(
   const flag = env.IMAGE_REGISTRY_BEST_EFFORT;
   const bestEffort = flag !== undefined && flag !== '' ? /^(1|true|yes)$/i.test(flag) : Boolean(options.registryBestEffort);
   return { registry, bestEffort };
+}
+
+const SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * The build secrets in force: the option's, then IMAGE_BUILD_SECRETS (`id=path,id=path`).
+ * Ids are checked; paths are returned as given (the executor checks that they exist).
+ */
+export function resolveSecrets(option: Record<string, string> | undefined, env: Record<string, string | undefined>): { id: string; src: string }[] {
+  const secrets = new Map(Object.entries(option ?? {}));
+  for (const entry of (env.IMAGE_BUILD_SECRETS ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new ImageError('BAD_OPTION', `IMAGE_BUILD_SECRETS: "${entry}" is not id=path (e.g. pip.conf=$HOME/.config/pip/pip.conf).`);
+    secrets.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  for (const id of secrets.keys()) {
+    if (!SECRET_ID.test(id)) throw new ImageError('BAD_OPTION', `Build secret id "${id}" is not valid: letters, digits, ".", "_" and "-".`);
+  }
+  return [...secrets].map(([id, src]) => ({ id, src }));
 }

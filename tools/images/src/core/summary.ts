@@ -6,6 +6,8 @@ export interface SummaryEntry {
   ref?: string;
   sizeBytes?: number;
   durationMs: number;
+  /** Why an image failed or was skipped. */
+  reason?: string;
 }
 
 function megabytes(bytes?: number): string {
@@ -23,7 +25,10 @@ function seconds(ms: number): string {
 export function formatSummary(entries: SummaryEntry[], wallMs: number): string {
   const rows = entries.map((e) => [e.name, e.status, e.ref ?? '-', megabytes(e.sizeBytes), seconds(e.durationMs)]);
   const widths = rows.reduce((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), [] as number[]);
-  const lines = rows.map((row) => `  ${row.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ')}`);
+  const lines = rows.map((row, r) => {
+    const line = `  ${row.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ')}`;
+    return entries[r].reason ? `${line}  (${entries[r].reason})` : line;
+  });
   const counts = new Map<string, number>();
   entries.forEach((e) => counts.set(e.status, (counts.get(e.status) ?? 0) + 1));
   const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');

@@ -5,6 +5,8 @@ export function commonBuildArgs(spec: BuildSpec): string[] {
   return [
     '--file', spec.dockerfile,
     ...spec.tags.flatMap((tag) => ['--tag', tag]),
+    ...(spec.target ? ['--target', spec.target] : []),
+    ...(spec.secrets ?? []).flatMap(({ id, src }) => ['--secret', `id=${id},src=${src}`]),
     ...Object.entries(spec.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     ...Object.entries(spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     ...(spec.network ? ['--network', spec.network] : []),

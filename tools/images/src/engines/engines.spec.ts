@@ -38,7 +38,7 @@ describe('engine adapters', () => {
 
   it.each(['docker', 'podman'] as const)('%s spells inspect, tag, list, remove and run the same way', (engine) => {
     const adapter = engineAdapter(engine);
-    expect(adapter.inspectImage('a:1').args).toEqual(['image', 'inspect', '--format', '{{.Id}}|{{.Size}}|{{json .RepoTags}}', 'a:1']);
+    expect(adapter.inspectImage('a:1').args).toEqual(['image', 'inspect', '--format', '{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}', 'a:1']);
     expect(adapter.tag('a:1', 'a:latest').args).toEqual(['tag', 'a:1', 'a:latest']);
     expect(adapter.listTags('ffreis/base').args).toEqual(['images', '--format', '{{.Repository}}:{{.Tag}}', 'ffreis/base']);
     expect(adapter.removeImages(['a:1', 'a:2']).args).toEqual(['rmi', 'a:1', 'a:2']);

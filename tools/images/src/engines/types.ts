@@ -15,14 +15,18 @@ export interface BuildSpec {
   /** Full references to tag the result with. */
   tags: string[];
   buildArgs: Record<string, string>;
+  /** Stage to build (`--target`); default the last one. */
+  target?: string;
+  /** Build secrets (`--secret id=…,src=…`): mounted for one RUN step, never in a layer. */
+  secrets?: { id: string; src: string }[];
   labels: Record<string, string>;
   network?: string;
   /** Docker only: use BuildKit (true) or the legacy builder (false). */
   buildkit?: boolean;
 }
 
-/** The format string both engines accept for `image inspect`: id, size, tags. */
-export const INSPECT_FORMAT = '{{.Id}}|{{.Size}}|{{json .RepoTags}}';
+/** The format string both engines accept for `image inspect`: id, size, tags, labels. */
+export const INSPECT_FORMAT = '{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}';
 
 /** Builds argument lists for one engine's CLI. Pure: it never spawns. */
 export interface EngineAdapter {

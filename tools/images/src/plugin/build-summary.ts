@@ -1,9 +1,53 @@
-import type { PostTasksExecution } from '@nx/devkit';
+import { readCachedProjectGraph, type PostTasksExecution, type ProjectGraph } from '@nx/devkit';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
 import { formatSummary, type SummaryEntry } from '../core/summary';
 import { metadataPath, readMetadata } from '../executors/shared/metadata';
+import { imageDockerfileOf } from './load-graph';
+
+function imageParents(graph: ProjectGraph): Map<string, string[]> {
+  const images = Object.values(graph.nodes).filter((n) => imageDockerfileOf(n.data)).map((n) => n.name);
+  return new Map(images.map((name) => [name, (graph.dependencies[name] ?? []).map((d) => d.target).filter((t) => images.includes(t))]));
+}
+
+/**
+ * Every image of the run is in the summary: one whose parent failed never ran (Nx
+ * leaves it out of the results, or marks it skipped), so it is listed as skipped with
+ * the failed ancestor as the reason.
+ */
+function addSkipped(entries: SummaryEntry[], wholeRun: boolean): void {
+  let parents: Map<string, string[]>;
+  try {
+    parents = imageParents(readCachedProjectGraph());
+  } catch {
+    return;
+  }
+  const failed = new Set(entries.filter((e) => e.status === 'failed').map((e) => e.name));
+  const failedAncestor = (name: string, seen = new Set<string>()): string | undefined => {
+    for (const parent of parents.get(name) ?? []) {
+      if (seen.has(parent)) continue;
+      seen.add(parent);
+      if (failed.has(parent)) return parent;
+      const further = failedAncestor(parent, seen);
+      if (further) return further;
+    }
+    return undefined;
+  };
+  for (const entry of entries) {
+    if (entry.status === 'failed') entry.reason = 'its output is above';
+    if (entry.status === 'skipped') {
+      const cause = failedAncestor(entry.name);
+      entry.reason = cause ? `parent ${cause} failed` : 'a dependency failed';
+    }
+  }
+  if (failed.size === 0 || !wholeRun) return;
+  for (const name of parents.keys()) {
+    if (entries.some((e) => e.name === name)) continue;
+    const cause = failedAncestor(name);
+    if (cause) entries.push({ name, status: 'skipped', durationMs: 0, reason: `parent ${cause} failed` });
+  }
+}
 
 /**
  * After every Nx run that built images: one line per image (status, tag, size,
@@ -20,17 +64,36 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
     const meta = readMetadata(metadataPath(context.workspaceRoot, options.outputDir, name));
     const durationMs = (task.endTime ?? 0) - (task.startTime ?? 0);
     const fresh = meta && meta.hash === task.hash;
+    // A record written before this run means the fast path found the image present.
+    const thisRun = meta && Date.parse(meta.finishedAt) >= context.startTime;
     entries.push(
       result.status === 'success' && fresh
-        ? { name, status: meta.status, ref: meta.ref, sizeBytes: meta.sizeBytes, durationMs: meta.durationMs }
+        ? { name, status: thisRun ? meta.status : 'present', ref: meta.ref, sizeBytes: meta.sizeBytes, durationMs: thisRun ? meta.durationMs : Math.max(durationMs, 0) }
         : { name, status: result.status === 'success' ? 'unknown' : result.status === 'skipped' ? 'skipped' : 'failed', durationMs: Math.max(durationMs, 0) },
     );
   }
   if (entries.length === 0) return;
+  // `run-many` and `affected` run every dependent of a failed image; `nx run x:build` runs none.
+  addSkipped(entries, (context.argv ?? []).some((a) => a === 'run-many' || a === 'affected'));
   entries.sort((a, b) => a.name.localeCompare(b.name));
   const wallMs = context.endTime - context.startTime;
   const dir = join(context.workspaceRoot, options.outputDir);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ images: entries, wallMs, finishedAt: new Date(context.endTime).toISOString() }, null, 2)}\n`);
   console.log(`\n${formatSummary(entries, wallMs)}\n`);
+  exitOneOnFailure(entries, context.taskResults);
 };
+
+/**
+ * Nx 23.3 ends a run whose failed task left dependents skipped with 130 (the code of an
+ * interrupted run), because skipped tasks have no result (`didCommandComplete` in
+ * tasks-runner/run-command.js). A failed build is a failure: when this hook runs in Nx's
+ * own process (daemon off) and nothing was interrupted, that 130 becomes 1.
+ */
+function exitOneOnFailure(entries: SummaryEntry[], results: Record<string, { status: string }>): void {
+  const failed = entries.some((e) => e.status === 'failed');
+  const interrupted = Object.values(results).some((r) => r.status === 'stopped');
+  if (!failed || interrupted || (globalThis as { NX_DAEMON?: unknown }).NX_DAEMON) return;
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => exit(code === 130 ? 1 : (code ?? undefined))) as typeof process.exit;
+}

@@ -1,8 +1,7 @@
 import { DependencyType, type CreateDependencies, type RawProjectGraphDependency } from '@nx/devkit';
-import { posix } from 'node:path';
 import { workspacePath } from '../core/inputs';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
-import { loadImageGraph } from './load-graph';
+import { imageDockerfileOf, loadImageGraph } from './load-graph';
 
 function projectOwning(path: string, roots: [string, string][], self: string): string | undefined {
   const match = roots
@@ -17,8 +16,7 @@ function projectOwning(path: string, roots: [string, string][], self: string): s
  */
 export const createDependencies: CreateDependencies<ImagesPluginOptions> = (rawOptions, context) => {
   const options = normalizePluginOptions(rawOptions);
-  const images = Object.entries(context.projects).filter(([, p]) => p.targets?.build?.executor === '@ffreis/nx-images:build');
-  const dockerfiles = images.map(([, p]) => posix.join(p.root, 'Dockerfile'));
+  const dockerfiles = Object.values(context.projects).map((p) => imageDockerfileOf(p)).filter((d): d is string => Boolean(d));
   if (dockerfiles.length === 0) return [];
   const graph = loadImageGraph(context.workspaceRoot, dockerfiles, options.prefix);
   const roots = Object.entries(context.projects).map(([key, p]) => [p.name ?? key, p.root] as [string, string]);
@@ -30,8 +28,8 @@ export const createDependencies: CreateDependencies<ImagesPluginOptions> = (rawO
       }
     };
     node.parents.forEach((parent) => add(parent.name));
-    for (const source of node.contextSources) {
-      const owner = projectOwning(workspacePath(options.context, source.path), roots, node.name);
+    for (const read of node.reads.context) {
+      const owner = projectOwning(workspacePath(options.context, read.path), roots, node.name);
       if (owner) add(owner);
     }
   }

@@ -33,7 +33,9 @@ describe('createNodes', () => {
     const projects = await nodesOf(root);
     expect(Object.keys(projects).sort()).toEqual(['base', 'base-builder', 'base-runner', 'builder', 'runner']);
     for (const project of Object.values(projects)) {
-      expect(project.targets?.build).toMatchObject({ executor: '@ffreis/nx-images:build', dependsOn: ['^build'], cache: false });
+      expect(project.targets?.build).toMatchObject({ executor: 'nx:run-commands', dependsOn: ['^build'], cache: false });
+      expect(project.targets?.build?.options.command).toBe('sh node_modules/@ffreis/nx-images/bin/build.sh');
+      expect(project.targets?.build?.options.env).toMatchObject({ NX_IMAGES_NAME: project.name, NX_IMAGES_REPOSITORY: `ffreis/${project.name}`, NX_IMAGES_RECORDS: `dist/images/${project.name}` });
       expect(project.targets?.build?.metadata?.description).toMatch(/^Build ffreis\//);
       expect(project.targets?.clean?.metadata?.description).toMatch(/make clean-/);
     }
@@ -45,24 +47,27 @@ describe('createNodes', () => {
     expect(projects.builder.targets?.run).toBeUndefined();
   });
 
-  it('passes parents and, for base only, the digests file to the executor', async () => {
+  it('passes parents and, for base only, the digests file to the build program', async () => {
     const projects = await nodesOf(root, { digestsFile: 'pins.env' });
-    expect(projects.base.targets?.build?.options).toMatchObject({ prefix: 'ffreis', parents: [], digestsFile: 'pins.env' });
-    expect(projects.runner.targets?.build?.options).toMatchObject({
+    const buildOptions = (name: string) => JSON.parse(projects[name].targets?.build?.options.env.NX_IMAGES_BUILD);
+    expect(buildOptions('base')).toMatchObject({ prefix: 'ffreis', parents: [], digestsFile: 'pins.env' });
+    expect(buildOptions('runner')).toMatchObject({
       parents: [{ name: 'builder', arg: 'BUILDER_IMAGE' }, { name: 'base-runner', arg: 'BASE_RUNNER_IMAGE' }],
     });
-    expect(projects.runner.targets?.build?.options.digestsFile).toBeUndefined();
+    expect(buildOptions('runner').digestsFile).toBeUndefined();
+    expect(projects.base.targets?.['update-digest']).toBeDefined();
+    expect(projects.runner.targets?.['update-digest']).toBeUndefined();
   });
 });
 
 describe('createDependencies', () => {
   it('draws the chain and the builder → app edge from the Dockerfiles', async () => {
     const root = workspaceWith(CHAIN_DOCKERFILES);
-    const projects: Record<string, { name: string; root: string; targets: Record<string, { executor: string }> }> = {
+    const projects: Record<string, { name: string; root: string; targets: Record<string, { executor: string; options?: { env: Record<string, string> } }> }> = {
       app: { name: 'app', root: 'app', targets: {} },
     };
     for (const name of Object.keys(CHAIN_DOCKERFILES)) {
-      projects[name] = { name, root: `images/${name}`, targets: { build: { executor: '@ffreis/nx-images:build' } } };
+      projects[name] = { name, root: `images/${name}`, targets: { build: { executor: 'nx:run-commands', options: { env: { NX_IMAGES_DOCKERFILE: `images/${name}/Dockerfile` } } } } };
     }
     const edges = await createDependencies({}, {
       projects, workspaceRoot: root, nxJsonConfiguration, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },

@@ -1,12 +1,15 @@
-import type { CreateNodes, TargetConfiguration } from '@nx/devkit';
+import { logger, type CreateNodes, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
+import type { ImageError } from '../core/errors';
 import { createImageInputs, EXECUTOR_PACKAGES, type InputSettings } from '../core/inputs';
 import type { ImageGraph, ImageNode } from '../core/image-graph';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
-import { DOCKERFILE_GLOB, loadImageGraph, readInputSettings } from './load-graph';
+import { DOCKERFILE_GLOB, loadImageGraph, pluginRootIn, readInputSettings } from './load-graph';
 
 const EXECUTORS = '@ffreis/nx-images';
+/** The build target's command: the plugin package's guard script, resolved from the workspace's node_modules. */
+const BUILD_SCRIPT = 'node_modules/@ffreis/nx-images/bin/build.sh';
 
 /** The declarative checks of an image, next to its Dockerfile. */
 export const IMAGE_SPEC = 'image-test.json';
@@ -21,11 +24,17 @@ export interface BuildTargetOptions {
   parents: { name: string; arg: string }[];
   /** Workspace-relative digests file, set for images built from the pinned upstream. */
   digestsFile?: string;
+  /** Stage to build (`--target`) in a multi-stage Dockerfile; set it in the project's project.json. Default: the last stage. */
+  target?: string;
+  /** Set (to the reason) when the hash cannot cover what the build reads: the image is always handed to the engine. */
+  alwaysBuild?: string;
   engine: NormalizedPluginOptions['engine'];
   client?: string;
   network?: string;
   registry?: string;
   registryBestEffort?: boolean;
+  /** Build secrets by id → file (see the plugin option `secrets`); IMAGE_BUILD_SECRETS adds to them. */
+  secrets?: Record<string, string>;
 }
 
 /**
@@ -39,6 +48,7 @@ export function createImageTargets(
   graph: ImageGraph,
   options: NormalizedPluginOptions,
   settings: InputSettings,
+  context: { workspaceRoot: string },
   specFile?: string,
 ): Record<string, TargetConfiguration> {
   const common = { prefix: options.prefix, name: node.name, outputDir: options.outputDir, engine: options.engine, client: options.client };
@@ -47,23 +57,44 @@ export function createImageTargets(
     dockerfile: node.dockerfile,
     context: options.context,
     parents: node.parents.map(({ name, arg }) => ({ name, arg })),
-    digestsFile: node.externalReferences.length > 0 ? options.digestsFile : undefined,
+    digestsFile: node.usesPin ? options.digestsFile : undefined,
     network: options.network,
     registry: options.registry,
     registryBestEffort: options.registryBestEffort,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
   };
-  const buildInputs = createImageInputs(graph, node.name, settings);
-  const plugin = `{workspaceRoot}/${settings.pluginRoot}`;
+  const { inputs: buildInputs, wholeContext, alwaysBuild } = createImageInputs(graph, node.name, settings);
+  if (alwaysBuild) build.alwaysBuild = alwaysBuild;
+  const plugin = `{workspaceRoot}/${pluginRootIn(context.workspaceRoot)}`;
+  const hashNote = alwaysBuild
+    ? ` Always handed to the engine (its layer cache decides), never "present": ${alwaysBuild}.`
+    : wholeContext
+      ? ` Hashes the whole build context (minus .dockerignore), because ${wholeContext}.`
+      : ' Hashes exactly the files its Dockerfiles read (minus .dockerignore).';
   const targets: Record<string, TargetConfiguration> = {
     build: {
-      executor: `${EXECUTORS}:build`,
-      options: build,
+      // Runs inside Nx's own process; bin/build.sh answers a present image with one engine
+      // query and hands anything else to the full program (see bin/build.sh).
+      executor: 'nx:run-commands',
+      options: {
+        command: `sh ${BUILD_SCRIPT}`,
+        env: {
+          NX_IMAGES_NAME: node.name,
+          NX_IMAGES_REPOSITORY: `${options.prefix}/${node.name}`,
+          NX_IMAGES_ENGINE: options.engine,
+          NX_IMAGES_CLIENT: options.client ?? '',
+          NX_IMAGES_RECORDS: posix.join(options.outputDir, node.name),
+          NX_IMAGES_DOCKERFILE: node.dockerfile,
+          ...(alwaysBuild ? { NX_IMAGES_ALWAYS_BUILD: alwaysBuild } : {}),
+          NX_IMAGES_BUILD: JSON.stringify(build),
+        },
+      },
       inputs: buildInputs,
       dependsOn: ['^build'],
       cache: false,
       metadata: {
         technologies: ['docker'],
-        description: `Build ${options.prefix}/${node.name} from ${node.dockerfile}, tagged with the Nx hash (skipped when that tag is present) and moved to :latest.`,
+        description: `Build ${options.prefix}/${node.name} from ${node.dockerfile}, tagged with the Nx hash (skipped when that tag is present) and moved to :latest.${hashNote}`,
       },
     },
     lint: {
@@ -72,8 +103,9 @@ export function createImageTargets(
       inputs: [
         `{workspaceRoot}/${node.dockerfile}`,
         ...(build.digestsFile ? [`{workspaceRoot}/${build.digestsFile}`] : []),
-        `${plugin}/src/**/*.ts`,
-        `!${plugin}/src/**/*.spec.ts`,
+        `${plugin}/src/core/lint.ts`,
+        `${plugin}/src/core/dockerfile.ts`,
+        `${plugin}/src/executors/lint/executor.ts`,
         { externalDependencies: [...EXECUTOR_PACKAGES, 'dockerfile-utils'] },
       ],
       cache: true,
@@ -134,32 +166,43 @@ export function createImageTargets(
   return targets;
 }
 
-/** Infers one project per `images/<name>/Dockerfile`, named after the folder. */
+/** Targets of an image the graph cannot take: each fails with the error, so the rest of the workspace keeps working. */
+function brokenTargets(error: ImageError): Record<string, TargetConfiguration> {
+  const fail: TargetConfiguration = {
+    executor: 'nx:run-commands',
+    options: { command: 'printf "%s\\n" "$NX_IMAGES_ERROR" >&2; exit 1', env: { NX_IMAGES_ERROR: `${error.message} [${error.code}]` } },
+    cache: false,
+    metadata: { technologies: ['docker'], description: `Fails: ${error.message.split('\n')[0]}` },
+  };
+  return { build: { ...fail, dependsOn: ['^build'] }, lint: fail };
+}
+
+/**
+ * Infers one project per Dockerfile (or Containerfile) under `images/`, named after its
+ * folder's path (`images/team/service/Dockerfile` → `team-service`).
+ */
 export const createNodes: CreateNodes<ImagesPluginOptions> = [
   DOCKERFILE_GLOB,
   (dockerfiles, rawOptions, context) => {
     const options = normalizePluginOptions(rawOptions);
     const graph = loadImageGraph(context.workspaceRoot, dockerfiles, options.prefix);
-    const settings = readInputSettings(context.workspaceRoot, options);
-    return [...graph.nodes.values()].map((node) => {
-      const root = node.dockerfile.replace(/\/Dockerfile$/, '');
-      const spec = `${root}/${IMAGE_SPEC}`;
-      const targets = createImageTargets(node, graph, options, settings, existsSync(join(context.workspaceRoot, spec)) ? spec : undefined);
-      return [
-        node.dockerfile,
-        {
-          projects: {
-            [root]: {
-              name: node.name,
-              root,
-              projectType: 'application',
-              tags: ['type:image'],
-              targets,
-              metadata: { targetGroups: { Image: Object.keys(targets) } },
-            },
-          },
-        },
-      ] as const;
+    const settingsFor = readInputSettings(context.workspaceRoot, options);
+    const broken = [...graph.broken].map(([name, { dockerfile, error }]) => {
+      logger.warn(`@ffreis/nx-images: image "${name}" cannot be built: ${error.message.split('\n')[0]}`);
+      const root = posix.dirname(dockerfile);
+      const result: CreateNodesResult = { projects: { [root]: { name, root, projectType: 'application', tags: ['type:image'], targets: brokenTargets(error) } } };
+      return [dockerfile, result] as const;
     });
+    return [...broken, ...[...graph.nodes.values()].map((node) => {
+      const root = posix.dirname(node.dockerfile);
+      const spec = `${root}/${IMAGE_SPEC}`;
+      const targets = createImageTargets(node, graph, options, settingsFor(node.dockerfile), context, existsSync(join(context.workspaceRoot, spec)) ? spec : undefined);
+      const result: CreateNodesResult = {
+        projects: {
+          [root]: { name: node.name, root, projectType: 'application', tags: ['type:image'], targets, metadata: { targetGroups: { Image: Object.keys(targets) } } },
+        },
+      };
+      return [node.dockerfile, result] as const;
+    })];
   },
 ];

@@ -1,46 +1,164 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import dockerignore from '@balena/dockerignore';
+import gitignore, { type Ignore } from 'ignore';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join, posix, relative } from 'node:path';
+import { patternCouldMatchInside, scanContext, type ContextScan, type EngineIgnore, type HashIgnore, type IgnorePattern } from '../core/context';
 import { parseDockerfile } from '../core/dockerfile';
 import { ImageError } from '../core/errors';
-import { resolveImageGraph, type DockerfileEntry, type ImageGraph } from '../core/image-graph';
+import { parentArgNames, resolveImageGraph, usesDigestPin, type DockerfileEntry, type ImageGraph } from '../core/image-graph';
+import { DIGEST_KEYS } from '../core/digests';
 import type { InputSettings } from '../core/inputs';
+import { imageNameFromPath } from '../core/naming';
 import type { NormalizedPluginOptions } from '../core/options';
 
-/** The glob Nx matches to find images: one project per `images/<name>/Dockerfile`. */
-export const DOCKERFILE_GLOB = 'images/*/Dockerfile';
+/** The glob Nx matches to find images: one project per Dockerfile (or podman's Containerfile) under images/. */
+export const DOCKERFILE_GLOB = 'images/**/{Dockerfile,Containerfile}';
 
-/** Workspace-relative folder of this plugin (its sources are inputs of every image). */
+/**
+ * Workspace-relative folder of this plugin's sources (its image-shaping modules are inputs
+ * of every image): where the running plugin lives when that is inside the workspace, else
+ * the workspace's own `tools/images` (a copy of this workspace running a shared install).
+ */
 export function pluginRootIn(workspaceRoot: string): string {
-  return relative(workspaceRoot, join(__dirname, '..', '..')).split('\\').join('/');
+  let own = join(__dirname, '..', '..');
+  try {
+    own = realpathSync(own);
+  } catch {
+    // keep the unresolved path
+  }
+  const rel = relative(realpathSync(workspaceRoot), own).split('\\').join('/');
+  return rel.startsWith('..') ? 'tools/images' : rel;
 }
 
-/** Reads and parses the given Dockerfiles and resolves the image graph (throws on bad edges). */
+/** Plugin modules that shape an image (build arguments, engine arguments, labels): only these are hashed. */
+export const IMAGE_SHAPING_MODULES = ['src/core/build-args.ts', 'src/engines/docker.ts', 'src/engines/podman.ts', 'src/executors/build/executor.ts'];
+
+function parse(content: string, prefix: string) {
+  const first = parseDockerfile(content);
+  const passed = new Set([...parentArgNames(first, prefix), ...(usesDigestPin(first) ? DIGEST_KEYS : [])]);
+  return passed.size === 0 ? first : parseDockerfile(content, { passedArgs: passed });
+}
+
+/**
+ * Reads and parses the given Dockerfiles and resolves the image graph. A folder that
+ * cannot name an image, two Dockerfiles for one image or two folders that map to one
+ * name stop the graph (naming the folders and the rule); a Dockerfile the graph cannot
+ * take fails only its own project (see {@link ImageGraph.broken}).
+ */
 export function loadImageGraph(workspaceRoot: string, dockerfiles: readonly string[], prefix: string): ImageGraph {
-  const entries: DockerfileEntry[] = dockerfiles.map((dockerfile) => {
-    const content = readFileSync(join(workspaceRoot, dockerfile), 'utf8');
-    try {
-      return { name: basename(dirname(dockerfile)), dockerfile, info: parseDockerfile(content) };
-    } catch (error) {
-      throw new ImageError('DOCKERFILE_INVALID', `${dockerfile}: cannot parse: ${(error as Error).message}`, { cause: error });
+  const byName = new Map<string, string[]>();
+  for (const dockerfile of dockerfiles) {
+    const name = imageNameFromPath(dockerfile);
+    byName.set(name, [...(byName.get(name) ?? []), dockerfile]);
+  }
+  const entries: DockerfileEntry[] = [];
+  for (const [name, files] of byName) {
+    if (files.length > 1) {
+      throw new ImageError(
+        'BAD_IMAGE_NAME',
+        `${files.sort().join(' and ')} all name the image "${name}": an image has one Dockerfile (or Containerfile), and nested folders join with "-".\n` +
+          'Keep one of them, or rename a folder.',
+      );
     }
-  });
+    const dockerfile = files[0];
+    entries.push({ name, dockerfile, info: parse(readFileSync(join(workspaceRoot, dockerfile), 'utf8'), prefix) });
+  }
   return resolveImageGraph(entries, prefix);
 }
 
-/** Input settings read from the workspace: the context's .dockerignore and a directory test. */
-export function readInputSettings(workspaceRoot: string, options: NormalizedPluginOptions): InputSettings {
-  const ignoreFile = join(workspaceRoot, options.context, '.dockerignore');
+function readLines(file: string): string[] | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/) : undefined;
+}
+
+/** One ignore file, read with moby's rules (through @balena/dockerignore, case-sensitive as on Linux). */
+export function engineIgnoreOf(lines: string[]): EngineIgnore {
+  const matcher = dockerignore({ ignorecase: false }).add(lines);
+  const patterns: IgnorePattern[] = (matcher as unknown as { _rules: { dirs: string[]; negative: boolean }[] })._rules.map((r) => ({
+    segments: r.dirs,
+    negated: r.negative,
+  }));
+  const reincludes = patterns.filter((p) => p.negated);
   return {
-    context: options.context,
-    digestsFile: options.digestsFile,
-    pluginRoot: pluginRootIn(workspaceRoot),
-    dockerignore: existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8').split(/\r?\n/) : [],
-    isDirectory: (path) => {
-      try {
-        return statSync(join(workspaceRoot, path)).isDirectory();
-      } catch {
-        return false;
+    excluded: (path) => matcher.ignores(path),
+    couldReinclude: (dir) => reincludes.some((p) => patternCouldMatchInside(p, dir)),
+  };
+}
+
+/** Excluded only when every engine that could build it excludes it: the hash only ever covers more. */
+function intersect(ignores: EngineIgnore[]): EngineIgnore {
+  if (ignores.length === 1) return ignores[0];
+  return {
+    excluded: (path) => ignores.every((i) => i.excluded(path)),
+    couldReinclude: (dir) => ignores.some((i) => i.couldReinclude(dir)),
+  };
+}
+
+/** What Nx never hashes: git-ignored (root and nested .gitignore) and .nxignore'd paths. */
+function hashIgnoreOf(workspaceRoot: string, context: string): HashIgnore {
+  const perDir = new Map<string, Ignore | undefined>();
+  const rulesOf = (dir: string) => {
+    if (!perDir.has(dir)) {
+      const lines = [...(readLines(join(workspaceRoot, dir, '.gitignore')) ?? []), ...(dir === '' ? (readLines(join(workspaceRoot, '.nxignore')) ?? []) : [])];
+      perDir.set(dir, lines.length > 0 ? gitignore().add(lines) : undefined);
+    }
+    return perDir.get(dir);
+  };
+  return {
+    ignored: (path, dir) => {
+      const target = posix.join(context, path);
+      const parts = target.split('/');
+      for (let i = 0; i < parts.length; i++) {
+        const base = parts.slice(0, i).join('/');
+        const rules = rulesOf(base);
+        const rest = parts.slice(i).join('/');
+        if (rules && rules.ignores(dir ? `${rest}/` : rest)) return true;
       }
+      return false;
     },
   };
+}
+
+/**
+ * Input settings read from the workspace: the walk of the build context with the
+ * engine's ignore files (`.dockerignore`; podman's `.containerignore` when present;
+ * `<Dockerfile>.dockerignore`, which BuildKit prefers) and git's, cached per root.
+ */
+export function readInputSettings(workspaceRoot: string, options: NormalizedPluginOptions): (dockerfile: string) => InputSettings {
+  const contextDir = join(workspaceRoot, options.context);
+  const rootIgnore = readLines(join(contextDir, '.dockerignore')) ?? [];
+  const containerIgnore = readLines(join(contextDir, '.containerignore'));
+  const nx = hashIgnoreOf(workspaceRoot, options.context === '.' ? '' : options.context);
+  const list = (dir: string) => {
+    try {
+      return readdirSync(join(contextDir, dir), { withFileTypes: true }).map((e) => ({ name: e.name, dir: e.isDirectory() }));
+    } catch {
+      return [];
+    }
+  };
+  const scans = new Map<string, ContextScan>();
+  const pluginRoot = pluginRootIn(workspaceRoot);
+  const pluginInputs = IMAGE_SHAPING_MODULES.map((m) => `{workspaceRoot}/${pluginRoot}/${m}`);
+  return (dockerfile) => {
+    const own = readLines(join(workspaceRoot, `${dockerfile}.dockerignore`));
+    const dockerLines = own ?? rootIgnore;
+    const candidates = [dockerLines, containerIgnore ?? rootIgnore];
+    const key = JSON.stringify(candidates);
+    const engine = intersect([...new Set(candidates)].map(engineIgnoreOf));
+    return {
+      context: options.context,
+      digestsFile: options.digestsFile,
+      pluginInputs,
+      list,
+      scan: (root) => {
+        const id = `${key}\u0000${root}`;
+        if (!scans.has(id)) scans.set(id, scanContext({ list }, root, engine, nx));
+        return scans.get(id) as ContextScan;
+      },
+    };
+  };
+}
+
+/** The Dockerfile of a project this plugin inferred as an image, or undefined for any other project. */
+export function imageDockerfileOf(project: { targets?: Record<string, { options?: { env?: Record<string, string> } }> }): string | undefined {
+  return project.targets?.build?.options?.env?.NX_IMAGES_DOCKERFILE;
 }

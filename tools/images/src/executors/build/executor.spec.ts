@@ -6,25 +6,35 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineCommand } from '../../engines/types';
 import type { BuildTargetOptions } from '../../plugin/create-nodes';
 // vi.mock below is hoisted above this import by vitest.
+import { markRun } from '../shared/run-marks';
 import buildExecutor from './executor';
 
 /** A scripted engine: the unit suite stubs the one module that spawns (integration tests use the real one). */
 const calls: string[][] = [];
-let store: Record<string, string> = {};
+/** ref → the image it names: id and hash label. */
+let store: Record<string, { id: string; hash?: string }> = {};
 let buildExit = 0;
+const ID = (c: string) => `sha256:${c.repeat(64)}`;
 vi.mock('../../process/run-engine', () => ({
   runEngine: async (_adapter: unknown, command: EngineCommand) => {
     calls.push(command.args);
     const [verb, sub] = command.args;
     if (verb === 'image' && sub === 'inspect') {
       const ref = command.args[command.args.length - 1];
-      return store[ref] ? { exitCode: 0, stdout: `${store[ref]}|1000|["${ref}"]`, stderr: '' } : { exitCode: 1, stdout: '', stderr: `Error: No such image: ${ref}` };
+      const image = store[ref];
+      const labels = image?.hash ? JSON.stringify({ 'org.ffreis.nx-hash': image.hash }) : 'null';
+      return image ? { exitCode: 0, stdout: `${image.id}|1000|["${ref}"]|${labels}`, stderr: '' } : { exitCode: 1, stdout: '', stderr: `Error: No such image: ${ref}` };
     }
     if (verb === 'version') return { exitCode: 0, stdout: '20.10.24', stderr: '' };
     if (verb === 'buildx') return { exitCode: 1, stdout: '', stderr: 'unknown command' };
     if (verb === 'build') {
-      if (buildExit === 0) store[command.args[command.args.indexOf('--tag') + 1]] = 'sha256:new';
+      const label = command.args.find((a) => a.startsWith('org.ffreis.nx-hash='))?.split('=')[1];
+      if (buildExit === 0) store[command.args[command.args.indexOf('--tag') + 1]] = { id: ID('e'), hash: label };
       return { exitCode: buildExit, stdout: '', stderr: '' };
+    }
+    if (verb === 'rmi') {
+      delete store[command.args[1]];
+      return { exitCode: 0, stdout: '', stderr: '' };
     }
     if (verb === 'tag') {
       store[command.args[2]] = store[command.args[1]];
@@ -42,8 +52,7 @@ let errors: string[];
 function options(over: Partial<BuildTargetOptions> = {}): BuildTargetOptions {
   return { name: 'builder', prefix: 'ffreis', dockerfile: 'images/builder/Dockerfile', context: '.', outputDir: 'dist/images', parents: [{ name: 'base', arg: 'BASE_IMAGE' }], engine: 'docker', client: 'docker', ...over };
 }
-const run = (over?: Partial<BuildTargetOptions>, tasks?: string[]) =>
-  buildExecutor(options(over), { root, taskGraph: tasks ? { tasks: Object.fromEntries(tasks.map((id) => [id, {}])) } : undefined } as ExecutorContext);
+const run = (over?: Partial<BuildTargetOptions>) => buildExecutor(options(over), { root } as ExecutorContext);
 const meta = (name: string) => join(root, 'dist/images', name, 'image.json');
 
 beforeEach(() => {
@@ -51,15 +60,15 @@ beforeEach(() => {
   mkdirSync(join(root, 'images/builder'), { recursive: true });
   writeFileSync(join(root, 'images/builder/Dockerfile'), 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\n');
   mkdirSync(join(root, 'dist/images/base'), { recursive: true });
-  writeFileSync(meta('base'), JSON.stringify({ ref: 'ffreis/base:1' }));
-  store = { 'ffreis/base:1': 'sha256:base' };
+  writeFileSync(meta('base'), JSON.stringify({ ref: 'ffreis/base:1', hash: '1' }));
+  store = { 'ffreis/base:1': { id: ID('b'), hash: '1' } };
   calls.length = 0;
   buildExit = 0;
   errors = [];
   vi.spyOn(console, 'error').mockImplementation((...args) => void errors.push(args.join(' ')));
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
   vi.stubEnv('NX_TASK_HASH', '42');
-  for (const key of ['BASE_IMAGE', 'BASE_DIGEST', 'CONTAINER_ENGINE', 'CONTAINER_CLIENT', 'IMAGE_REGISTRY']) vi.stubEnv(key, '');
+  for (const key of ['BASE_IMAGE', 'BASE_DIGEST', 'CONTAINER_ENGINE', 'CONTAINER_CLIENT', 'IMAGE_REGISTRY', 'NX_INVOCATION_ROOT_PID', 'IMAGE_BUILD_SECRETS']) vi.stubEnv(key, '');
 });
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -77,10 +86,37 @@ describe('build executor (engine stubbed)', () => {
   });
 
   it('skips the engine build when the hash tag is present', async () => {
-    store['ffreis/builder:42'] = 'sha256:old';
+    store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
     expect(await run()).toEqual({ success: true });
     expect(calls.some((c) => c[0] === 'build')).toBe(false);
     expect(JSON.parse(readFileSync(meta('builder'), 'utf8')).status).toBe('present');
+  });
+
+  it.each([
+    ['an image labelled for another hash', { id: ID('c'), hash: '7' }, undefined, /builder: ffreis\/builder:42 holds image c{12} labelled for hash 7, not this hash's build: not reusing it/],
+    ['an image with no hash label', { id: ID('c') }, undefined, /builder: ffreis\/builder:42 holds image c{12} with no hash label, not this hash's build/],
+    ['an image whose id is not the recorded one', { id: ID('c'), hash: '42' }, ID('d'), /builder: ffreis\/builder:42 holds image c{12}, but the build record names d{12}: not reusing it/],
+  ])('rebuilds instead of reusing %s, and says what it found', async (_case, image, recordedId, line) => {
+    const logs: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...args) => void logs.push(args.join(' ')));
+    store['ffreis/builder:42'] = image;
+    if (recordedId) {
+      mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
+      writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:42', hash: '42', imageId: recordedId, parents: [] }));
+    }
+    expect(await run()).toEqual({ success: true });
+    expect(calls.some((c) => c[0] === 'build')).toBe(true);
+    expect(logs.join('\n')).toMatch(line);
+    expect(store['ffreis/builder:latest']).toEqual({ id: ID('e'), hash: '42' });
+    expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({ status: 'built', imageId: ID('e') });
+  });
+
+  it('refuses a client that reports success without an image id', async () => {
+    vi.stubEnv('CONTAINER_CLIENT', '/bin/true');
+    store['ffreis/builder:42'] = { id: '' };
+    expect(await run()).toEqual({ success: false });
+    expect(errors.join('\n')).toMatch(/answered `image inspect ffreis\/builder:42` with success but no image id .*it is not a working docker client/);
+    expect(existsSync(meta('builder'))).toBe(false);
   });
 
   it('leaves no tag, :latest move or record after a failed build', async () => {
@@ -106,10 +142,14 @@ describe('build executor (engine stubbed)', () => {
   });
 
   it('refuses a parent whose build is not part of this run (its record may be stale)', async () => {
-    expect(await run({}, ['builder:build'])).toEqual({ success: false });
+    vi.stubEnv('NX_INVOCATION_ROOT_PID', String(process.pid));
+    expect(await run()).toEqual({ success: false });
     expect(calls.some((c) => c[0] === 'build')).toBe(false);
     expect(errors.join('\n')).toContain('Image "builder" is built from "base", whose build is not part of this run (--exclude-task-dependencies?)');
-    expect(await run({}, ['base:build', 'builder:build'])).toEqual({ success: true });
+    markRun(join(root, 'dist/images/base'), String(process.pid), '1');
+    expect(await run()).toEqual({ success: true });
+    expect(readFileSync(join(root, 'dist/images/builder/runs', String(process.pid)), 'utf8').trim()).toBe('42');
+    expect(readFileSync(join(root, 'dist/images/builder/stamp'), 'utf8').trim()).toBe(ID('e'));
   });
 
   it.each([

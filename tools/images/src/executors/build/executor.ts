@@ -1,22 +1,26 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { decideAcquisition, identityProblem, type HeldImage } from '../../core/acquire';
 import { composeBuildArgs } from '../../core/build-args';
 import { parseDockerfile } from '../../core/dockerfile';
 import { checkBuilderSupports } from '../../core/engine-support';
 import type { Digests } from '../../core/digests';
 import { ImageError, isImageError } from '../../core/errors';
 import { imageRef, LATEST_TAG, tagFromHash } from '../../core/naming';
-import { resolveEngineSettings, resolveRegistrySettings } from '../../core/options';
+import { resolveEngineSettings, resolveRegistrySettings, resolveSecrets } from '../../core/options';
 import { engineAdapter } from '../../engines';
 import type { EngineAdapter } from '../../engines/types';
 import type { BuildTargetOptions } from '../../plugin/create-nodes';
-import { buildImage, chooseBuilder, inspectImage, tagImage, type ImageFacts } from '../shared/image-store';
-import { withImageLock } from '../shared/image-lock';
+import { buildImage, chooseBuilder, HASH_LABEL, inspectImage, tagImage, untagImage, type ImageFacts } from '../shared/image-store';
+import { lockTimeoutFrom, withImageLock } from '../shared/image-lock';
 import { metadataPath, readMetadata, removeMetadata, writeMetadata, type ImageStatus } from '../shared/metadata';
 import { pullIfPresent, registryRef } from '../shared/registry';
 import { loadDigests } from '../shared/load-digests';
 import { reportFailure } from '../shared/report';
+import { markRun, runMark } from '../shared/run-marks';
+import { removeStamp, writeStamp } from '../shared/metadata';
+import { runEngine } from '../../process/run-engine';
 
 /** Everything one build needs, resolved and validated before any engine call. */
 interface BuildPlan {
@@ -31,12 +35,11 @@ interface BuildPlan {
   digests?: Digests;
   metaFile: string;
   started: number;
-  /** Ids of the tasks in this Nx run, when Nx provides the task graph. */
-  runTasks?: string[];
+  /** The pid of this Nx run's root process (NX_INVOCATION_ROOT_PID): the key of its run marks. */
+  rootPid?: string;
 }
 
-function planBuild(options: BuildTargetOptions, context: ExecutorContext, env: NodeJS.ProcessEnv, started: number): BuildPlan {
-  const root = context.root;
+function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.ProcessEnv, started: number): BuildPlan {
   const hash = env.NX_TASK_HASH as string;
   const tag = tagFromHash(hash);
   return {
@@ -47,47 +50,71 @@ function planBuild(options: BuildTargetOptions, context: ExecutorContext, env: N
     registry: resolveRegistrySettings(options, env),
     digests: options.digestsFile ? loadDigests(root, options.digestsFile, env) : undefined,
     metaFile: metadataPath(root, options.outputDir, options.name),
-    runTasks: context.taskGraph ? Object.keys(context.taskGraph.tasks) : undefined,
+    rootPid: env.NX_INVOCATION_ROOT_PID || undefined,
   };
 }
 
 /**
- * Parent refs as recorded by the parents' builds in this run; with `verify`, each
- * parent's build must be part of this run (so its record is current) and its tag
- * must be in the engine.
+ * The parents' exact refs. Within an Nx run, each parent must have been confirmed in this
+ * run (its run mark), so its tag is this run's; with `verify`, its image must also be
+ * in the engine and be that hash's build. Outside Nx's runs, the parents' records are used.
  */
 async function parentRefs(plan: BuildPlan, adapter: EngineAdapter, verify: boolean) {
   const parents: { name: string; arg: string; ref: string }[] = [];
   for (const parent of plan.options.parents) {
-    if (verify && plan.runTasks && !plan.runTasks.some((id) => id.startsWith(`${parent.name}:build`))) {
-      throw new ImageError(
-        'PARENT_NOT_BUILT',
-        `Image "${plan.options.name}" is built from "${parent.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
-          `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${plan.options.name}:build`,
-      );
+    const dir = dirname(metadataPath(plan.root, plan.options.outputDir, parent.name));
+    let ref: string | undefined;
+    let hash: string | undefined;
+    if (plan.rootPid) {
+      hash = runMark(dir, plan.rootPid);
+      if (!hash) {
+        if (!verify) continue;
+        throw new ImageError(
+          'PARENT_NOT_BUILT',
+          `Image "${plan.options.name}" is built from "${parent.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
+            `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${plan.options.name}:build`,
+        );
+      }
+      ref = imageRef(plan.options.prefix, parent.name, hash);
+    } else {
+      const meta = readMetadata(metadataPath(plan.root, plan.options.outputDir, parent.name));
+      ref = meta?.ref;
+      hash = meta?.hash;
     }
-    const meta = readMetadata(metadataPath(plan.root, plan.options.outputDir, parent.name));
-    if (!verify && meta) parents.push({ ...parent, ref: meta.ref });
-    if (!verify) continue;
-    if (!meta || !(await inspectImage(adapter, meta.ref))) {
+    if (!verify) {
+      if (ref) parents.push({ ...parent, ref });
+      continue;
+    }
+    const facts = ref ? await inspectImage(adapter, ref) : undefined;
+    if (!ref || !facts || facts.labels[HASH_LABEL] !== hash) {
       throw new ImageError(
         'PARENT_NOT_BUILT',
-        `Image "${plan.options.name}" is built from "${parent.name}", but ${meta ? `${meta.ref} is not in ${adapter.name}'s store` : `${parent.name} has no build record in ${plan.options.outputDir}`}.\n` +
+        `Image "${plan.options.name}" is built from "${parent.name}", but ${ref ? `${ref} is not in ${adapter.name}'s store as that hash's build` : `${parent.name} has no build record in ${plan.options.outputDir}`}.\n` +
           `Build the chain through Nx so parents build first: npx nx run ${plan.options.name}:build`,
       );
     }
-    parents.push({ ...parent, ref: meta.ref });
+    parents.push({ ...parent, ref });
   }
   return parents;
 }
 
-async function record(plan: BuildPlan, adapter: EngineAdapter, status: ImageStatus, facts: ImageFacts, parents: { name: string; ref: string }[]) {
+/** Moves `:latest` to the image, once it is known to be this hash's build. */
+async function moveLatest(plan: BuildPlan, adapter: EngineAdapter, facts: ImageFacts) {
   if (!facts.tags.includes(plan.latest)) await tagImage(adapter, plan.ref, plan.latest);
+}
+
+/**
+ * Records the image (`image.json`), then the stamp the build target's fast path compares
+ * with what the engine holds, then this run's mark (children build from it).
+ */
+function writeRecord(plan: BuildPlan, status: ImageStatus, facts: ImageFacts, parents: { name: string; ref: string }[]) {
   writeMetadata(plan.metaFile, {
     name: plan.options.name, ref: plan.ref, latest: plan.latest, imageId: facts.id, hash: plan.hash,
     parents: parents.map(({ name, ref }) => ({ name, ref })), sizeBytes: facts.sizeBytes,
     durationMs: Date.now() - plan.started, status, engine: plan.engine.engine, finishedAt: new Date().toISOString(),
   });
+  writeStamp(dirname(plan.metaFile), facts.id);
+  if (plan.rootPid) markRun(dirname(plan.metaFile), plan.rootPid, plan.hash);
 }
 
 /** Looks in the registry; resolves true when the image was pulled and tagged as `plan.ref`. */
@@ -106,23 +133,55 @@ async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promis
   return true;
 }
 
+/**
+ * After a failed build: when the engine no longer answers, the build did not fail on a
+ * Dockerfile step, the engine went away under it; say that instead.
+ */
+async function assertEngineAlive(adapter: EngineAdapter, name: string, latest: string): Promise<void> {
+  try {
+    await runEngine(adapter, adapter.serverVersion());
+  } catch (error) {
+    if (!isImageError(error, 'ENGINE_UNREACHABLE') && !isImageError(error, 'ENGINE_FAILED')) throw error;
+    throw new ImageError(
+      'ENGINE_DIED',
+      `The ${adapter.name} engine stopped answering while "${name}" was building, so this is not a failure of the Dockerfile:\n  ${error.message.split('\n').slice(0, 2).join('\n  ')}\n` +
+        `Check the engine (systemctl status ${adapter.name}, its log, free disk and memory), then rerun. Nothing was tagged: ${latest} still points where it did.`,
+    );
+  }
+}
+
 async function build(plan: BuildPlan, adapter: EngineAdapter) {
   const parents = await parentRefs(plan, adapter, true);
   const builder = await chooseBuilder(adapter);
   const { options, root } = plan;
-  const features = parseDockerfile(readFileSync(join(root, options.dockerfile), 'utf8')).buildkitFeatures;
-  checkBuilderSupports(options.dockerfile, features, { engine: adapter.name, buildkit: builder.buildkit, version: builder.version, client: adapter.client });
-  console.log(`${options.name}: building ${plan.ref} with ${builder.note}`);
+  const info = parseDockerfile(readFileSync(join(root, options.dockerfile), 'utf8'));
+  checkBuilderSupports(
+    options.dockerfile,
+    info.buildkitFeatures,
+    { engine: adapter.name, buildkit: builder.buildkit, buildx: builder.buildx, version: builder.version, client: adapter.client },
+    Boolean(info.syntax),
+  );
+  const secrets = resolveSecrets(options.secrets, process.env).map(({ id, src }) => {
+    const path = resolve(root, src);
+    if (!existsSync(path)) {
+      throw new ImageError('BAD_OPTION', `Build secret "${id}" names ${src}, which does not exist. Create it, or drop it from IMAGE_BUILD_SECRETS / the option secrets.`);
+    }
+    return { id, src: path };
+  });
+  console.log(`${options.name}: building ${plan.ref} with ${builder.note}${secrets.length ? ` (secrets: ${secrets.map((s) => s.id).join(', ')})` : ''}`);
   const exitCode = await buildImage(adapter, {
     dockerfile: join(root, options.dockerfile),
     context: join(root, options.context),
     tags: [plan.ref],
+    target: options.target,
+    secrets,
     buildArgs: composeBuildArgs(parents, plan.digests),
-    labels: { 'org.ffreis.image': options.name, 'org.ffreis.nx-hash': plan.hash },
+    labels: { 'org.ffreis.image': options.name, [HASH_LABEL]: plan.hash },
     network: plan.engine.network,
     buildkit: builder.buildkit,
   });
   if (exitCode !== 0) {
+    await assertEngineAlive(adapter, options.name, plan.latest);
     throw new ImageError(
       'BUILD_FAILED',
       `Image "${options.name}" failed to build from ${options.dockerfile} (${adapter.client} exit ${exitCode}); its output is above.\n` +
@@ -132,47 +191,89 @@ async function build(plan: BuildPlan, adapter: EngineAdapter) {
   return parents;
 }
 
-/** Finds, pulls, or builds the image under `plan.ref`, then records how. */
-async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<void> {
-  const name = plan.options.name;
-  const present = await inspectImage(adapter, plan.ref);
-  if (present) {
-    const previous = readMetadata(plan.metaFile);
-    await record(plan, adapter, 'present', present, previous?.ref === plan.ref ? previous.parents : await parentRefs(plan, adapter, false));
-    console.log(`${name}: present ${plan.ref} (${adapter.name}), no build needed`);
-    return;
-  }
-  const remembered = readMetadata(plan.metaFile)?.ref === plan.ref;
-  removeMetadata(plan.metaFile);
-  if (remembered) {
-    console.log(`${name}: ${plan.ref} is recorded in ${relative(plan.root, plan.metaFile)} but missing from ${adapter.name}: restoring it`);
-  }
-  if (await pullFromRegistry(plan, adapter)) {
-    const facts = (await inspectImage(adapter, plan.ref)) as ImageFacts;
-    await record(plan, adapter, remembered ? 'restored' : 'pulled', facts, await parentRefs(plan, adapter, false));
-    console.log(`${name}: ${remembered ? 'restored' : 'pulled'} ${plan.ref} from ${plan.registry.registry}, no build needed`);
-    return;
-  }
+/** What the engine holds under the hash tag, for the identity check. */
+function held(facts: ImageFacts | undefined): HeldImage | undefined {
+  return facts ? { id: facts.id, hashLabel: facts.labels[HASH_LABEL] } : undefined;
+}
+
+/** Builds through the engine and checks that the client really produced the image. */
+async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter) {
   const parents = await build(plan, adapter);
   const built = await inspectImage(adapter, plan.ref);
-  if (!built) throw new ImageError('ENGINE_FAILED', `${adapter.client} reported success but ${plan.ref} is not in its store.`);
-  await record(plan, adapter, remembered ? 'restored' : 'built', built, parents);
-  console.log(`${name}: ${remembered ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ${((Date.now() - plan.started) / 1000).toFixed(1)} s`);
+  if (!built || built.labels[HASH_LABEL] !== plan.hash) {
+    throw new ImageError('ENGINE_FAILED', `${adapter.client} reported success but ${plan.ref} is not in its store${built ? ' with this hash\'s label' : ''}; nothing was recorded.`);
+  }
+  return { parents, built };
 }
 
 /**
- * Builds one image under `<prefix>/<name>:<Nx hash>`, or finds it in the engine or
- * the registry, then moves `:latest` to it and records `image.json`. A failed or
- * interrupted build leaves no tag, no `:latest` move and no record.
+ * Finds, pulls, or builds the image under `plan.ref`, then records how. The decision is
+ * made from facts (decideAcquisition); an image is reused only when it proves it is
+ * this hash's build, here and again after a pull.
  */
-export default async function buildExecutor(options: BuildTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  try {
-    const plan = planBuild(options, context, process.env, Date.now());
-    const adapter = engineAdapter(plan.engine.engine, plan.engine.client);
-    const lockDir = join(dirname(plan.metaFile), '.lock');
-    await withImageLock(lockDir, () => acquireImage(plan, adapter), () => console.log(`${options.name}: waiting for another run that is building it`));
-    return { success: true };
-  } catch (error) {
-    return reportFailure(error, options.name);
+async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<void> {
+  const name = plan.options.name;
+  const previous = readMetadata(plan.metaFile);
+  const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
+  const facts = plan.options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
+  const decision = decideAcquisition(plan.ref, {
+    hash: plan.hash,
+    alwaysBuild: plan.options.alwaysBuild,
+    held: held(facts),
+    record,
+    registry: Boolean(plan.registry.registry),
+  });
+  if (decision.action === 'present') {
+    await moveLatest(plan, adapter, facts as ImageFacts);
+    writeRecord(plan, 'present', facts as ImageFacts, previous?.ref === plan.ref ? previous.parents : await parentRefs(plan, adapter, false));
+    console.log(`${name}: present ${plan.ref} (${adapter.name}), no build needed`);
+    return;
   }
+  removeMetadata(plan.metaFile);
+  removeStamp(dirname(plan.metaFile));
+  if (decision.note) console.log(`${name}: ${decision.note.replace('the engine', adapter.name)}`);
+  if (decision.restoring) console.log(`${name}: ${plan.ref} is recorded in ${relative(plan.root, plan.metaFile)} but missing from ${adapter.name}: restoring it`);
+  if (decision.action === 'pull' && (await pullFromRegistry(plan, adapter))) {
+    const pulled = (await inspectImage(adapter, plan.ref)) as ImageFacts;
+    const problem = identityProblem(`${plan.registry.registry}/${name}:${plan.tag}`, held(pulled) as HeldImage, plan.hash, record);
+    if (!problem) {
+      await moveLatest(plan, adapter, pulled);
+      writeRecord(plan, decision.restoring ? 'restored' : 'pulled', pulled, await parentRefs(plan, adapter, false));
+      console.log(`${name}: ${decision.restoring ? 'restored' : 'pulled'} ${plan.ref} from ${plan.registry.registry}, no build needed`);
+      return;
+    }
+    console.log(`${name}: ${problem}: not reusing it, building instead`);
+    await untagImage(adapter, plan.ref);
+  }
+  const { parents, built } = await buildAndInspect(plan, adapter);
+  await moveLatest(plan, adapter, built);
+  writeRecord(plan, decision.restoring ? 'restored' : 'built', built, parents);
+  console.log(`${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ${((Date.now() - plan.started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Builds one image under `<prefix>/<name>:<Nx hash>`, or finds it in the engine or the
+ * registry, then moves `:latest` to it and records `image.json`. A failed or interrupted
+ * build leaves no tag, no `:latest` move and no record. Returns true on success; only
+ * this outermost layer prints an error.
+ */
+export async function runBuild(options: BuildTargetOptions, root: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  try {
+    const plan = planBuild(options, root, env, Date.now());
+    const adapter = engineAdapter(plan.engine.engine, plan.engine.client);
+    await withImageLock(dirname(plan.metaFile), () => acquireImage(plan, adapter), {
+      label: options.name,
+      root,
+      timeoutMs: lockTimeoutFrom(env),
+    });
+    return true;
+  } catch (error) {
+    reportFailure(error, options.name);
+    return false;
+  }
+}
+
+/** The same build as an Nx executor, for a hand-written target (the inferred one runs bin/build.sh). */
+export default async function buildExecutor(options: BuildTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  return { success: await runBuild(options, context.root, process.env) };
 }

@@ -7,7 +7,11 @@ export interface ImageFacts {
   id: string;
   sizeBytes: number;
   tags: string[];
+  labels: Record<string, string>;
 }
+
+/** The label that carries the Nx hash an image was built for: its identity. */
+export const HASH_LABEL = 'org.ffreis.nx-hash';
 
 /** Inspects an image: its facts, or undefined when the engine does not hold that reference. */
 export async function inspectImage(adapter: EngineAdapter, ref: string): Promise<ImageFacts | undefined> {
@@ -16,8 +20,27 @@ export async function inspectImage(adapter: EngineAdapter, ref: string): Promise
     if (/no such (image|object)|image not known|failed to find image/i.test(result.stderr)) return undefined;
     throw new ImageError('ENGINE_FAILED', `${adapter.client} could not inspect ${ref}: ${result.stderr.trim()}`);
   }
-  const [id, size, tags] = result.stdout.trim().split('\n')[0].split('|');
-  return { id, sizeBytes: Number(size), tags: (JSON.parse(tags || '[]') as string[] | null) ?? [] };
+  const [id, size, tags, labels] = result.stdout.trim().split('\n')[0].split('|');
+  if (!id || !/^(sha256:)?[0-9a-f]{12,}$/.test(id.trim())) {
+    throw new ImageError(
+      'ENGINE_FAILED',
+      `${adapter.client} answered \`image inspect ${ref}\` with success but no image id (${JSON.stringify(result.stdout.slice(0, 80))}): it is not a working ${adapter.name} client.\n` +
+        `Point CONTAINER_CLIENT at ${adapter.name}'s binary, or unset it.`,
+    );
+  }
+  const parse = <T>(text: string | undefined, fallback: T): T => {
+    try {
+      return (JSON.parse(text || 'null') as T | null) ?? fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  return { id: id.trim(), sizeBytes: Number(size), tags: parse<string[]>(tags, []), labels: parse<Record<string, string>>(labels, {}) };
+}
+
+/** Removes one tag (the image stays while other tags or children hold it). */
+export async function untagImage(adapter: EngineAdapter, ref: string): Promise<void> {
+  await runEngine(adapter, adapter.removeImages([ref]), { allowFailure: true });
 }
 
 /** Points `target` at `source`. */
@@ -50,6 +73,8 @@ export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promi
 /** Which builder the engine will use, and why. */
 export interface BuilderChoice {
   buildkit: boolean;
+  /** BuildKit through the buildx plugin (a recent Dockerfile frontend). */
+  buildx?: boolean;
   version: string;
   note: string;
 }
@@ -62,7 +87,7 @@ export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoi
   const version = (await runEngine(adapter, adapter.clientVersion())).stdout.trim();
   if (adapter.name !== 'docker') return { buildkit: false, version, note: `podman ${version} (Buildah)` };
   const buildx = await runEngine(adapter, { command: adapter.client, args: ['buildx', 'version'] }, { allowFailure: true });
-  if (buildx.exitCode === 0) return { buildkit: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
+  if (buildx.exitCode === 0) return { buildkit: true, buildx: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
   const major = Number.parseInt(version, 10);
   if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
   return {

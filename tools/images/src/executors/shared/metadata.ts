@@ -51,3 +51,19 @@ export function writeMetadata(path: string, metadata: ImageMetadata): void {
 export function removeMetadata(path: string): void {
   rmSync(path, { force: true });
 }
+
+/**
+ * The stamp beside `image.json`: the image id, which the build target's shell fast path
+ * (bin/build.sh) compares with what the engine holds under the hash tag and `:latest`.
+ */
+export function writeStamp(dir: string, imageId: string): void {
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `stamp.${process.pid}.tmp`);
+  writeFileSync(temp, `${imageId}\n`);
+  renameSync(temp, join(dir, 'stamp'));
+}
+
+/** Removes the stamp, so the fast path claims nothing while the image is rebuilt. */
+export function removeStamp(dir: string): void {
+  rmSync(join(dir, 'stamp'), { force: true });
+}

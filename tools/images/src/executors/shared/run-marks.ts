@@ -1,0 +1,55 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Run marks: `dist/images/<name>/runs/<root pid>` holds the hash an image was built or
+ * found present under in the Nx run whose root process has that pid (Nx passes it to
+ * every task as NX_INVOCATION_ROOT_PID). A child builds only from a parent confirmed in
+ * its own run, so `--exclude-task-dependencies` can never hand it a stale parent.
+ */
+
+/** When the process started, in ms since the epoch, from /proc (Linux); undefined elsewhere. */
+function processStart(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    const bootTime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return (bootTime + startTicks / 100) * 1000;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: string): boolean {
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Records that this run confirmed the image under `hash`; drops the marks of runs that are gone. */
+export function markRun(recordsDir: string, rootPid: string, hash: string): void {
+  const dir = join(recordsDir, 'runs');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, rootPid), `${hash}\n`);
+  for (const pid of readdirSync(dir)) if (pid !== rootPid && !alive(pid)) rmSync(join(dir, pid), { force: true });
+}
+
+/**
+ * The hash this run confirmed for an image, or undefined when the image was not part
+ * of this run. A mark older than the run's root process belongs to an earlier run
+ * that had the same pid.
+ */
+export function runMark(recordsDir: string, rootPid: string): string | undefined {
+  const file = join(recordsDir, 'runs', rootPid);
+  try {
+    const started = processStart(rootPid);
+    if (started !== undefined && statSync(file).mtimeMs + 1000 < started) return undefined;
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

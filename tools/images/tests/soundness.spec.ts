@@ -1,0 +1,187 @@
+import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORPUS, CORPUS_FILES, CORPUS_IGNORE, type CorpusImage } from './support/corpus';
+import { assertEngineReady, clientOf, ENGINES, engineEnv, engineTools } from './support/engine';
+import { createTestWorkspace, REPO_ROOT, type TestWorkspace } from './support/workspace';
+
+/** The forms podman 4.3 is checked on (the rest run on docker only, to keep CI short). */
+const PODMAN_CASES = ['uv', 'onbuild-parent', 'onbuild-child', 'stage-arg', 'global-arg', 'wildcard', 'dotfiles', 'keep', 'containerfile', 'chain-parent', 'chain-child', 'bind-all', 'add-url'];
+
+interface Outcome {
+  file: string;
+  image: string;
+  hashChanged: boolean;
+  engineChanged: boolean;
+}
+
+/** Writes a tar archive of one file (for ADD's auto-extraction) with the given content. */
+function writeTar(ws: TestWorkspace, content: string): void {
+  ws.write('cases/tar/src/data.txt', content);
+  execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-cf', join(ws.dir, 'cases/tar/bundle.tar'), '-C', join(ws.dir, 'cases/tar/src'), '.']);
+  ws.removePath('cases/tar/src');
+}
+
+/** The Nx hash of every image's build, from Nx's own hasher (no build runs). */
+async function nxHashes(ws: TestWorkspace, env: Record<string, string>): Promise<{ hashes: Record<string, string>; alwaysBuilt: string[] }> {
+  const result = await execa(process.execPath, [join(REPO_ROOT, 'tools/images/tests/support/task-hashes.cjs'), 'build'], {
+    cwd: ws.dir,
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_ISOLATE_PLUGINS: 'false', ...env },
+    reject: false,
+  });
+  if (result.exitCode !== 0) throw new Error(`task-hashes failed:\n${result.stderr}`);
+  const parsed = JSON.parse(result.stdout) as Record<string, { hash: string; alwaysBuild?: string }>;
+  return {
+    hashes: Object.fromEntries(Object.entries(parsed).map(([name, { hash }]) => [name, hash])),
+    alwaysBuilt: Object.entries(parsed).filter(([, p]) => p.alwaysBuild).map(([name]) => name),
+  };
+}
+
+describe.each(ENGINES)('soundness against the engine: every change the engine sees changes the Nx hash (%s)', (engineName) => {
+  const PREFIX = `itest-sound-${engineName}`;
+  const GT = `gt-sound-${engineName}`;
+  const tools = engineTools(engineName);
+  const corpus = CORPUS.filter((image) => engineName === 'docker' || PODMAN_CASES.includes(image.name));
+  const env = engineEnv(engineName);
+  let ws: TestWorkspace;
+  let server: Server;
+  let payload = 'remote payload 1\n';
+  let mutation = 0;
+
+  /** Plain engine builds of the corpus (parents first, a few at a time), without our labels: the ground truth. */
+  async function groundTruth(): Promise<Record<string, string>> {
+    const ids: Record<string, string> = {};
+    let pending = [...corpus];
+    while (pending.length > 0) {
+      const ready = pending.filter((image) => Object.values(image.parents ?? {}).every((p) => ids[p]));
+      pending = pending.filter((image) => !ready.includes(image));
+      for (let i = 0; i < ready.length; i += 4) {
+        const wave = ready.slice(i, i + 4);
+        const built = await Promise.all(wave.map(buildGroundTruth));
+        wave.forEach((image, j) => (ids[image.name] = built[j]));
+      }
+    }
+    return ids;
+  }
+
+  async function buildGroundTruth(image: CorpusImage): Promise<string> {
+    const args = ['build', '-q', '-f', join(ws.dir, image.dockerfile), '-t', `${GT}/${image.name}:latest`, '--network', 'host'];
+    if (engineName === 'podman') args.splice(1, 0, '--layers', '--format', 'docker');
+    if (image.pinned) args.push('--build-arg', `BASE_IMAGE=${process.env.BASE_IMAGE}`, '--build-arg', `BASE_DIGEST=${process.env.BASE_DIGEST}`);
+    for (const [arg, parent] of Object.entries(image.parents ?? {})) args.push('--build-arg', `${arg}=${GT}/${parent}:latest`);
+    if (image.target) args.push('--target', image.target);
+    args.push(ws.dir);
+    const result = await execa(clientOf(engineName), args, { env: { DOCKER_BUILDKIT: '1' }, reject: false, all: true });
+    if (result.exitCode !== 0) throw new Error(`ground truth for ${image.name} failed:\n${result.all}`);
+    const id = String(result.stdout).trim().split('\n').pop() as string;
+    return id.replace(/^sha256:/, '');
+  }
+
+  function mutate(file: string): void {
+    mutation += 1;
+    if (file.endsWith('bundle.tar')) writeTar(ws, `archive content ${mutation}\n`);
+    else if (/(Dockerfile|Containerfile)$/.test(file)) ws.append(file, `\nLABEL org.test.mutation="${mutation}"\n`);
+    else if (file.endsWith('.json')) ws.write(file, `${JSON.stringify(JSON.parse(ws.read(file)), null, mutation % 4)}\n`);
+    else ws.append(file, `\n# mutation ${mutation}\n`);
+  }
+
+  beforeAll(async () => {
+    await assertEngineReady(engineName);
+    server = createServer((_req, res) => res.end(payload));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    ws = createTestWorkspace(PREFIX);
+    const digests = ws.read('images/base/digests.env');
+    ws.removePath('images');
+    ws.write('images/base/digests.env', digests);
+    ws.removePath('app');
+    ws.write('.dockerignore', CORPUS_IGNORE);
+    for (const [file, content] of Object.entries(CORPUS_FILES)) ws.write(file, content);
+    writeTar(ws, 'archive content 0\n');
+    for (const image of corpus) {
+      ws.write(image.dockerfile, image.text.replaceAll('=ffreis/', `=${PREFIX}/`).replace('PORT', String(port)));
+      if (image.target) ws.write(image.dockerfile.replace(/[^/]+$/, 'project.json'), `${JSON.stringify({ targets: { build: { options: { target: image.target } } } })}\n`);
+    }
+    await tools.removeRepositories(corpus.flatMap((image) => [`${PREFIX}/${image.name}`, `${GT}/${image.name}`]));
+  });
+
+  afterAll(async () => {
+    await tools.removeRepositories(corpus.flatMap((image) => [`${PREFIX}/${image.name}`, `${GT}/${image.name}`]));
+    ws?.remove();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it('builds the whole corpus through Nx', async () => {
+    const result = await ws.nx(['run-many', '-t', 'build', '--output-style=stream'], env);
+    expect(result.exitCode, result.output).toBe(0);
+    for (const image of corpus) expect(ws.meta(image.name)?.status, image.name).toBe('built');
+  });
+
+  it('changes the hash of every image whose engine build changes, file by file (100% sound), and reports precision', async () => {
+    const files = [
+      ...Object.keys(CORPUS_FILES),
+      'cases/tar/bundle.tar',
+      '.dockerignore',
+      ...(corpus.some((image) => image.target) ? ['images/target/project.json'] : []),
+      ...corpus.map((image) => image.dockerfile),
+    ].filter((file) => file.startsWith('images/') ? corpus.some((image) => file.startsWith(image.dockerfile.replace(/[^/]+$/, ''))) : true);
+    let { hashes, alwaysBuilt } = await nxHashes(ws, env);
+    let ids = await groundTruth();
+    const outcomes: Outcome[] = [];
+    const handedToEngine = new Set(alwaysBuilt);
+    for (const file of files) {
+      mutate(file);
+      const [next, nextIds] = await Promise.all([nxHashes(ws, env), groundTruth()]);
+      const nextHashes = next.hashes;
+      next.alwaysBuilt.forEach((name) => handedToEngine.add(name));
+      for (const image of corpus) {
+        outcomes.push({ file, image: image.name, hashChanged: hashes[image.name] !== nextHashes[image.name], engineChanged: ids[image.name] !== nextIds[image.name] });
+      }
+      hashes = nextHashes;
+      ids = nextIds;
+    }
+    // An image the hash cannot cover is never reused: it is handed to the engine on every run (checked below).
+    const unsound = outcomes.filter((o) => o.engineChanged && !o.hashChanged && !handedToEngine.has(o.image));
+    expect([...handedToEngine].sort()).toEqual(['add-url', 'bind-all', 'keep'].filter((name) => corpus.some((c) => c.name === name)));
+    const hashChanges = outcomes.filter((o) => o.hashChanged);
+    const agreed = hashChanges.filter((o) => o.engineChanged);
+    const precision = hashChanges.length ? agreed.length / hashChanges.length : 1;
+    console.log(
+      `soundness on ${engineName}: ${files.length} files × ${corpus.length} images; engine changes ${outcomes.filter((o) => o.engineChanged).length}, ` +
+        `hash changes ${hashChanges.length}, unsound ${unsound.length}, precision ${(precision * 100).toFixed(1)}%, ` +
+        `handed to the engine on every run: ${[...handedToEngine].sort().join(', ')}\n` +
+        `over-approximations: ${hashChanges.filter((o) => !o.engineChanged).map((o) => `${o.file}→${o.image}`).join(', ')}`,
+    );
+    expect(unsound.map((o) => `${o.file} changed ${o.image} in the engine but not its hash`)).toEqual([]);
+    // Files no image reads, or the engine never gets, change no hash.
+    for (const file of ['cases/unused/notes.md', 'cases/docs/guide.md', 'NOTES.md', 'cases/dotfiles/local.env', 'cases/keep/other.pyc', 'cases/wildcard/notes.txt']) {
+      expect(outcomes.filter((o) => o.file === file && o.hashChanged && o.image !== 'bind-all').map((o) => o.image), file).toEqual([]);
+    }
+  });
+
+  it('never reuses an image whose remote content changed: it is handed to the engine on every run', async () => {
+    const first = await ws.nx(['run', 'add-url:build', '--output-style=stream'], env);
+    expect(first.exitCode, first.output).toBe(0);
+    const before = ws.meta('add-url');
+    payload = 'remote payload 2\n';
+    const second = await ws.nx(['run', 'add-url:build', '--output-style=stream'], env);
+    expect(second.exitCode, second.output).toBe(0);
+    expect(second.output).toContain('add-url: handed to');
+    const after = ws.meta('add-url');
+    expect(after?.status).toBe('built');
+    expect(after?.imageId).not.toBe(before?.imageId);
+    const content = await tools.run(['run', '--rm', '--entrypoint', 'cat', after?.ref as string, '/payload.txt']);
+    expect(content.stdout.trim()).toBe('remote payload 2');
+  });
+
+  it('hands an image to the engine on every run when it reads a file git ignores (Nx cannot hash it), and says so', async () => {
+    const result = await ws.nx(['run', 'keep:build', '--output-style=stream'], env);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toContain(`keep: handed to ${engineName} on every run: cases/keep/keep.pyc is ignored by git (so Nx cannot hash it) but sent to the engine; add it to .dockerignore`);
+    const shown = await ws.nx(['show', 'project', 'keep', '--json']);
+    expect(JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.metadata.description).toContain('Always handed to the engine');
+  });
+});
