@@ -12,7 +12,15 @@ CACHE_DIR=${CI_CACHE_DIR:-/var/cache/ffreis-images-ci}
 REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
 REGISTRY_DIR=${REGISTRY_DIR:-/tmp/ffreis-registry}
 SUITE=${DEBIAN_SUITE:-bookworm}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror apt already uses on this machine (deb822 sources first, then the
+# one-line format); DEBIAN_MIRROR overrides it. No mirror's host is written here.
+apt_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+  [[ -n $uri ]] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1)
+  echo "$uri"
+}
+MIRROR=${DEBIAN_MIRROR:-$(apt_mirror)}
 
 log() { echo "[engine] $*" >&2; }
 
@@ -53,7 +61,8 @@ fi
 mkdir -p "$CACHE_DIR"
 rootfs_tar="$CACHE_DIR/debian-$SUITE-minbase.tar"
 if [[ ! -s $rootfs_tar ]]; then
-  log "debootstrap $SUITE (cached afterwards in $rootfs_tar)"
+  [[ -n $MIRROR ]] || { log "no Debian mirror found in apt's sources; set DEBIAN_MIRROR"; exit 1; }
+  log "debootstrap $SUITE from apt's mirror (cached afterwards in $rootfs_tar)"
   tmp=$(mktemp -d)
   debootstrap --variant=minbase "$SUITE" "$tmp/rootfs" "$MIRROR" >/tmp/debootstrap.log 2>&1 \
     || { tail -20 /tmp/debootstrap.log >&2; exit 1; }

@@ -4,11 +4,14 @@
 # hash's image under <repo>:<hash>, labelled with this hash, with the id the last build
 # recorded (its stamp), and :latest points at the same image, the image is present and
 # nothing else runs. Anything else goes to the full program (dist/build/main.js), which
-# restores, pulls or builds, checks identity and records.
+# restores, pulls or builds, checks identity and records. Options a project.json sets on
+# the target (`target`) arrive as arguments, which the program reads.
 set -u
 hash=${NX_TASK_HASH:-}
 records=${NX_IMAGES_RECORDS:-}
-if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] && [ -r "$records/stamp" ]; then
+# Children that only copy out of this image hash its exports.json: it must be there too.
+if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] && [ -r "$records/stamp" ] &&
+  { [ -z "${NX_IMAGES_EXPORTS:-}" ] || [ -r "$records/exports.json" ]; }; then
   engine=${CONTAINER_ENGINE:-$NX_IMAGES_ENGINE}
   if [ -n "${CONTAINER_CLIENT:-}" ]; then client=$CONTAINER_CLIENT
   elif [ -n "${CONTAINER_ENGINE:-}" ]; then client=$engine
@@ -27,4 +30,4 @@ $id $hash" ]; then
     fi
   fi
 fi
-exec node "$(dirname "$0")/../dist/build/main.js"
+exec node "$(dirname "$0")/../dist/build/main.js" "$@"

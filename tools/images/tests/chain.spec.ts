@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertEngineReady, engine as docker, ENGINES, engineEnv, engineTools } from './support/engine';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
 
-const statuses = (ws: TestWorkspace) => Object.fromEntries(CHAIN.map((name) => [name, ws.meta(name)?.status]));
+/** Each image's status in the last run (its summary). */
+const statuses = (ws: TestWorkspace) => ws.statuses();
 
 /** Pushes a variant of the pinned upstream (same rootfs, one label) and returns its repository and digest. */
 async function pushUpstreamVariant(label: string): Promise<{ image: string; digest: string }> {
@@ -111,20 +112,31 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(statuses(ws)).toMatchObject({ builder: 'built', runner: 'built', base: 'present', 'base-builder': 'present', 'base-runner': 'present' });
   });
 
-  it('rebuilds exactly base-builder, builder and runner when base-builder’s Dockerfile changes', async () => {
+  it('rebuilds exactly base-builder and builder when base-builder’s Dockerfile changes: runner only copies /app and /opt/venv, which stay the same', async () => {
     const before = ws.refs();
     ws.append('images/base-builder/Dockerfile', '\nLABEL org.ffreis.test=base-builder-change\n');
     const result = await build(ws);
     expect(result.exitCode, result.output).toBe(0);
-    expect(changedImages(before, ws.refs())).toEqual(['base-builder', 'builder', 'runner']);
+    expect(changedImages(before, ws.refs())).toEqual(['base-builder', 'builder']);
+    expect(statuses(ws)).toMatchObject({ runner: 'present' });
   });
 
-  it('rebuilds none for a file no build sends (README, a package.json script, lockfile churn, an app cache file)', async () => {
+  it('rebuilds builder but not runner when only a test changes', async () => {
+    const before = ws.refs();
+    ws.append('app/tests/test_main.py', `\n# a test-only change ${Date.now()}\n`);
+    const result = await build(ws);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(changedImages(before, ws.refs())).toEqual(['builder']);
+  });
+
+  it('rebuilds none for a file no build sends (README, a package.json script, lockfile churn, an app cache file, a lint rule)', async () => {
     const before = ws.refs();
     ws.append('README.md', '\nA line no image sees.\n');
     ws.write('package.json', ws.read('package.json').replace('"graph": "nx graph"', '"graph": "nx graph",\n    "extra": "echo extra"'));
     ws.write('app/__pycache__/lib.cpython-311.pyc', 'not python');
     ws.write('images/runner/NOTES.txt', 'not copied by any Dockerfile');
+    // A lint rule shapes no image: editing it re-tags nothing.
+    ws.append('tools/images/src/core/lint.ts', '\n// a lint rule changed\n');
     // Lockfile churn that leaves the executor's own packages alone.
     const lock = ws.read('package-lock.json');
     const churned = lock.replace('"name": "ffreis-images",\n      "version": "0.0.0"', '"name": "ffreis-images",\n      "version": "0.0.1"');
@@ -134,6 +146,14 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(result.exitCode, result.output).toBe(0);
     expect(result.output).not.toMatch(/: building /);
     expect(changedImages(before, ws.refs())).toEqual([]);
+  });
+
+  it('re-tags all five when a plugin module that shapes images changes (engine arguments)', async () => {
+    const before = ws.refs();
+    ws.append('tools/images/src/engines/docker.ts', '\n// an engine argument changed\n');
+    const result = await build(ws);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(changedImages(before, ws.refs())).toEqual([...CHAIN].sort());
   });
 
   it('rebuilds all five when the pin moves through the BASE_DIGEST override', async () => {

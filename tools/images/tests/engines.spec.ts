@@ -8,7 +8,8 @@ import { CHAIN, createTestWorkspace, type TestWorkspace } from './support/worksp
 const PREFIX = 'itest-engines';
 const docker = engineTools('docker');
 const podman = engineTools('podman');
-const statuses = (ws: TestWorkspace) => Object.fromEntries(CHAIN.map((name) => [name, ws.meta(name)?.status]));
+/** Each image's status in the last run (its summary). */
+const statuses = (ws: TestWorkspace) => ws.statuses();
 const all = (status: string) => Object.fromEntries(CHAIN.map((name) => [name, status]));
 const repositories = CHAIN.map((name) => `${PREFIX}/${name}`);
 
@@ -58,10 +59,12 @@ describe('docker and podman side by side, and engine errors that say what to do'
     expect(result.output).toContain('CONTAINER_CLIENT');
   });
 
-  it('says podman is missing when it is not on PATH', async () => {
-    const result = await ws.nx(['run', 'base:build'], { ...engineEnv('podman'), PATH: mkdtempSync(join(tmpdir(), 'empty-path-')) });
+  it('says podman is missing when its client is not there', async () => {
+    // Nx puts node's own folder (here /usr/bin, podman's too) on the PATH of every command it
+    // runs, so the missing client is named through CONTAINER_CLIENT.
+    const result = await ws.nx(['run', 'base:build'], { CONTAINER_ENGINE: 'podman', CONTAINER_CLIENT: '/nonexistent/podman' });
     expect(result.exitCode).not.toBe(0);
-    expect(result.output).toContain('The podman client "podman" was not found.');
+    expect(result.output).toContain('The podman client "/nonexistent/podman" was not found.');
     expect(result.output).toContain('apt-get install podman');
   });
 

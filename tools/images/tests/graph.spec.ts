@@ -88,7 +88,7 @@ describe('the inferred image graph', () => {
       expect(edges).toContain('team-service --> base');
       expect(edges).toContain('podman-style --> runner');
       const shown = await ws.nx(['show', 'project', 'podman-style', '--json']);
-      expect(JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.options.dockerfile).toBe('images/podman-style/Containerfile');
+      expect(JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.options.env.NX_IMAGES_DOCKERFILE).toBe('images/podman-style/Containerfile');
     } finally {
       ws.removePath('images/team');
       ws.removePath('images/podman-style');

@@ -5,7 +5,8 @@ import { assertEngineReady, ENGINES, engineEnv, engineTools } from './support/en
 import { startRegistry, type TestRegistry } from './support/registry';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
 
-const statuses = (ws: TestWorkspace) => Object.fromEntries(CHAIN.map((name) => [name, ws.meta(name)?.status]));
+/** Each image's status in the last run (its summary). */
+const statuses = (ws: TestWorkspace) => ws.statuses();
 const all = (status: string) => Object.fromEntries(CHAIN.map((name) => [name, status]));
 
 /** The projects Nx says it runs the target for ("Running target build for N projects …" then "- name" lines). */
@@ -88,6 +89,9 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
   });
 
   it('restores every image removed by hand, from the registry when it holds them', async () => {
+    // builder was rebuilt above: push again, so the registry holds the very images the records name.
+    const pushed = await nx(ws, ['run-many', '-t', 'push', '--output-style=stream'], env);
+    expect(pushed.exitCode, pushed.output).toBe(0);
     await dropLocalImages();
     const result = await build(ws, env);
     expect(result.exitCode, result.output).toBe(0);
@@ -167,7 +171,7 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
 
     const rerun = await build(ws);
     expect(rerun.exitCode, rerun.output).toBe(0);
-    expect(statuses(ws)).toMatchObject({ builder: 'built', runner: 'built' });
+    expect(statuses(ws)).toMatchObject({ builder: 'built' });
     await expectAllPresentInEngine(ws);
   });
 

@@ -102,7 +102,7 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
   });
 
   it('redacts credentials in a registry setting from every message', async () => {
-    const result = await build(ws, { IMAGE_REGISTRY: `user:${CANARY}@host/x` }, ['run', 'base:build']);
+    const result = await build(ws, { IMAGE_REGISTRY: `user:${CANARY}@host/x` }, ['run', 'base:push']);
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toContain('Registry "***@host/x"');
     expect(result.output).not.toContain(CANARY);

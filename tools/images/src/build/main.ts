@@ -7,15 +7,28 @@
 import { runBuild } from '../executors/build/executor';
 import type { BuildTargetOptions } from '../plugin/create-nodes';
 
+/**
+ * Options a project's own project.json sets on the `build` target reach the command as
+ * arguments (`--target=runtime`); the ones the build reads override the inferred ones.
+ */
+export function argumentOverrides(argv: string[]): Partial<BuildTargetOptions> {
+  const overrides: Partial<BuildTargetOptions> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--target(?:=(.*))?$/.exec(argv[i]);
+    if (match) overrides.target = match[1] ?? argv[++i];
+  }
+  return overrides;
+}
+
 function options(): BuildTargetOptions | undefined {
   try {
-    return JSON.parse(process.env.NX_IMAGES_BUILD ?? '') as BuildTargetOptions;
+    return { ...(JSON.parse(process.env.NX_IMAGES_BUILD ?? '') as BuildTargetOptions), ...argumentOverrides(process.argv.slice(2)) };
   } catch {
     console.error('NX_IMAGES_BUILD is not set: bin/build.sh runs this program for the inferred `build` target; run it through Nx (`npx nx run <image>:build`).');
     return undefined;
   }
 }
 
-const parsed = options();
-if (!parsed) process.exitCode = 1;
-else runBuild(parsed, process.env.NX_WORKSPACE_ROOT || process.cwd(), process.env).then((ok) => (process.exitCode = ok ? 0 : 1));
+const parsed = require.main === module ? options() : undefined;
+if (require.main === module && !parsed) process.exitCode = 1;
+else if (parsed) runBuild(parsed, process.env.NX_WORKSPACE_ROOT || process.cwd(), process.env).then((ok) => (process.exitCode = ok ? 0 : 1));

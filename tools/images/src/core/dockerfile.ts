@@ -88,6 +88,23 @@ export interface DockerfileInfo {
   syntax?: { value: string; line: number };
   /** Whether the Dockerfile has no FROM at all. */
   empty: boolean;
+  /** Its stages in order: what each is built FROM, how many instructions follow, what they copy from where. */
+  stages: StageInfo[];
+  /** How many ONBUILD instructions it installs (a child's FROM runs them). */
+  onbuildCount: number;
+}
+
+/** One stage: enough to tell whether a parent is only copied from (see `copyOnlyPaths`). */
+export interface StageInfo {
+  alias?: string;
+  /** The FROM reference as written. */
+  from: string;
+  /** Instructions after the FROM. */
+  instructions: number;
+  /** `COPY --from=<source> <paths>`: the source as written (alias or image) and its paths. */
+  copies: { from: string; paths: string[] }[];
+  /** Other uses of another stage or image: `RUN --mount=from=…`, `FROM <alias>` of a later stage. */
+  mounts: string[];
 }
 
 /** Options of {@link parseDockerfile}. */
@@ -326,8 +343,27 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
   const onbuild: ReadsCollector = { ...emptyReads(), stageAliases, reference: () => undefined };
 
   let scope: StageScope | undefined;
+  const stages: StageInfo[] = [];
+  let onbuildCount = 0;
   for (const instruction of dockerfile.getInstructions()) {
     const at = line(instruction);
+    const stage = stages[stages.length - 1];
+    if (instruction instanceof From) {
+      stages.push({ alias: instruction.getBuildStage()?.toLowerCase(), from: instruction.getImage() ?? '', instructions: 0, copies: [], mounts: [] });
+    } else if (stage) {
+      stage.instructions += 1;
+      if (instruction instanceof JSONInstruction && instruction.getKeyword() === 'COPY') {
+        const fromFlag = instruction.getFlags().find((f) => f.getName() === 'from');
+        if (fromFlag) stage.copies.push({ from: fromFlag.getValue() ?? '', paths: copySources(instruction).sources });
+      }
+      if (instruction instanceof Run) {
+        for (const flag of instruction.getFlags().filter((f) => f.getName() === 'mount')) {
+          const from = flagOptions(flag).get('from');
+          if (from) stage.mounts.push(from);
+        }
+      }
+      if (instruction instanceof Onbuild) onbuildCount += 1;
+    }
     if (instruction instanceof From) {
       const image = instruction.getImage();
       if (image && !stageAliases.includes(substituteArgs(image, fromGlobals)?.toLowerCase() ?? '')) reference(image, fromGlobals, instruction, 'FROM');
@@ -361,5 +397,28 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
     buildkitFeatures: dockerfile.getInstructions().flatMap(buildkitFeaturesOf),
     syntax,
     empty: dockerfile.getFROMs().length === 0,
+    stages,
+    onbuildCount,
   };
+}
+
+/**
+ * The paths a Dockerfile copies from the image its ARG `arg` names, when that is all it
+ * takes from it: every stage built FROM `${arg}` is empty and only `COPY --from`'d, no
+ * stage builds on it, the last stage is not it, no RUN mounts it, and every path is
+ * literal. Then the build depends on that parent only through the content of these
+ * paths. Undefined otherwise (the parent is a full dependency).
+ */
+export function copyOnlyPaths(info: DockerfileInfo, arg: string): string[] | undefined {
+  const names = new Set([`\${${arg}}`, `$${arg}`]);
+  const parentStages = info.stages.filter((s) => names.has(s.from));
+  const last = info.stages[info.stages.length - 1];
+  if (!last || names.has(last.from)) return undefined;
+  if (parentStages.some((s) => s.instructions > 0 || !s.alias)) return undefined;
+  const sources = new Set([...names, ...parentStages.map((s) => s.alias as string)]);
+  if (info.stages.some((s) => sources.has(s.from.toLowerCase()) && !names.has(s.from))) return undefined;
+  if (info.stages.some((s) => s.mounts.some((m) => sources.has(m.toLowerCase()) || names.has(m)))) return undefined;
+  const paths = info.stages.flatMap((s) => s.copies.filter((c) => sources.has(c.from.toLowerCase()) || names.has(c.from)).flatMap((c) => c.paths));
+  if (paths.length === 0 || paths.some((p) => !p.startsWith('/') || /[$*?[\\]/.test(p))) return undefined;
+  return [...new Set(paths.map((p) => p.replace(/\/+$/, '') || '/'))].sort();
 }

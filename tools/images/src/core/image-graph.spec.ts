@@ -20,7 +20,7 @@ describe('resolveImageGraph', () => {
     ['base-builder', [{ name: 'base', arg: 'BASE_IMAGE', line: 1 }]],
     ['builder', [{ name: 'base-builder', arg: 'BASE_BUILDER_IMAGE', line: 1 }]],
     ['base-runner', [{ name: 'base', arg: 'BASE_IMAGE', line: 1 }]],
-    ['runner', [{ name: 'builder', arg: 'BUILDER_IMAGE', line: 1 }, { name: 'base-runner', arg: 'BASE_RUNNER_IMAGE', line: 2 }]],
+    ['runner', [{ name: 'builder', arg: 'BUILDER_IMAGE', line: 1, copies: ['/app'] }, { name: 'base-runner', arg: 'BASE_RUNNER_IMAGE', line: 2 }]],
   ])('%s has parents %j', (name, parents) => {
     expect(graph.nodes.get(name)?.parents).toEqual(parents);
   });

@@ -1,5 +1,5 @@
 import { DIGEST_KEYS } from './digests';
-import type { DockerfileInfo, ImageReference, Reads } from './dockerfile';
+import { copyOnlyPaths, type DockerfileInfo, type ImageReference, type Reads } from './dockerfile';
 import { ImageError } from './errors';
 import { splitImageRef, workspaceImageName } from './naming';
 
@@ -17,6 +17,12 @@ export interface ParentLink {
   name: string;
   arg: string;
   line: number;
+  /**
+   * Set when the child only copies these paths out of the parent (empty stages FROM it,
+   * `COPY --from`), and the parent installs no ONBUILD trigger: the child then depends on
+   * the parent only through the content of these paths.
+   */
+  copies?: string[];
 }
 
 /** An image of the workspace with its resolved edges. */
@@ -34,6 +40,8 @@ export interface ImageNode {
   onbuild: Reads;
   /** Global ARG names the Dockerfile declares. */
   args: string[];
+  /** Paths children only copy out of this image (see {@link ParentLink.copies}), sorted. */
+  exports: string[];
 }
 
 export interface ImageGraph {
@@ -193,7 +201,20 @@ export function resolveImageGraph(entries: DockerfileEntry[], prefix: string): I
       reads: entry.info.reads,
       onbuild: entry.info.onbuild,
       args: entry.info.globalArgs.map((a) => a.name),
+      exports: [],
     });
+  }
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  for (const node of nodes.values()) {
+    const entry = byName.get(node.name) as DockerfileEntry;
+    for (const link of node.parents) {
+      const paths = copyOnlyPaths(entry.info, link.arg);
+      const parent = byName.get(link.name);
+      if (!paths || !parent || parent.info.onbuildCount > 0) continue;
+      link.copies = paths;
+      const target = nodes.get(link.name);
+      if (target) target.exports = [...new Set([...target.exports, ...paths])].sort();
+    }
   }
   for (let cycle = findCycle(nodes); cycle; cycle = findCycle(nodes)) {
     const [from, to] = cycle;
@@ -215,15 +236,20 @@ export function resolveImageGraph(entries: DockerfileEntry[], prefix: string): I
   return { nodes, broken };
 }
 
-/** Every ancestor of an image (parents, their parents, …), nearest first, without duplicates. */
-export function ancestorsOf(graph: ImageGraph, name: string): string[] {
+/**
+ * Every ancestor of an image (parents, their parents, …), nearest first, without
+ * duplicates. With `fullOnly`, only through parents the image builds on, not those it
+ * only copies from.
+ */
+export function ancestorsOf(graph: ImageGraph, name: string, fullOnly = false): string[] {
   const result: string[] = [];
-  const queue = [...(graph.nodes.get(name)?.parents ?? []).map((p) => p.name)];
+  const parentsOf = (n: string) => (graph.nodes.get(n)?.parents ?? []).filter((p) => !fullOnly || !p.copies).map((p) => p.name);
+  const queue = parentsOf(name);
   while (queue.length > 0) {
     const next = queue.shift() as string;
     if (result.includes(next)) continue;
     result.push(next);
-    queue.push(...(graph.nodes.get(next)?.parents ?? []).map((p) => p.name));
+    queue.push(...parentsOf(next));
   }
   return result;
 }

@@ -36,6 +36,7 @@ function settingsFor(excluded: (path: string) => boolean, options: { untracked?:
   return {
     context: '.',
     digestsFile: 'images/base/digests.env',
+    outputDir: 'dist/images',
     pluginInputs: ['{workspaceRoot}/tools/images/src/engines/docker.ts'],
     list: tree.list,
     scan: (root) => scanContext(tree, root, ignoreOf(excluded, options.reincludeUnder), { ignored: (p) => options.untracked?.(p) ?? false }),
@@ -69,8 +70,21 @@ describe('createImageInputs', () => {
     expect(files('builder').some((f) => f.includes('node_modules'))).toBe(false);
   });
 
-  it('gives runner both branches of the chain', () => {
-    expect(files('runner')).toEqual(expect.arrayContaining(['{workspaceRoot}/images/base-runner/entrypoint.sh', '{workspaceRoot}/app/**/*', '{workspaceRoot}/images/runner/Dockerfile']));
+  it('gives runner its own chain, and only the content it copies out of builder (not builder’s inputs)', () => {
+    const { inputs } = inputsOf('runner');
+    expect(files('runner')).toEqual(expect.arrayContaining(['{workspaceRoot}/images/base-runner/entrypoint.sh', '{workspaceRoot}/images/runner/Dockerfile', '{workspaceRoot}/images/base/digests.env']));
+    expect(files('runner').some((f) => f.includes('app/') || f.includes('builder/'))).toBe(false);
+    expect(inputs).toContainEqual({ dependentTasksOutputFiles: 'dist/images/builder/exports.json', transitive: true });
+    expect(graph.nodes.get('builder')?.exports).toEqual(['/app']);
+  });
+
+  it('keeps a parent’s inputs when the child builds on it, or when the parent installs ONBUILD triggers', () => {
+    const g = resolveImageGraph(entriesOf({
+      p: 'FROM a\nCOPY app /app\n', full: 'ARG P=ffreis/p\nFROM ${P}\n', stage: 'ARG P=ffreis/p\nFROM ${P} AS p\nRUN true\nFROM a\nCOPY --from=p /app /app\n',
+      o: 'FROM a\nONBUILD RUN true\n', copyo: 'ARG O=ffreis/o\nFROM ${O} AS o\nFROM a\nCOPY --from=o /x /x\n',
+    }), 'ffreis');
+    for (const name of ['full', 'stage']) expect(createImageInputs(g, name, settingsFor(shipped)).inputs).toContain('{workspaceRoot}/app/**/*');
+    expect(g.nodes.get('copyo')?.parents[0].copies).toBeUndefined();
   });
 
   it('hashes only the plugin modules that shape an image', () => {

@@ -4,7 +4,7 @@ import type { ContextRead, Reads } from './dockerfile';
 import { ancestorsOf, type ImageGraph, type ImageNode } from './image-graph';
 
 /** An Nx target input: a file set or one of the special forms. */
-export type TargetInput = string | { env: string } | { externalDependencies: string[] };
+export type TargetInput = string | { env: string } | { externalDependencies: string[] } | { dependentTasksOutputFiles: string; transitive?: boolean };
 
 /** Packages that shape an image through the build program: their versions are inputs, the rest of the lockfile is not. */
 export const EXECUTOR_PACKAGES = ['dockerfile-ast', 'dotenv', 'execa'];
@@ -23,6 +23,8 @@ export interface InputSettings {
   digestsFile: string;
   /** File-set inputs for the plugin modules that shape an image (never negated). */
   pluginInputs: string[];
+  /** Workspace-relative folder of the build records (`dist/images`): a parent's `exports.json` lives there. */
+  outputDir: string;
   /** Walks a context-relative root (see {@link ContextScan}); the caller caches. */
   scan: (root: string) => ContextScan;
   /** Entries of a context-relative directory, to split an excluded folder around a file that must stay hashed. */
@@ -86,7 +88,7 @@ function describeRead(node: ImageNode, read: { line: number }, what: string): st
 /** The reads of one image's chain: each node's own, plus the ONBUILD triggers of its ancestors. */
 function chainReads(graph: ImageGraph, chain: ImageNode[]): { node: ImageNode; reads: Reads }[] {
   return chain.map((node) => {
-    const inherited = ancestorsOf(graph, node.name).map((a) => (graph.nodes.get(a) as ImageNode).onbuild);
+    const inherited = ancestorsOf(graph, node.name, true).map((a) => (graph.nodes.get(a) as ImageNode).onbuild);
     return {
       node,
       reads: {
@@ -132,7 +134,10 @@ function negations(settings: InputSettings, scans: ContextScan[], kept: string[]
  * hashed: such an image is marked `alwaysBuild`.
  */
 export function createImageInputs(graph: ImageGraph, name: string, settings: InputSettings): ImageInputs {
-  const chain = [name, ...ancestorsOf(graph, name)].map((n) => graph.nodes.get(n) as ImageNode);
+  // The images this one builds on (FROM); parents it only copies from count through the
+  // content it copies (their exports.json), not through their inputs.
+  const chain = [name, ...ancestorsOf(graph, name, true)].map((n) => graph.nodes.get(n)).filter((n): n is ImageNode => Boolean(n));
+  const copied = [...new Set(chain.flatMap((node) => node.parents.filter((p) => p.copies).map((p) => p.name)))].sort();
   const reads = chainReads(graph, chain);
   const unknown = reads.flatMap(({ node, reads: r }) => r.unknown.map((u) => describeRead(node, u, u.reason)));
   const remote = reads.flatMap(({ node, reads: r }) => r.remote.map((u) => describeRead(node, u, `ADD ${u.source}: remote content`)));
@@ -155,6 +160,7 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
       ...[...files].sort(),
       ...negations(settings, scans, [...kept, ...settings.pluginInputs.map((p) => p.replace('{workspaceRoot}/', ''))]),
       ...settings.pluginInputs,
+      ...copied.map((parent) => ({ dependentTasksOutputFiles: posix.join(settings.outputDir, parent, 'exports.json'), transitive: true })),
       ...(usesPin ? DIGEST_ENV.map((env) => ({ env })) : []),
       ...ENGINE_ENV.map((env) => ({ env })),
       { externalDependencies: EXECUTOR_PACKAGES },

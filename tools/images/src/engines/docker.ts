@@ -25,6 +25,9 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
     pull: (ref) => cmd('pull', '--quiet', ref),
     push: (ref) => cmd('push', ref),
     run: (ref, args) => cmd('run', '--rm', ref, ...args),
+    createContainer: (ref) => cmd('create', '--entrypoint', 'true', ref),
+    copyOut: (container, path) => cmd('cp', `${container}:${path}`, '-'),
+    removeContainer: (container) => cmd('rm', '--force', container),
   };
 }
 

@@ -45,4 +45,9 @@ export interface EngineAdapter {
   pull(ref: string): EngineCommand;
   push(ref: string): EngineCommand;
   run(ref: string, args: string[]): EngineCommand;
+  /** Creates (never starts) a container of the image, to copy files out of it. */
+  createContainer(ref: string): EngineCommand;
+  /** A tar stream of one path of a container, on stdout. */
+  copyOut(container: string, path: string): EngineCommand;
+  removeContainer(container: string): EngineCommand;
 }

@@ -17,6 +17,8 @@ function imageParents(graph: ProjectGraph): Map<string, string[]> {
  * the failed ancestor as the reason.
  */
 function addSkipped(entries: SummaryEntry[], wholeRun: boolean): void {
+  // Nothing failed, nothing skipped: no need to read the graph (a no-op run stays cheap).
+  if (!entries.some((e) => e.status === 'failed' || e.status === 'skipped')) return;
   let parents: Map<string, string[]>;
   try {
     parents = imageParents(readCachedProjectGraph());

@@ -28,6 +28,8 @@ export interface BuildTargetOptions {
   target?: string;
   /** Set (to the reason) when the hash cannot cover what the build reads: the image is always handed to the engine. */
   alwaysBuild?: string;
+  /** Paths children only copy out of this image: their digests go to `exports.json`, which those children hash. */
+  exports?: string[];
   engine: NormalizedPluginOptions['engine'];
   client?: string;
   network?: string;
@@ -62,6 +64,7 @@ export function createImageTargets(
     registry: options.registry,
     registryBestEffort: options.registryBestEffort,
     ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(node.exports.length > 0 ? { exports: node.exports } : {}),
   };
   const { inputs: buildInputs, wholeContext, alwaysBuild } = createImageInputs(graph, node.name, settings);
   if (alwaysBuild) build.alwaysBuild = alwaysBuild;
@@ -86,9 +89,12 @@ export function createImageTargets(
           NX_IMAGES_RECORDS: posix.join(options.outputDir, node.name),
           NX_IMAGES_DOCKERFILE: node.dockerfile,
           ...(alwaysBuild ? { NX_IMAGES_ALWAYS_BUILD: alwaysBuild } : {}),
+          ...(node.exports.length > 0 ? { NX_IMAGES_EXPORTS: node.exports.join(' ') } : {}),
           NX_IMAGES_BUILD: JSON.stringify(build),
         },
       },
+      // What children that only copy out of this image hash instead of its inputs.
+      ...(node.exports.length > 0 ? { outputs: [`{workspaceRoot}/${posix.join(options.outputDir, node.name, 'exports.json')}`] } : {}),
       inputs: buildInputs,
       dependsOn: ['^build'],
       cache: false,

@@ -147,6 +147,7 @@ export function readInputSettings(workspaceRoot: string, options: NormalizedPlug
     return {
       context: options.context,
       digestsFile: options.digestsFile,
+      outputDir: options.outputDir,
       pluginInputs,
       list,
       scan: (root) => {

@@ -16,6 +16,18 @@ export interface RunOptions {
   allowFailure?: boolean;
 }
 
+/** Runs one engine command whose stdout is binary (a tar stream); throws naming the command on failure. */
+export async function runEngineBinary(adapter: EngineAdapter, command: EngineCommand): Promise<Uint8Array> {
+  const result = await execa(command.command, command.args, { env: command.env, reject: false, stdin: 'ignore', encoding: 'buffer' });
+  const stderr = Buffer.from(result.stderr ?? []).toString('utf8');
+  const engineError = engineErrorFor(adapter, command, { code: (result as { code?: string }).code, stderr });
+  if (engineError) throw engineError;
+  if (result.exitCode !== 0) {
+    throw new ImageError('ENGINE_FAILED', `\`${command.command} ${command.args.join(' ')}\` failed (exit ${result.exitCode}):\n${stderr.trim().split('\n').slice(-5).join('\n')}`);
+  }
+  return result.stdout as Uint8Array;
+}
+
 const UNREACHABLE = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|dial unix .*(no such file|connection refused)|unable to connect to Podman|connect: no such file or directory/i;
 
 function describeEndpoint(adapter: EngineAdapter): string {

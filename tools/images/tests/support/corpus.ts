@@ -234,6 +234,14 @@ USER \${AIRFLOW_UID}
     text: 'ARG PARENT_IMAGE=ffreis/chain-parent\nFROM ${PARENT_IMAGE}\nCOPY cases/chain/child.txt /child.txt\n',
   },
   {
+    name: 'copy-child',
+    dockerfile: 'images/copy-child/Dockerfile',
+    pinned: true,
+    parents: { PARENT_IMAGE: 'chain-parent' },
+    // Only copies out of its parent: hashed on the copied content, not the parent's inputs.
+    text: `ARG PARENT_IMAGE=ffreis/chain-parent\n${PIN}FROM \${PARENT_IMAGE} AS parent\n${FROM_PIN}\nCOPY --from=parent /parent.txt /copied.txt\nCOPY cases/chain/child.txt /child.txt\n`,
+  },
+  {
     name: 'keep',
     dockerfile: 'images/keep/Dockerfile',
     pinned: true,

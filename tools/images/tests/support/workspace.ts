@@ -25,6 +25,8 @@ export interface TestWorkspace {
   append(file: string, content: string): void;
   removePath(path: string): void;
   meta(image: string): ImageMetadata | undefined;
+  /** Each image's status in the last run's summary (dist/images/summary.json). */
+  statuses(): Record<string, string | undefined>;
   refs(): Record<string, string | undefined>;
   remove(): void;
 }
@@ -90,6 +92,14 @@ export function createTestWorkspace(prefix: string): TestWorkspace {
       }
     },
     refs: () => Object.fromEntries(CHAIN.map((name) => [name, workspace.meta(name)?.ref])),
+    statuses() {
+      try {
+        const summary = JSON.parse(readFileSync(join(dir, 'dist/images/summary.json'), 'utf8')) as { images: { name: string; status: string }[] };
+        return Object.fromEntries(CHAIN.map((name) => [name, summary.images.find((i) => i.name === name)?.status]));
+      } catch {
+        return {};
+      }
+    },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
   return workspace;

@@ -12,14 +12,14 @@ import { resolveEngineSettings, resolveRegistrySettings, resolveSecrets } from '
 import { engineAdapter } from '../../engines';
 import type { EngineAdapter } from '../../engines/types';
 import type { BuildTargetOptions } from '../../plugin/create-nodes';
-import { buildImage, chooseBuilder, HASH_LABEL, inspectImage, tagImage, untagImage, type ImageFacts } from '../shared/image-store';
+import { buildImage, chooseBuilder, exportDigests, HASH_LABEL, inspectImage, tagImage, untagImage, type ImageFacts } from '../shared/image-store';
 import { lockTimeoutFrom, withImageLock } from '../shared/image-lock';
 import { metadataPath, readMetadata, removeMetadata, writeMetadata, type ImageStatus } from '../shared/metadata';
 import { pullIfPresent, registryRef } from '../shared/registry';
 import { loadDigests } from '../shared/load-digests';
 import { reportFailure } from '../shared/report';
 import { markRun, runMark } from '../shared/run-marks';
-import { removeStamp, writeStamp } from '../shared/metadata';
+import { exportsImageId, removeStamp, writeExports, writeStamp } from '../shared/metadata';
 import { runEngine } from '../../process/run-engine';
 
 /** Everything one build needs, resolved and validated before any engine call. */
@@ -60,15 +60,14 @@ function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.Proces
  * in the engine and be that hash's build. Outside Nx's runs, the parents' records are used.
  */
 async function parentRefs(plan: BuildPlan, adapter: EngineAdapter, verify: boolean) {
-  const parents: { name: string; arg: string; ref: string }[] = [];
-  for (const parent of plan.options.parents) {
+  const resolveParent = async (parent: { name: string; arg: string }) => {
     const dir = dirname(metadataPath(plan.root, plan.options.outputDir, parent.name));
     let ref: string | undefined;
     let hash: string | undefined;
     if (plan.rootPid) {
       hash = runMark(dir, plan.rootPid);
       if (!hash) {
-        if (!verify) continue;
+        if (!verify) return undefined;
         throw new ImageError(
           'PARENT_NOT_BUILT',
           `Image "${plan.options.name}" is built from "${parent.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
@@ -81,10 +80,7 @@ async function parentRefs(plan: BuildPlan, adapter: EngineAdapter, verify: boole
       ref = meta?.ref;
       hash = meta?.hash;
     }
-    if (!verify) {
-      if (ref) parents.push({ ...parent, ref });
-      continue;
-    }
+    if (!verify) return ref ? { ...parent, ref } : undefined;
     const facts = ref ? await inspectImage(adapter, ref) : undefined;
     if (!ref || !facts || facts.labels[HASH_LABEL] !== hash) {
       throw new ImageError(
@@ -93,9 +89,11 @@ async function parentRefs(plan: BuildPlan, adapter: EngineAdapter, verify: boole
           `Build the chain through Nx so parents build first: npx nx run ${plan.options.name}:build`,
       );
     }
-    parents.push({ ...parent, ref });
-  }
-  return parents;
+    return { ...parent, ref };
+  };
+  // The parents are asked at once: on the critical path, each engine query counts.
+  const resolved = await Promise.all(plan.options.parents.map(resolveParent));
+  return resolved.filter((p): p is { name: string; arg: string; ref: string } => Boolean(p));
 }
 
 /** Moves `:latest` to the image, once it is known to be this hash's build. */
@@ -107,14 +105,19 @@ async function moveLatest(plan: BuildPlan, adapter: EngineAdapter, facts: ImageF
  * Records the image (`image.json`), then the stamp the build target's fast path compares
  * with what the engine holds, then this run's mark (children build from it).
  */
-function writeRecord(plan: BuildPlan, status: ImageStatus, facts: ImageFacts, parents: { name: string; ref: string }[]) {
+async function writeRecord(plan: BuildPlan, adapter: EngineAdapter, status: ImageStatus, facts: ImageFacts, parents: { name: string; ref: string }[]) {
+  const dir = dirname(plan.metaFile);
+  const exports = plan.options.exports ?? [];
+  if (exports.length > 0 && exportsImageId(dir) !== facts.id) {
+    writeExports(dir, facts.id, await exportDigests(adapter, plan.ref, exports));
+  }
   writeMetadata(plan.metaFile, {
     name: plan.options.name, ref: plan.ref, latest: plan.latest, imageId: facts.id, hash: plan.hash,
     parents: parents.map(({ name, ref }) => ({ name, ref })), sizeBytes: facts.sizeBytes,
     durationMs: Date.now() - plan.started, status, engine: plan.engine.engine, finishedAt: new Date().toISOString(),
   });
-  writeStamp(dirname(plan.metaFile), facts.id);
-  if (plan.rootPid) markRun(dirname(plan.metaFile), plan.rootPid, plan.hash);
+  writeStamp(dir, facts.id);
+  if (plan.rootPid) markRun(dir, plan.rootPid, plan.hash);
 }
 
 /** Looks in the registry; resolves true when the image was pulled and tagged as `plan.ref`. */
@@ -151,8 +154,7 @@ async function assertEngineAlive(adapter: EngineAdapter, name: string, latest: s
 }
 
 async function build(plan: BuildPlan, adapter: EngineAdapter) {
-  const parents = await parentRefs(plan, adapter, true);
-  const builder = await chooseBuilder(adapter);
+  const [parents, builder] = await Promise.all([parentRefs(plan, adapter, true), chooseBuilder(adapter)]);
   const { options, root } = plan;
   const info = parseDockerfile(readFileSync(join(root, options.dockerfile), 'utf8'));
   checkBuilderSupports(
@@ -225,7 +227,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   });
   if (decision.action === 'present') {
     await moveLatest(plan, adapter, facts as ImageFacts);
-    writeRecord(plan, 'present', facts as ImageFacts, previous?.ref === plan.ref ? previous.parents : await parentRefs(plan, adapter, false));
+    await writeRecord(plan, adapter, 'present', facts as ImageFacts, previous?.ref === plan.ref ? previous.parents : await parentRefs(plan, adapter, false));
     console.log(`${name}: present ${plan.ref} (${adapter.name}), no build needed`);
     return;
   }
@@ -238,7 +240,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     const problem = identityProblem(`${plan.registry.registry}/${name}:${plan.tag}`, held(pulled) as HeldImage, plan.hash, record);
     if (!problem) {
       await moveLatest(plan, adapter, pulled);
-      writeRecord(plan, decision.restoring ? 'restored' : 'pulled', pulled, await parentRefs(plan, adapter, false));
+      await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'pulled', pulled, await parentRefs(plan, adapter, false));
       console.log(`${name}: ${decision.restoring ? 'restored' : 'pulled'} ${plan.ref} from ${plan.registry.registry}, no build needed`);
       return;
     }
@@ -247,7 +249,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   }
   const { parents, built } = await buildAndInspect(plan, adapter);
   await moveLatest(plan, adapter, built);
-  writeRecord(plan, decision.restoring ? 'restored' : 'built', built, parents);
+  await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents);
   console.log(`${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ${((Date.now() - plan.started) / 1000).toFixed(1)} s`);
 }
 

@@ -4,7 +4,8 @@ import { imageRepository } from '../../core/naming';
 import { engineAdapterFor } from '../../engines';
 import { runEngine } from '../../process/run-engine';
 import { listTags } from '../shared/image-store';
-import { metadataPath, removeMetadata } from '../shared/metadata';
+import { dirname } from 'node:path';
+import { metadataPath, removeMetadata, removeStamp } from '../shared/metadata';
 import { reportFailure } from '../shared/report';
 
 export interface CleanTargetOptions {
@@ -18,7 +19,9 @@ export interface CleanTargetOptions {
 /** Removes every tag of one image and its metadata (`make clean-<name>`); layers shared with other images stay. */
 export default async function cleanExecutor(options: CleanTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
-    removeMetadata(metadataPath(context.root, options.outputDir, options.name));
+    const record = metadataPath(context.root, options.outputDir, options.name);
+    removeMetadata(record);
+    removeStamp(dirname(record));
     const adapter = engineAdapterFor(options, process.env);
     const tags = await listTags(adapter, imageRepository(options.prefix, options.name));
     // One tag at a time: removing an image's last tag removes the image, and

@@ -1,6 +1,7 @@
 import { ImageError } from '../../core/errors';
 import type { BuildSpec, EngineAdapter } from '../../engines/types';
-import { runEngine } from '../../process/run-engine';
+import { contentDigest } from '../../core/tar-digest';
+import { runEngine, runEngineBinary } from '../../process/run-engine';
 
 /** What `image inspect` tells of one image. */
 export interface ImageFacts {
@@ -86,10 +87,11 @@ export interface BuilderChoice {
 export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoice> {
   const version = (await runEngine(adapter, adapter.clientVersion())).stdout.trim();
   if (adapter.name !== 'docker') return { buildkit: false, version, note: `podman ${version} (Buildah)` };
+  const major = Number.parseInt(version, 10);
+  // Below 23, `docker build` uses the BuildKit built into the client and daemon, buildx or not.
+  if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
   const buildx = await runEngine(adapter, { command: adapter.client, args: ['buildx', 'version'] }, { allowFailure: true });
   if (buildx.exitCode === 0) return { buildkit: true, buildx: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
-  const major = Number.parseInt(version, 10);
-  if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
   return {
     buildkit: false,
     version,
@@ -97,4 +99,19 @@ export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoi
       `the legacy builder: the docker client "${adapter.client}" (${version}) has no buildx plugin, so BuildKit is off. ` +
       'Install buildx (Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client that has BuildKit (e.g. /usr/bin/docker from docker.io).',
   };
+}
+
+/**
+ * Digests of what children copy out of an image (`COPY --from` paths), times left out:
+ * a child that only copies from this image is hashed on these, not on this image's inputs.
+ */
+export async function exportDigests(adapter: EngineAdapter, ref: string, paths: string[]): Promise<Record<string, string>> {
+  const created = await runEngine(adapter, adapter.createContainer(ref));
+  const container = created.stdout.trim().split('\n').pop() as string;
+  try {
+    const tars = await Promise.all(paths.map((path) => runEngineBinary(adapter, adapter.copyOut(container, path))));
+    return Object.fromEntries(paths.map((path, i) => [path, contentDigest(tars[i])]));
+  } finally {
+    await runEngine(adapter, adapter.removeContainer(container), { allowFailure: true });
+  }
 }

@@ -67,3 +67,25 @@ export function writeStamp(dir: string, imageId: string): void {
 export function removeStamp(dir: string): void {
   rmSync(join(dir, 'stamp'), { force: true });
 }
+
+/**
+ * `exports.json`: the digests of the paths children copy from this image. Its bytes are an
+ * input of those children's hash (Nx `dependentTasksOutputFiles`), so it holds nothing but
+ * the digests; `exports.id` says which image they were taken from.
+ */
+export function writeExports(dir: string, imageId: string, digests: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `exports.${process.pid}.tmp`);
+  writeFileSync(temp, `${JSON.stringify(digests, Object.keys(digests).sort(), 2)}\n`);
+  renameSync(temp, join(dir, 'exports.json'));
+  writeFileSync(join(dir, 'exports.id'), `${imageId}\n`);
+}
+
+/** The image id the current `exports.json` was taken from, if any. */
+export function exportsImageId(dir: string): string | undefined {
+  try {
+    return readFileSync(join(dir, 'exports.id'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

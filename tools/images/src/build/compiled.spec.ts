@@ -1,0 +1,35 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const PACKAGE = join(__dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'testing' ? [] : sources(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+describe('the compiled plugin (what Nx loads from node_modules/@ffreis/nx-images)', () => {
+  it('is no older than any of its sources: rebuild it with `npm run build:plugin` (npm ci does it through prepare)', () => {
+    const stale = sources(join(PACKAGE, 'src')).filter((source) => {
+      const compiled = join(PACKAGE, 'dist', relative(join(PACKAGE, 'src'), source)).replace(/\.ts$/, '.js');
+      return !existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs;
+    });
+    expect(stale.map((s) => relative(PACKAGE, s))).toEqual([]);
+  });
+
+  it('is what the package, its executors and the build target point at', () => {
+    const pkg = require(join(PACKAGE, 'package.json')) as { main: string };
+    expect(existsSync(join(PACKAGE, pkg.main))).toBe(true);
+    const executors = require(join(PACKAGE, 'executors.json')) as { executors: Record<string, { implementation: string }> };
+    for (const { implementation } of Object.values(executors.executors)) {
+      expect(implementation).toMatch(/^\.\/dist\/.*\.js$/);
+      expect(existsSync(join(PACKAGE, implementation))).toBe(true);
+    }
+    expect(existsSync(join(PACKAGE, 'dist/build/main.js'))).toBe(true);
+    expect(statSync(join(PACKAGE, 'bin/build.sh')).mode & 0o111).not.toBe(0);
+  });
+});

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { argumentOverrides } from './main';
+
+describe('argumentOverrides (options a project.json sets reach bin/build.sh as arguments)', () => {
+  it.each([
+    [['--target=runtime'], { target: 'runtime' }],
+    [['--target', 'prod'], { target: 'prod' }],
+    [['--unknown=1'], {}],
+    [[], {}],
+  ])('%j → %j', (argv, expected) => {
+    expect(argumentOverrides(argv)).toEqual(expected);
+  });
+});
