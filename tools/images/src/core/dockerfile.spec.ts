@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDockerfile, substituteArgs } from './dockerfile';
+import { copyOnlyPaths, parseDockerfile, substituteArgs } from './dockerfile';
 
 describe('parseDockerfile', () => {
   const runner = [
@@ -103,5 +103,19 @@ describe('substituteArgs', () => {
     ['plain', {}, 'plain'],
   ])('%s with %o → %s', (text, values, expected) => {
     expect(substituteArgs(text, new Map(Object.entries(values)))).toBe(expected);
+  });
+});
+
+describe('copyOnlyPaths', () => {
+  it.each([
+    ['an empty stage only copied from (the runner’s form)', 'ARG B=ffreis/b\nFROM ${B} AS b\nFROM debian:12\nCOPY --from=b /opt/venv /opt/venv\nCOPY --from=b /app/ /app\n', ['/app', '/opt/venv']],
+    ['COPY --from the ARG itself', 'ARG B=ffreis/b\nFROM debian:12\nCOPY --from=${B} /a /b /dst/\n', ['/a', '/b']],
+    ['a stage that runs something on it', 'ARG B=ffreis/b\nFROM ${B} AS b\nRUN true\nFROM debian:12\nCOPY --from=b /a /a\n', undefined],
+    ['a stage built on its alias', 'ARG B=ffreis/b\nFROM ${B} AS b\nFROM b AS c\nFROM debian:12\nCOPY --from=c /a /a\n', undefined],
+    ['the last stage', 'ARG B=ffreis/b\nFROM debian:12 AS x\nFROM ${B}\n', undefined],
+    ['a mount of it', 'ARG B=ffreis/b\nFROM ${B} AS b\nFROM debian:12\nCOPY --from=b /a /a\nRUN --mount=from=b,target=/m true\n', undefined],
+    ['a path with a variable or wildcard', 'ARG B=ffreis/b\nFROM ${B} AS b\nFROM debian:12\nCOPY --from=b /a/*.py /a/\n', undefined],
+  ])('%s', (_case, text, expected) => {
+    expect(copyOnlyPaths(parseDockerfile(text), 'B')).toEqual(expected);
   });
 });
