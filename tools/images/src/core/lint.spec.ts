@@ -38,4 +38,12 @@ describe('lintDockerfile', () => {
     const text = formatFindings(lintDockerfile('ARG B=ffreis/base\nFROM ${B}\nUSER root\n', ctx({ isRunImage: true })));
     expect(text).toBe('images/x/Dockerfile:3: runner-user: the final USER is root: the runner must not run as root; end with USER 10001:10001.');
   });
+
+  it.each([
+    ['an unpinned # syntax= frontend', '# syntax=docker/dockerfile:1.7\nFROM scratch\n', ['1:pinned-digest']],
+    ['a pinned # syntax= frontend', `# syntax=docker/dockerfile:1.7@sha256:${'c'.repeat(64)}\nFROM scratch\n`, []],
+    ['FROM scratch (no upstream to pin)', 'FROM scratch\nCOPY a /a\n', []],
+  ])('checks %s', (_case, content, expected) => {
+    expect(rules(content)).toEqual(expected);
+  });
 });
