@@ -1,14 +1,19 @@
 #!/bin/sh
 # The `build` target of every image. Nx runs it inside its own process (nx:run-commands),
 # so a no-op run forks no node per image. The fast path: when the engine holds this
-# hash's image under <repo>:<hash>, labelled with this hash, with the id the last build
-# recorded (its stamp), and :latest points at the same image, the image is present and
-# nothing else runs. Anything else goes to the full program (dist/build/main.js), which
+# hash's image under <repo>:<hash>, with the id the last build recorded and verified (its
+# stamp; an id is the digest of the image's config, labels included), and :latest points
+# at the same image, the image is present and nothing else runs. What the engine holds
+# comes from the view the plugin's preTasksExecution hook took with one query for the
+# whole run (NX_IMAGES_VIEW), or, without a view for this engine and store, from one
+# `image inspect`. Anything else goes to the full program (dist/build/main.js), which
 # restores, pulls or builds, checks identity and records. Options a project.json sets on
 # the target (`target`) arrive as arguments, which the program reads.
 set -u
 hash=${NX_TASK_HASH:-}
 records=${NX_IMAGES_RECORDS:-}
+nl='
+'
 # Children that only copy out of this image hash its exports.json: it must be there too.
 if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] && [ -r "$records/stamp" ] &&
   { [ -z "${NX_IMAGES_EXPORTS:-}" ] || [ -r "$records/exports.json" ]; }; then
@@ -18,16 +23,33 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
   else client=${NX_IMAGES_CLIENT:-$engine}; fi
   # A docker client for podman (or the reverse) is an error the full program explains.
   case "${client##*/}" in docker | podman) [ "${client##*/}" = "$engine" ] || client= ;; esac
-  if [ -n "$client" ]; then
-    ref="$NX_IMAGES_REPOSITORY:$hash"
-    seen=$("$client" image inspect --format '{{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}}' "$ref" "$NX_IMAGES_REPOSITORY:latest" 2>/dev/null)
-    id=$(cat "$records/stamp")
-    if [ -n "$id" ] && [ "$seen" = "$id $hash
-$id $hash" ]; then
-      mkdir -p "$records/runs" && echo "$hash" >"$records/runs/${NX_INVOCATION_ROOT_PID:-0}"
-      echo "$NX_IMAGES_NAME: present $ref ($engine), no build needed"
-      exit 0
-    fi
+  id=
+  IFS= read -r id <"$records/stamp" || :
+  id=${id#sha256:}
+  ref="$NX_IMAGES_REPOSITORY:$hash"
+  seen=
+  # The engine's answer for every image, asked once when the run started
+  # (plugin/engine-view.ts), trusted only for the same engine, client and store.
+  view=${NX_IMAGES_VIEW:-}
+  header="view1|$engine|$client|${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}"
+  if [ -n "$client" ] && [ -n "$view" ] && [ "${view%%"$nl"*}" = "$header" ]; then
+    case "$view$nl" in
+    *"$nl$NX_IMAGES_REPOSITORY "*)
+      line=${view#*"$nl$NX_IMAGES_REPOSITORY "}
+      line=${line%%"$nl"*}
+      # <id> <tags of that image in this repository>: :latest and this hash's tag.
+      case ",${line#* }," in *",$hash,"*) seen=${line%% *} ;; esac
+      ;;
+    esac
+  elif [ -n "$client" ]; then
+    both=$("$client" image inspect --format '{{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}}' "$ref" "$NX_IMAGES_REPOSITORY:latest" 2>/dev/null)
+    [ "$both" = "$id $hash$nl$id $hash" ] || [ "$both" = "sha256:$id $hash${nl}sha256:$id $hash" ] && seen=$id
+  fi
+  if [ -n "$id" ] && [ "${seen#sha256:}" = "$id" ]; then
+    [ -d "$records/runs" ] || mkdir -p "$records/runs"
+    echo "$hash" >"$records/runs/${NX_INVOCATION_ROOT_PID:-0}"
+    echo "$NX_IMAGES_NAME: present $ref ($engine), no build needed"
+    exit 0
   fi
 fi
 exec node "$(dirname "$0")/../dist/build/main.js" "$@"

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertEngineReady, engine as docker, ENGINES, engineEnv, engineTools } from './support/engine';
+import { assertEngineReady, engine as docker, ENGINES, engineEnv, engineTools, loggingClient } from './support/engine';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
 
 /** Each image's status in the last run (its summary). */
@@ -87,6 +87,61 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(ws.refs()).toEqual(cold);
   });
 
+  it('asks the engine once on a no-op run, with the Nx daemon off and on: one listing for all images, no query per image', async () => {
+    const logged = loggingClient(engineName);
+    try {
+      for (const daemon of ['false', 'true']) {
+        await build(ws, { CONTAINER_CLIENT: logged.client, NX_DAEMON: daemon }); // the daemon starts with this client
+        logged.reset();
+        const result = await build(ws, { CONTAINER_CLIENT: logged.client, NX_DAEMON: daemon });
+        expect(result.exitCode, result.output).toBe(0);
+        expect(logged.calls(), `daemon ${daemon}`).toEqual([expect.stringMatching(/^images --no-trunc --filter label=org\.ffreis\.nx-hash /)]);
+        expect(ws.refs()).toEqual(cold);
+      }
+    } finally {
+      await ws.nx(['daemon', '--stop']);
+      logged.remove();
+    }
+    expect(statuses(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, 'present'])));
+  });
+
+  it('takes the view with this run’s client even when the Nx daemon was started with another', async () => {
+    const daemons = loggingClient(engineName);
+    const ours = loggingClient(engineName);
+    try {
+      await build(ws, { CONTAINER_CLIENT: daemons.client, NX_DAEMON: 'true' }); // the daemon starts with this client
+      daemons.reset();
+      const result = await build(ws, { CONTAINER_CLIENT: ours.client, NX_DAEMON: 'true' });
+      expect(result.exitCode, result.output).toBe(0);
+      expect(daemons.calls()).toEqual([]);
+      expect(ours.calls()).toEqual([expect.stringMatching(/^images --no-trunc /)]);
+    } finally {
+      await ws.nx(['daemon', '--stop']);
+      daemons.remove();
+      ours.remove();
+    }
+    expect(statuses(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, 'present'])));
+  });
+
+  it('trusts no view it did not take: a removed image is restored even when the environment claims it is present', async () => {
+    const logged = loggingClient(engineName);
+    try {
+      await build(ws, { CONTAINER_CLIENT: logged.client });
+      // What an outer run's view would say; this run's hook replaces it.
+      const forged = ws.read('dist/images/runner/stamp').trim().replace(/^sha256:/, '');
+      const hash = ws.meta('runner')?.hash;
+      await engine(['rmi', '--force', `${ws.prefix}/runner:latest`, `${ws.prefix}/runner:${hash}`]);
+      const header = `view1|${engineName}|${logged.client}|||||`;
+      const result = await build(ws, { CONTAINER_CLIENT: logged.client, NX_IMAGES_VIEW: `${header}\n${ws.prefix}/runner ${forged} latest,${hash}` });
+      expect(result.exitCode, result.output).toBe(0);
+      expect(statuses(ws)).toMatchObject({ runner: 'restored' });
+      expect(await imageId(`${ws.prefix}/runner:${hash}`)).toBe(ws.meta('runner')?.imageId);
+    } finally {
+      logged.remove();
+    }
+    expect(ws.refs()).toEqual(cold);
+  });
+
   it('ends a build with a summary: one line per image (status, tag, size, time) and the total, also as JSON', async () => {
     ws.append('app/lib.py', '\n# summary\n');
     const result = await build(ws);
@@ -97,7 +152,7 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
       const status = ['builder', 'runner'].includes(name) ? 'built' : 'present';
       expect(summary).toMatch(new RegExp(`\\n  ${name} +${status} +${meta?.ref.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\d+\\.\\d MB +\\d+\\.\\d s\\n`));
     }
-    expect(summary).toMatch(/\n  total: 5 images \(3 present, 2 built\) in \d+\.\d s\n/);
+    expect(summary).toMatch(/\n {2}total: 5 images \(3 present, 2 built\) in \d+\.\d s\n/);
     const json = JSON.parse(ws.read('dist/images/summary.json')) as { images: { name: string; status: string; ref: string }[] };
     expect(Object.fromEntries(json.images.map((i) => [i.name, i.status]))).toEqual({ base: 'present', 'base-builder': 'present', 'base-runner': 'present', builder: 'built', runner: 'built' });
     cold = ws.refs();

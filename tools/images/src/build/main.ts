@@ -5,7 +5,7 @@
  * is NX_TASK_HASH, as for any Nx task.
  */
 import { runBuild } from '../executors/build/executor';
-import type { BuildTargetOptions } from '../plugin/create-nodes';
+import type { BuildTargetOptions } from '../executors/build/options';
 
 /**
  * Options a project's own project.json sets on the `build` target reach the command as

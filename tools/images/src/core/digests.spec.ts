@@ -8,16 +8,13 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 const GOOD = `# pin\nBASE_IMAGE=ubuntu:resolute-20260106.1\n\nBASE_DIGEST=${DIGEST}\n`;
 
 describe('parseDigestsFile', () => {
-  it('reads both keys and where they were set', () => {
-    expect(parseDigestsFile(GOOD, 'images/base/digests.env')).toEqual({
-      digests: { BASE_IMAGE: 'ubuntu:resolute-20260106.1', BASE_DIGEST: DIGEST },
-      sources: { BASE_IMAGE: 'images/base/digests.env:2', BASE_DIGEST: 'images/base/digests.env:4' },
-    });
+  it('reads both keys', () => {
+    expect(parseDigestsFile(GOOD, 'images/base/digests.env')).toEqual({ BASE_IMAGE: 'ubuntu:resolute-20260106.1', BASE_DIGEST: DIGEST });
   });
 
   it('accepts quotes and an export prefix, as env files do', () => {
     const parsed = parseDigestsFile(`export BASE_IMAGE="ubuntu:24.04"\nBASE_DIGEST='${DIGEST}'\n`, 'd.env');
-    expect(parsed.digests).toEqual({ BASE_IMAGE: 'ubuntu:24.04', BASE_DIGEST: DIGEST });
+    expect(parsed).toEqual({ BASE_IMAGE: 'ubuntu:24.04', BASE_DIGEST: DIGEST });
   });
 
   it.each([
@@ -45,13 +42,12 @@ describe('applyDigestOverrides', () => {
   it('lets BASE_IMAGE/BASE_DIGEST from the environment win', () => {
     const digest = `sha256:${'b'.repeat(64)}`;
     const result = applyDigestOverrides(parsed, { BASE_IMAGE: '127.0.0.1:5000/debian:bookworm', BASE_DIGEST: digest });
-    expect(result.digests).toEqual({ BASE_IMAGE: '127.0.0.1:5000/debian:bookworm', BASE_DIGEST: digest });
-    expect(result.sources.BASE_DIGEST).toBe('env BASE_DIGEST');
-    expect(pinnedReference(result.digests)).toBe(`127.0.0.1:5000/debian:bookworm@${digest}`);
+    expect(result).toEqual({ BASE_IMAGE: '127.0.0.1:5000/debian:bookworm', BASE_DIGEST: digest });
+    expect(pinnedReference(result)).toBe(`127.0.0.1:5000/debian:bookworm@${digest}`);
   });
 
   it('ignores empty overrides', () => {
-    expect(applyDigestOverrides(parsed, { BASE_IMAGE: '' }).digests).toEqual(parsed.digests);
+    expect(applyDigestOverrides(parsed, { BASE_IMAGE: '' })).toEqual(parsed);
   });
 
   it('validates an override and names the variable', () => {
@@ -66,7 +62,7 @@ describe('rewriteDigest', () => {
     [`# keep\nexport BASE_DIGEST="${DIGEST}" # trailing\nBASE_IMAGE=ubuntu:24.04\n`, `# keep\nexport BASE_DIGEST="${next}" # trailing\nBASE_IMAGE=ubuntu:24.04\n`],
   ])('replaces only the digest', (before, after) => {
     expect(rewriteDigest(before, next)).toBe(after);
-    expect(parseDigestsFile(rewriteDigest(before, next), 'd.env').digests.BASE_DIGEST).toBe(next);
+    expect(parseDigestsFile(rewriteDigest(before, next), 'd.env').BASE_DIGEST).toBe(next);
   });
 });
 
@@ -75,7 +71,7 @@ describe('the shipped pin and its Renovate manager', () => {
   const file = readFileSync(join(root, 'images/base/digests.env'), 'utf8');
 
   it('pins the default upstream by digest', () => {
-    expect(parseDigestsFile(file, 'images/base/digests.env').digests).toEqual({
+    expect(parseDigestsFile(file, 'images/base/digests.env')).toEqual({
       BASE_IMAGE: 'ubuntu:resolute-20260106.1',
       BASE_DIGEST: 'sha256:4095ef613201918336b5d7d00be15d8b09c72ddb77c80bca249c255887a64d87',
     });

@@ -6,9 +6,6 @@ export const DIGEST_KEYS = ['BASE_IMAGE', 'BASE_DIGEST'] as const;
 export type DigestKey = (typeof DIGEST_KEYS)[number];
 export type Digests = Record<DigestKey, string>;
 
-/** Where each value came from, for messages: `images/base/digests.env:3` or `env BASE_DIGEST`. */
-export type DigestSources = Record<DigestKey, string>;
-
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+|__)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 
@@ -34,7 +31,7 @@ function checkValue(key: DigestKey, value: string, where: string): void {
  * dotenv's parser line by line so each error can name its line). Throws an
  * {@link ImageError} `DIGESTS_MALFORMED` naming `file:line` and what was expected.
  */
-export function parseDigestsFile(content: string, file: string): { digests: Digests; sources: DigestSources } {
+export function parseDigestsFile(content: string, file: string): Digests {
   const found = new Map<string, { value: string; line: number }>();
   content.split(/\r?\n/).forEach((text, index) => {
     const lineNumber = index + 1;
@@ -61,31 +58,23 @@ export function parseDigestsFile(content: string, file: string): { digests: Dige
       throw new ImageError('DIGESTS_MALFORMED', `${file}: missing key ${key}; add a line ${key}=${key === 'BASE_DIGEST' ? 'sha256:<64 hex>' : '<image>:<tag>'}.`);
     }
   }
-  const pick = (key: DigestKey) => found.get(key) as { value: string; line: number };
-  return {
-    digests: { BASE_IMAGE: pick('BASE_IMAGE').value, BASE_DIGEST: pick('BASE_DIGEST').value },
-    sources: { BASE_IMAGE: `${file}:${pick('BASE_IMAGE').line}`, BASE_DIGEST: `${file}:${pick('BASE_DIGEST').line}` },
-  };
+  const pick = (key: DigestKey) => (found.get(key) as { value: string }).value;
+  return { BASE_IMAGE: pick('BASE_IMAGE'), BASE_DIGEST: pick('BASE_DIGEST') };
 }
 
 /**
  * Applies `BASE_IMAGE` / `BASE_DIGEST` from the environment over the file's values
  * (private mirrors, air-gapped builds). An override is validated like a file value.
  */
-export function applyDigestOverrides(
-  parsed: { digests: Digests; sources: DigestSources },
-  env: Record<string, string | undefined>,
-): { digests: Digests; sources: DigestSources } {
-  const digests = { ...parsed.digests };
-  const sources = { ...parsed.sources };
+export function applyDigestOverrides(parsed: Digests, env: Record<string, string | undefined>): Digests {
+  const digests = { ...parsed };
   for (const key of DIGEST_KEYS) {
     const value = env[key];
     if (value === undefined || value === '') continue;
     checkValue(key, value, `environment variable ${key}`);
     digests[key] = value;
-    sources[key] = `env ${key}`;
   }
-  return { digests, sources };
+  return digests;
 }
 
 /** `name:tag@sha256:…`, the pinned upstream reference. */

@@ -120,7 +120,8 @@ export interface ParseOptions {
 const CLASSIC_FLAGS: Record<string, string[]> = { RUN: [], COPY: ['from', 'chown'], ADD: ['chown'], FROM: ['platform'] };
 const BUILDKIT_FLAGS: Record<string, string[]> = { RUN: ['mount'], COPY: ['chmod'], ADD: ['chmod'], FROM: [] };
 
-function line(instruction: Instruction): number {
+/** The 1-based line an instruction starts on. */
+export function lineOf(instruction: Instruction): number {
   return instruction.getRange().start.line + 1;
 }
 
@@ -136,10 +137,10 @@ function buildkitFeaturesOf(instruction: Instruction): BuildkitFeature[] {
     for (const flag of instruction.getFlags()) {
       const name = flag.getName();
       if (CLASSIC_FLAGS[keyword].includes(name)) continue;
-      features.push({ feature: `${keyword} --${name}`, line: line(instruction), tier: BUILDKIT_FLAGS[keyword].includes(name) ? 'buildkit' : 'modern' });
+      features.push({ feature: `${keyword} --${name}`, line: lineOf(instruction), tier: BUILDKIT_FLAGS[keyword].includes(name) ? 'buildkit' : 'modern' });
     }
   }
-  if (heredocsOf(instruction).length > 0) features.push({ feature: `${keyword} with a heredoc`, line: line(instruction), tier: 'modern' });
+  if (heredocsOf(instruction).length > 0) features.push({ feature: `${keyword} with a heredoc`, line: lineOf(instruction), tier: 'modern' });
   return features;
 }
 
@@ -322,7 +323,7 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
   const globalArgs: DockerfileArg[] = dockerfile.getInitialARGs().flatMap((arg) => {
     const property = arg.getProperty();
     if (!property) return [];
-    return [{ name: property.getName(), defaultValue: property.getValue() ?? undefined, line: line(arg) }];
+    return [{ name: property.getName(), defaultValue: property.getValue() ?? undefined, line: lineOf(arg) }];
   });
   // FROM lines see the global defaults (a parent ARG's default names the parent); inside a
   // stage, a redeclared global is unknown when the build passes its value.
@@ -337,7 +338,7 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
   const imageReferences: ImageReference[] = [];
   const stageAliases: string[] = [];
   const reference = (raw: string, values: ReadonlyMap<string, string | undefined>, at: Instruction, kind: ImageReference['instruction']) => {
-    imageReferences.push({ raw, resolved: substituteArgs(raw, values), args: variablesIn(raw), line: line(at), instruction: kind });
+    imageReferences.push({ raw, resolved: substituteArgs(raw, values), args: variablesIn(raw), line: lineOf(at), instruction: kind });
   };
   const reads: ReadsCollector = { ...emptyReads(), stageAliases, reference };
   const onbuild: ReadsCollector = { ...emptyReads(), stageAliases, reference: () => undefined };
@@ -346,7 +347,7 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
   const stages: StageInfo[] = [];
   let onbuildCount = 0;
   for (const instruction of dockerfile.getInstructions()) {
-    const at = line(instruction);
+    const at = lineOf(instruction);
     const stage = stages[stages.length - 1];
     if (instruction instanceof From) {
       stages.push({ alias: instruction.getBuildStage()?.toLowerCase(), from: instruction.getImage() ?? '', instructions: 0, copies: [], mounts: [] });

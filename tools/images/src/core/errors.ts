@@ -28,7 +28,9 @@ export type ImageErrorCode =
   | 'IDENTITY_MISMATCH'
   | 'LOCK_TIMEOUT'
   | 'ENGINE_DIED'
-  | 'NOT_BUILT';
+  | 'NOT_BUILT'
+  | 'TAG_NOT_FOUND'
+  | 'APP_FAILED';
 
 export class ImageError extends Error {
   readonly code: ImageErrorCode;

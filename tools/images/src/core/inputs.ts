@@ -2,6 +2,8 @@ import { posix } from 'node:path';
 import type { ContextScan } from './context';
 import type { ContextRead, Reads } from './dockerfile';
 import { ancestorsOf, type ImageGraph, type ImageNode } from './image-graph';
+import { STORE_ENV } from '../engines/types';
+import { DIGEST_KEYS } from './digests';
 
 /** An Nx target input: a file set or one of the special forms. */
 export type TargetInput = string | { env: string } | { externalDependencies: string[] } | { dependentTasksOutputFiles: string; transitive?: boolean };
@@ -10,10 +12,8 @@ export type TargetInput = string | { env: string } | { externalDependencies: str
 export const EXECUTOR_PACKAGES = ['dockerfile-ast', 'dotenv', 'execa'];
 
 /** Environment variables that select the engine's store: an image built in one store is not present in another. */
-export const ENGINE_ENV = ['CONTAINER_ENGINE', 'DOCKER_HOST', 'CONTAINER_HOST', 'CONTAINERS_STORAGE_CONF'];
+export const ENGINE_ENV = ['CONTAINER_ENGINE', ...STORE_ENV];
 
-/** Environment variables that override the digests file. */
-export const DIGEST_ENV = ['BASE_IMAGE', 'BASE_DIGEST'];
 
 /** What the input computation needs to know beyond the graph. */
 export interface InputSettings {
@@ -161,7 +161,7 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
       ...negations(settings, scans, [...kept, ...settings.pluginInputs.map((p) => p.replace('{workspaceRoot}/', ''))]),
       ...settings.pluginInputs,
       ...copied.map((parent) => ({ dependentTasksOutputFiles: posix.join(settings.outputDir, parent, 'exports.json'), transitive: true })),
-      ...(usesPin ? DIGEST_ENV.map((env) => ({ env })) : []),
+      ...(usesPin ? DIGEST_KEYS.map((env) => ({ env })) : []), // the environment overrides the digests file
       ...ENGINE_ENV.map((env) => ({ env })),
       { externalDependencies: EXECUTOR_PACKAGES },
     ],

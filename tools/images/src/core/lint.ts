@@ -1,7 +1,7 @@
-import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Dockerfile } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
-import type { Digests } from './digests';
-import { parseDockerfile } from './dockerfile';
+import { pinnedReference, type Digests } from './digests';
+import { lineOf, parseDockerfile } from './dockerfile';
 import { splitImageRef, workspaceImageName } from './naming';
 
 /** One finding, printed `file:line: rule: message`. */
@@ -26,10 +26,6 @@ export interface LintContext {
 const DIGEST_ARGS = /^\$\{?BASE_IMAGE\}?@\$\{?BASE_DIGEST\}?$/;
 const APT_INSTALL = /\bapt(-get)?\s+(update|install|upgrade|dist-upgrade)\b/;
 const APT_CLEANUP = /rm\s+-[a-z]*r[a-z]*f?[a-z]*\s+[^;&|]*\/var\/lib\/apt\/lists/;
-
-function lineOf(instruction: Instruction): number {
-  return instruction.getRange().start.line + 1;
-}
 
 function finalUser(dockerfile: Dockerfile): { user?: string; line: number } {
   const froms = dockerfile.getFROMs();
@@ -61,8 +57,7 @@ export function lintDockerfile(content: string, context: LintContext): LintFindi
   for (const ref of info.imageReferences) {
     if (ref.args.some((a) => parentArgs.has(a))) continue;
     if (ref.resolved?.toLowerCase() === 'scratch') continue;
-    const viaDigests = DIGEST_ARGS.test(ref.raw) && context.digests;
-    const image = viaDigests ? `${context.digests?.BASE_IMAGE}@${context.digests?.BASE_DIGEST}` : ref.resolved;
+    const image = DIGEST_ARGS.test(ref.raw) && context.digests ? pinnedReference(context.digests) : ref.resolved;
     if (!image) {
       findings.push({ file, line: ref.line, rule: 'pinned-digest', severity: 'error', message: `${ref.instruction} ${ref.raw} cannot be resolved to a pinned image: give its ARGs defaults with @sha256:…, or use \${BASE_IMAGE}@\${BASE_DIGEST} from the digests file.` });
       continue;

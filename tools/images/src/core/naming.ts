@@ -1,5 +1,8 @@
 import { ImageError } from './errors';
 
+/** The label that carries the Nx hash an image was built for: its identity. */
+export const HASH_LABEL = 'org.ffreis.nx-hash';
+
 /** The tag every image also carries once its hash tag is built or found. */
 export const LATEST_TAG = 'latest';
 
@@ -82,7 +85,7 @@ export function imageNameFromPath(dockerfile: string, imagesRoot = 'images'): st
         'BAD_IMAGE_NAME',
         `${dockerfile}: the folder "${folder}" cannot be part of an image name: docker takes lowercase ASCII letters and digits, ` +
           'separated by single ".", "_" or "-" (no spaces, no uppercase, no other characters).\n' +
-          `Rename the folder, e.g. "${folder.normalize('NFKD').replace(/[^\x00-\x7f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'image'}".`,
+          `Rename the folder, e.g. "${folder.normalize('NFKD').replace(/[^\p{ASCII}]/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'image'}".`,
       );
     }
   }

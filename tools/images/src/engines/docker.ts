@@ -21,6 +21,7 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
     inspectImage: (ref) => cmd('image', 'inspect', '--format', INSPECT_FORMAT, ref),
     tag: (source, target) => cmd('tag', source, target),
     listTags: (repository) => cmd('images', '--format', '{{.Repository}}:{{.Tag}}', repository),
+    listLabelled: (label) => cmd('images', '--no-trunc', '--filter', `label=${label}`, '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'),
     removeImages: (refs) => cmd('rmi', ...refs),
     pull: (ref) => cmd('pull', '--quiet', ref),
     push: (ref) => cmd('push', ref),

@@ -1,5 +1,8 @@
 import type { EngineName } from '../core/options';
 
+/** Environment variables that pick the store an engine client talks to (local socket, remote host, context, storage). */
+export const STORE_ENV = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'CONTAINER_HOST', 'CONTAINER_CONNECTION', 'CONTAINERS_STORAGE_CONF'] as const;
+
 /** A command line for the engine's client: data only; process/run-engine.ts runs it. */
 export interface EngineCommand {
   command: string;
@@ -41,6 +44,8 @@ export interface EngineAdapter {
   tag(source: string, target: string): EngineCommand;
   /** Lists `repository:tag` lines for one repository. */
   listTags(repository: string): EngineCommand;
+  /** Lists `repository:tag id` lines (full ids) of every image carrying a label. */
+  listLabelled(label: string): EngineCommand;
   removeImages(refs: string[]): EngineCommand;
   pull(ref: string): EngineCommand;
   push(ref: string): EngineCommand;

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
 import { formatSummary, type SummaryEntry } from '../core/summary';
-import { metadataPath, readMetadata } from '../executors/shared/metadata';
+import { metadataPath, readMetadata } from '../records/metadata';
 import { imageDockerfileOf } from './load-graph';
 
 function imageParents(graph: ProjectGraph): Map<string, string[]> {

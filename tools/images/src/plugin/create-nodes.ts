@@ -5,39 +5,16 @@ import type { ImageError } from '../core/errors';
 import { createImageInputs, EXECUTOR_PACKAGES, type InputSettings } from '../core/inputs';
 import type { ImageGraph, ImageNode } from '../core/image-graph';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
+import type { BuildTargetOptions } from '../executors/build/options';
 import { DOCKERFILE_GLOB, loadImageGraph, pluginRootIn, readInputSettings } from './load-graph';
+import { PLUGIN_PACKAGE } from './package-name';
 
-const EXECUTORS = '@ffreis/nx-images';
+const EXECUTORS = PLUGIN_PACKAGE;
 /** The build target's command: the plugin package's guard script, resolved from the workspace's node_modules. */
-const BUILD_SCRIPT = 'node_modules/@ffreis/nx-images/bin/build.sh';
+const BUILD_SCRIPT = `node_modules/${PLUGIN_PACKAGE}/bin/build.sh`;
 
 /** The declarative checks of an image, next to its Dockerfile. */
 export const IMAGE_SPEC = 'image-test.json';
-
-/** Options the build executor receives from the inferred target (see executors/build/schema.json). */
-export interface BuildTargetOptions {
-  name: string;
-  prefix: string;
-  dockerfile: string;
-  context: string;
-  outputDir: string;
-  parents: { name: string; arg: string }[];
-  /** Workspace-relative digests file, set for images built from the pinned upstream. */
-  digestsFile?: string;
-  /** Stage to build (`--target`) in a multi-stage Dockerfile; set it in the project's project.json. Default: the last stage. */
-  target?: string;
-  /** Set (to the reason) when the hash cannot cover what the build reads: the image is always handed to the engine. */
-  alwaysBuild?: string;
-  /** Paths children only copy out of this image: their digests go to `exports.json`, which those children hash. */
-  exports?: string[];
-  engine: NormalizedPluginOptions['engine'];
-  client?: string;
-  network?: string;
-  registry?: string;
-  registryBestEffort?: boolean;
-  /** Build secrets by id → file (see the plugin option `secrets`); IMAGE_BUILD_SECRETS adds to them. */
-  secrets?: Record<string, string>;
-}
 
 /**
  * Pure: the targets of one image project. `build` (never cached: it asks the engine)
@@ -105,7 +82,7 @@ export function createImageTargets(
     },
     lint: {
       executor: `${EXECUTORS}:lint`,
-      options: { name: node.name, prefix: options.prefix, dockerfile: node.dockerfile, digestsFile: build.digestsFile, runImage: node.name === options.runImage },
+      options: { name: node.name, prefix: options.prefix, dockerfile: node.dockerfile, digestsFile: build.digestsFile, isRunImage: node.name === options.runImage },
       inputs: [
         `{workspaceRoot}/${node.dockerfile}`,
         ...(build.digestsFile ? [`{workspaceRoot}/${build.digestsFile}`] : []),
@@ -194,7 +171,7 @@ export const createNodes: CreateNodes<ImagesPluginOptions> = [
     const graph = loadImageGraph(context.workspaceRoot, dockerfiles, options.prefix);
     const settingsFor = readInputSettings(context.workspaceRoot, options);
     const broken = [...graph.broken].map(([name, { dockerfile, error }]) => {
-      logger.warn(`@ffreis/nx-images: image "${name}" cannot be built: ${error.message.split('\n')[0]}`);
+      logger.warn(`${PLUGIN_PACKAGE}: image "${name}" cannot be built: ${error.message.split('\n')[0]}`);
       const root = posix.dirname(dockerfile);
       const result: CreateNodesResult = { projects: { [root]: { name, root, projectType: 'application', tags: ['type:image'], targets: brokenTargets(error) } } };
       return [dockerfile, result] as const;

@@ -31,7 +31,14 @@ export function pluginRootIn(workspaceRoot: string): string {
 }
 
 /** Plugin modules that shape an image (build arguments, engine arguments, labels): only these are hashed. */
-export const IMAGE_SHAPING_MODULES = ['src/core/build-args.ts', 'src/engines/docker.ts', 'src/engines/podman.ts', 'src/executors/build/executor.ts'];
+export const IMAGE_SHAPING_MODULES = [
+  'src/core/build-args.ts',
+  'src/engines/docker.ts',
+  'src/engines/podman.ts',
+  'src/engines/capability.ts',
+  'src/engines/image-store.ts',
+  'src/executors/build/executor.ts',
+];
 
 function parse(content: string, prefix: string) {
   const first = parseDockerfile(content);

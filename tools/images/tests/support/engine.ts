@@ -1,4 +1,7 @@
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EngineName } from '../../src/core/options';
 
 /** The engines the suite runs on; each test body that concerns the chain runs on both. */
@@ -62,4 +65,24 @@ export async function assertEngineReady(engineName: EngineName = 'docker'): Prom
   if (!process.env.BASE_IMAGE || !process.env.BASE_DIGEST) {
     throw new Error('BASE_IMAGE and BASE_DIGEST must pin an upstream the engine can pull here; `eval "$(bash .ci/engine.sh)"` sets them.');
   }
+}
+
+/**
+ * A client that logs each call (its arguments, one line) and hands it to the real client:
+ * the engine queries a run makes, counted. Named like the engine, so the engine checks
+ * accept it as CONTAINER_CLIENT.
+ */
+export function loggingClient(engineName: EngineName) {
+  const dir = mkdtempSync(join(tmpdir(), `calls-${engineName}-`));
+  const log = join(dir, 'calls.log');
+  const real = execaSync('sh', ['-c', `command -v "${clientOf(engineName)}"`]).stdout.trim();
+  const client = join(dir, engineName);
+  writeFileSync(client, `#!/bin/sh\necho "$*" >>"${log}"\nexec "${real}" "$@"\n`, { mode: 0o755 });
+  return {
+    client,
+    /** The calls since the last reset, one string of arguments each. */
+    calls: (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+    reset: () => rmSync(log, { force: true }),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { ImageMetadata } from '../../src/executors/shared/metadata';
+import type { ImageMetadata } from '../../src/records/metadata';
 
 /** The repository these tests run from. */
 export const REPO_ROOT = resolve(__dirname, '../../../..');

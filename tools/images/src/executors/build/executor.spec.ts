@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineCommand } from '../../engines/types';
-import type { BuildTargetOptions } from '../../plugin/create-nodes';
+import type { BuildTargetOptions } from './options';
 // vi.mock below is hoisted above this import by vitest.
-import { markRun } from '../shared/run-marks';
+import { markRun } from '../../records/run-marks';
 import buildExecutor from './executor';
 
 /** A scripted engine: the unit suite stubs the one module that spawns (integration tests use the real one). */
@@ -15,7 +15,7 @@ const calls: string[][] = [];
 let store: Record<string, { id: string; hash?: string }> = {};
 let buildExit = 0;
 const ID = (c: string) => `sha256:${c.repeat(64)}`;
-vi.mock('../../process/run-engine', () => ({
+vi.mock('../../engines/run-engine', () => ({
   runEngine: async (_adapter: unknown, command: EngineCommand) => {
     calls.push(command.args);
     const [verb, sub] = command.args;
@@ -29,7 +29,8 @@ vi.mock('../../process/run-engine', () => ({
     if (verb === 'buildx') return { exitCode: 1, stdout: '', stderr: 'unknown command' };
     if (verb === 'build') {
       const label = command.args.find((a) => a.startsWith('org.ffreis.nx-hash='))?.split('=')[1];
-      if (buildExit === 0) store[command.args[command.args.indexOf('--tag') + 1]] = { id: ID('e'), hash: label };
+      const tags = command.args.flatMap((a, i) => (command.args[i - 1] === '--tag' ? [a] : []));
+      if (buildExit === 0) for (const tag of tags) store[tag] = { id: ID('e'), hash: label };
       return { exitCode: buildExit, stdout: '', stderr: '' };
     }
     if (verb === 'rmi') {

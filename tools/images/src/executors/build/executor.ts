@@ -4,23 +4,23 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { decideAcquisition, identityProblem, type HeldImage } from '../../core/acquire';
 import { composeBuildArgs } from '../../core/build-args';
 import { parseDockerfile } from '../../core/dockerfile';
-import { checkBuilderSupports } from '../../core/engine-support';
+import { checkBuilderSupports } from '../../engines/capability';
 import type { Digests } from '../../core/digests';
 import { ImageError, isImageError } from '../../core/errors';
 import { imageRef, LATEST_TAG, tagFromHash } from '../../core/naming';
 import { resolveEngineSettings, resolveRegistrySettings, resolveSecrets } from '../../core/options';
 import { engineAdapter } from '../../engines';
 import type { EngineAdapter } from '../../engines/types';
-import type { BuildTargetOptions } from '../../plugin/create-nodes';
-import { buildImage, chooseBuilder, exportDigests, HASH_LABEL, inspectImage, tagImage, untagImage, type ImageFacts } from '../shared/image-store';
-import { lockTimeoutFrom, withImageLock } from '../shared/image-lock';
-import { metadataPath, readMetadata, removeMetadata, writeMetadata, type ImageStatus } from '../shared/metadata';
-import { pullIfPresent, registryRef } from '../shared/registry';
-import { loadDigests } from '../shared/load-digests';
-import { reportFailure } from '../shared/report';
-import { markRun, runMark } from '../shared/run-marks';
-import { exportsImageId, removeStamp, writeExports, writeStamp } from '../shared/metadata';
-import { runEngine } from '../../process/run-engine';
+import type { BuildTargetOptions } from './options';
+import { buildImage, chooseBuilder, exportDigests, HASH_LABEL, inspectImage, tagImage, untagImage, type ImageFacts } from '../../engines/image-store';
+import { lockTimeoutFrom, withImageLock } from '../../io/image-lock';
+import { metadataPath, readMetadata, removeMetadata, writeMetadata, type ImageStatus } from '../../records/metadata';
+import { pullIfPresent } from '../../engines/registry';
+import { loadDigests } from '../../io/load-digests';
+import { reportFailure } from '../report';
+import { markRun, runMark } from '../../records/run-marks';
+import { exportsImageId, removeStamp, writeExports, writeStamp } from '../../records/metadata';
+import { runEngine } from '../../engines/run-engine';
 
 /** Everything one build needs, resolved and validated before any engine call. */
 interface BuildPlan {
@@ -105,11 +105,18 @@ async function moveLatest(plan: BuildPlan, adapter: EngineAdapter, facts: ImageF
  * Records the image (`image.json`), then the stamp the build target's fast path compares
  * with what the engine holds, then this run's mark (children build from it).
  */
-async function writeRecord(plan: BuildPlan, adapter: EngineAdapter, status: ImageStatus, facts: ImageFacts, parents: { name: string; ref: string }[]) {
+async function writeRecord(
+  plan: BuildPlan,
+  adapter: EngineAdapter,
+  status: ImageStatus,
+  facts: ImageFacts,
+  parents: { name: string; ref: string }[],
+  exported?: { imageId: string; digests: Record<string, string> },
+) {
   const dir = dirname(plan.metaFile);
   const exports = plan.options.exports ?? [];
   if (exports.length > 0 && exportsImageId(dir) !== facts.id) {
-    writeExports(dir, facts.id, await exportDigests(adapter, plan.ref, exports));
+    writeExports(dir, facts.id, exported?.imageId === facts.id ? exported.digests : await exportDigests(adapter, plan.ref, exports));
   }
   writeMetadata(plan.metaFile, {
     name: plan.options.name, ref: plan.ref, latest: plan.latest, imageId: facts.id, hash: plan.hash,
@@ -124,7 +131,7 @@ async function writeRecord(plan: BuildPlan, adapter: EngineAdapter, status: Imag
 async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promise<boolean> {
   const { registry, bestEffort } = plan.registry;
   if (!registry) return false;
-  const source = registryRef(registry, plan.options.name, plan.tag);
+  const source = imageRef(registry, plan.options.name, plan.tag);
   try {
     if (!(await pullIfPresent(adapter, registry, source))) return false;
   } catch (error) {
@@ -153,8 +160,22 @@ async function assertEngineAlive(adapter: EngineAdapter, name: string, latest: s
   }
 }
 
-async function build(plan: BuildPlan, adapter: EngineAdapter) {
-  const [parents, builder] = await Promise.all([parentRefs(plan, adapter, true), chooseBuilder(adapter)]);
+/** What a build needs from the engine before it starts: its parents, verified, and the builder. */
+type BuildFacts = Promise<[{ name: string; arg: string; ref: string }[], Awaited<ReturnType<typeof chooseBuilder>>]>;
+
+/**
+ * Asked as soon as the program starts, beside the image's own inspect: on the critical
+ * path each engine query counts. A rejection is kept for the build that awaits it; a run
+ * that ends up not building never sees it.
+ */
+function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFacts {
+  const facts: BuildFacts = Promise.all([parentRefs(plan, adapter, true), chooseBuilder(adapter)]);
+  facts.catch(() => undefined);
+  return facts;
+}
+
+async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts) {
+  const [parents, builder] = await buildFacts;
   const { options, root } = plan;
   const info = parseDockerfile(readFileSync(join(root, options.dockerfile), 'utf8'));
   checkBuilderSupports(
@@ -174,7 +195,10 @@ async function build(plan: BuildPlan, adapter: EngineAdapter) {
   const exitCode = await buildImage(adapter, {
     dockerfile: join(root, options.dockerfile),
     context: join(root, options.context),
-    tags: [plan.ref],
+    // :latest moves with the build itself (one engine call fewer on the critical path): an
+    // engine tags nothing when a build fails, and the stamp, written last, is what the
+    // fast path trusts, so an unverified image is never taken as present.
+    tags: [plan.ref, plan.latest],
     target: options.target,
     secrets,
     buildArgs: composeBuildArgs(parents, plan.digests),
@@ -199,13 +223,16 @@ function held(facts: ImageFacts | undefined): HeldImage | undefined {
 }
 
 /** Builds through the engine and checks that the client really produced the image. */
-async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter) {
-  const parents = await build(plan, adapter);
+async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts) {
+  const parents = await build(plan, adapter, buildFacts);
+  // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
+  const exported = plan.options.exports?.length ? exportDigests(adapter, plan.ref, plan.options.exports) : undefined;
+  exported?.catch(() => undefined);
   const built = await inspectImage(adapter, plan.ref);
   if (!built || built.labels[HASH_LABEL] !== plan.hash) {
     throw new ImageError('ENGINE_FAILED', `${adapter.client} reported success but ${plan.ref} is not in its store${built ? ' with this hash\'s label' : ''}; nothing was recorded.`);
   }
-  return { parents, built };
+  return { parents, built, exports: exported && { imageId: built.id, digests: await exported } };
 }
 
 /**
@@ -217,6 +244,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   const name = plan.options.name;
   const previous = readMetadata(plan.metaFile);
   const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
+  const buildFacts = askBuildFacts(plan, adapter);
   const facts = plan.options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
   const decision = decideAcquisition(plan.ref, {
     hash: plan.hash,
@@ -247,9 +275,9 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     console.log(`${name}: ${problem}: not reusing it, building instead`);
     await untagImage(adapter, plan.ref);
   }
-  const { parents, built } = await buildAndInspect(plan, adapter);
+  const { parents, built, exports } = await buildAndInspect(plan, adapter, buildFacts);
   await moveLatest(plan, adapter, built);
-  await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents);
+  await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports);
   console.log(`${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ${((Date.now() - plan.started) / 1000).toFixed(1)} s`);
 }
 

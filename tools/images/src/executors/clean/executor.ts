@@ -1,18 +1,19 @@
 import type { ExecutorContext } from '@nx/devkit';
+import type { EngineName } from '../../core/options';
 import { ImageError } from '../../core/errors';
 import { imageRepository } from '../../core/naming';
 import { engineAdapterFor } from '../../engines';
-import { runEngine } from '../../process/run-engine';
-import { listTags } from '../shared/image-store';
+import { runEngine } from '../../engines/run-engine';
+import { listTags } from '../../engines/image-store';
 import { dirname } from 'node:path';
-import { metadataPath, removeMetadata, removeStamp } from '../shared/metadata';
-import { reportFailure } from '../shared/report';
+import { metadataPath, removeMetadata, removeStamp } from '../../records/metadata';
+import { reportFailure } from '../report';
 
 export interface CleanTargetOptions {
   name: string;
   prefix: string;
   outputDir: string;
-  engine: 'docker' | 'podman';
+  engine: EngineName;
   client?: string;
 }
 

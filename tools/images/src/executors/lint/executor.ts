@@ -2,8 +2,8 @@ import type { ExecutorContext } from '@nx/devkit';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatFindings, lintDockerfile } from '../../core/lint';
-import { loadDigests } from '../shared/load-digests';
-import { reportFailure } from '../shared/report';
+import { loadDigests } from '../../io/load-digests';
+import { reportFailure } from '../report';
 
 export interface LintTargetOptions {
   name: string;
@@ -12,7 +12,7 @@ export interface LintTargetOptions {
   /** Set for images built from the pinned upstream. */
   digestsFile?: string;
   /** True for the runner: its final USER must not be root. */
-  runImage?: boolean;
+  isRunImage?: boolean;
 }
 
 /** Lints one image's Dockerfile; non-zero exit on any error (warnings print only). */
@@ -20,7 +20,7 @@ export default async function lintExecutor(options: LintTargetOptions, context: 
   try {
     const digests = options.digestsFile ? loadDigests(context.root, options.digestsFile, {}) : undefined;
     const content = readFileSync(join(context.root, options.dockerfile), 'utf8');
-    const findings = lintDockerfile(content, { file: options.dockerfile, prefix: options.prefix, isRunImage: Boolean(options.runImage), digests });
+    const findings = lintDockerfile(content, { file: options.dockerfile, prefix: options.prefix, isRunImage: Boolean(options.isRunImage), digests });
     const errors = findings.filter((f) => f.severity === 'error').length;
     if (findings.length > 0) console.log(formatFindings(findings));
     console.log(`${options.name}: ${options.dockerfile}: ${errors} error(s), ${findings.length - errors} warning(s)`);

@@ -1,12 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { ImageError } from '../../core/errors';
-import { splitImageRef, TAG_PATTERN } from '../../core/naming';
+import { imageRef, splitImageRef, TAG_PATTERN } from '../../core/naming';
 import { resolveRegistrySettings, type EngineName } from '../../core/options';
 import { engineAdapterFor } from '../../engines';
-import { inspectImage, tagImage } from '../shared/image-store';
-import { metadataPath, readMetadata } from '../shared/metadata';
-import { pushImage, registryRef } from '../shared/registry';
-import { reportFailure } from '../shared/report';
+import { inspectImage, tagImage } from '../../engines/image-store';
+import { metadataPath, readMetadata } from '../../records/metadata';
+import { pushImage } from '../../engines/registry';
+import { reportFailure } from '../report';
 
 export interface PushTargetOptions {
   name: string;
@@ -33,11 +33,11 @@ export default async function pushExecutor(options: PushTargetOptions, context: 
     const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
     const adapter = engineAdapterFor(options, process.env);
     if (!meta || !(await inspectImage(adapter, meta.ref))) {
-      throw new ImageError('PARENT_NOT_BUILT', `Nothing to push for "${options.name}": build it first (push depends on build): npx nx run ${options.name}:push`);
+      throw new ImageError('NOT_BUILT', `Nothing to push for "${options.name}": build it first (push depends on build): npx nx run ${options.name}:push`);
     }
     const hashTag = splitImageRef(meta.ref).tag as string;
     for (const tag of [hashTag, ...extra]) {
-      const target = registryRef(registry, options.name, tag);
+      const target = imageRef(registry, options.name, tag);
       await tagImage(adapter, meta.ref, target);
       await pushImage(adapter, registry, target);
       console.log(`${options.name}: pushed ${target}`);

@@ -1,15 +1,16 @@
 import type { ExecutorContext } from '@nx/devkit';
+import type { EngineName } from '../../core/options';
 import { ImageError } from '../../core/errors';
 import { engineAdapterFor } from '../../engines';
-import { runEngine } from '../../process/run-engine';
-import { metadataPath, readMetadata } from '../shared/metadata';
-import { reportFailure } from '../shared/report';
+import { runEngine } from '../../engines/run-engine';
+import { metadataPath, readMetadata } from '../../records/metadata';
+import { reportFailure } from '../report';
 
 export interface RunTargetOptions {
   name: string;
   prefix: string;
   outputDir: string;
-  engine: 'docker' | 'podman';
+  engine: EngineName;
   client?: string;
   /** Arguments passed to the app: `nx run runner:run --args="Nx --verbose"` (a string is split on spaces). Default: none. */
   args?: string[] | string;
@@ -20,14 +21,14 @@ export default async function runExecutor(options: RunTargetOptions, context: Ex
   try {
     const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
     if (!meta) {
-      throw new ImageError('PARENT_NOT_BUILT', `No build record for "${options.name}" in ${options.outputDir}. Build it first: npx nx run ${options.name}:build`);
+      throw new ImageError('NOT_BUILT', `No build record for "${options.name}" in ${options.outputDir}. Build it first: npx nx run ${options.name}:build`);
     }
     const adapter = engineAdapterFor(options, process.env);
     const given = typeof options.args === 'string' ? options.args.split(/\s+/).filter(Boolean) : (options.args ?? []);
     const extra = [...given, ...((options as { _?: string[] })._ ?? []).map(String)];
     const result = await runEngine(adapter, adapter.run(meta.ref, extra), { stream: true, allowFailure: true });
     if (result.exitCode !== 0) {
-      throw new ImageError('ENGINE_FAILED', `${meta.ref} exited with ${result.exitCode}; its output is above.`);
+      throw new ImageError('APP_FAILED', `${meta.ref} exited with ${result.exitCode}; its output is above.`);
     }
     return { success: true };
   } catch (error) {

@@ -6,9 +6,9 @@ import { evaluateSpec, formatResults, parseImageSpec, type ImageObservations, ty
 import type { EngineName } from '../../core/options';
 import { engineAdapterFor } from '../../engines';
 import type { EngineAdapter } from '../../engines/types';
-import { runEngine } from '../../process/run-engine';
-import { metadataPath, readMetadata } from '../shared/metadata';
-import { reportFailure } from '../shared/report';
+import { runEngine } from '../../engines/run-engine';
+import { metadataPath, readMetadata } from '../../records/metadata';
+import { reportFailure } from '../report';
 
 export interface TestTargetOptions {
   name: string;
@@ -58,7 +58,7 @@ export default async function testExecutor(options: TestTargetOptions, context: 
     }
     const spec = parseImageSpec(raw, options.spec);
     const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
-    if (!meta) throw new ImageError('PARENT_NOT_BUILT', `No build record for "${options.name}": test depends on build; run npx nx run ${options.name}:test`);
+    if (!meta) throw new ImageError('NOT_BUILT', `No build record for "${options.name}": test depends on build; run npx nx run ${options.name}:test`);
     const results = evaluateSpec(spec, await observe(engineAdapterFor(options, process.env), meta.ref, spec));
     const failed = results.filter((r) => !r.ok).length;
     console.log(`${options.name}: ${meta.ref} against ${options.spec}\n${formatResults(results)}`);

@@ -1,11 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDigestsFile, rewriteDigest } from '../../core/digests';
 import { ImageError } from '../../core/errors';
-import { resolveTagDigest } from '../../registry/distribution';
-import { locateImage } from '../../registry/reference';
-import { reportFailure } from '../shared/report';
+import { resolveTagDigest } from '../../oci/distribution';
+import { locateImage } from '../../oci/reference';
+import { writeFileAtomic } from '../../io/atomic-file';
+import { reportFailure } from '../report';
 
 export interface UpdateDigestOptions {
   name: string;
@@ -30,7 +31,7 @@ export default async function updateDigestExecutor(options: UpdateDigestOptions,
     } catch {
       throw new ImageError('DIGESTS_FILE_MISSING', `${options.digestsFile}: the digests file is missing.`);
     }
-    const { digests } = parseDigestsFile(content, options.digestsFile);
+    const digests = parseDigestsFile(content, options.digestsFile);
     const location = locateImage(digests.BASE_IMAGE, process.env.DIGEST_REGISTRY || options.registry);
     const current = await resolveTagDigest(location);
     if (process.env.BASE_IMAGE || process.env.BASE_DIGEST) {
@@ -45,9 +46,7 @@ export default async function updateDigestExecutor(options: UpdateDigestOptions,
       console.error(`${stale}\nUpdate it: npx nx run ${options.name}:update-digest`);
       return { success: false };
     }
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, rewriteDigest(content, current));
-    renameSync(temp, file);
+    writeFileAtomic(file, rewriteDigest(content, current));
     console.log(`${stale}\n${options.digestsFile}: BASE_DIGEST updated; the next build rebuilds every image.`);
     return { success: true };
   } catch (error) {

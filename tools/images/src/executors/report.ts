@@ -1,5 +1,5 @@
-import { isImageError } from '../../core/errors';
-import { redact } from '../../core/redact';
+import { isImageError } from '../core/errors';
+import { redact } from '../core/redact';
 
 /** The outermost layer: prints an error for the terminal and turns it into Nx's failure result. */
 export function reportFailure(error: unknown, image: string): { success: false } {

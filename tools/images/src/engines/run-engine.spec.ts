@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isImageError } from '../core/errors';
-import { engineAdapter } from '../engines';
+import { engineAdapter } from '.';
 import { engineErrorFor, runEngine } from './run-engine';
 
 describe('engineErrorFor', () => {

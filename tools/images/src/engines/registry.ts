@@ -1,14 +1,9 @@
-import { ImageError } from '../../core/errors';
-import type { EngineAdapter } from '../../engines/types';
-import { runEngine } from '../../process/run-engine';
+import { ImageError } from '../core/errors';
+import type { EngineAdapter } from './types';
+import { runEngine } from './run-engine';
 
 const NOT_FOUND = /manifest unknown|not found|does not exist|no such image|name unknown/i;
 const UNREACHABLE = /connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|server gave HTTP response to HTTPS client|pinging container registry|TLS handshake|context deadline exceeded/i;
-
-/** `<registry>/<name>:<tag>`. */
-export function registryRef(registry: string, name: string, tag: string): string {
-  return `${registry}/${name}:${tag}`;
-}
 
 /** What a failed registry command means for the person at the terminal. */
 export function registryError(registry: string, action: string, stderr: string): ImageError {

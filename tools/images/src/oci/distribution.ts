@@ -62,7 +62,7 @@ export async function resolveTagDigest(location: RegistryLocation, timeoutMs = 1
     response = await request(url, { method: 'HEAD', headers }, location, timeoutMs);
   }
   if (response.status === 404) {
-    throw new ImageError('REGISTRY_UNREACHABLE', `${location.host} has no tag ${location.repository}:${location.tag} (HTTP 404 for ${url}). Check BASE_IMAGE's tag; the digests file was not changed.`);
+    throw new ImageError('TAG_NOT_FOUND', `${location.host} has no tag ${location.repository}:${location.tag} (HTTP 404 for ${url}). Check BASE_IMAGE's tag; the digests file was not changed.`);
   }
   if (!response.ok) {
     throw new ImageError('REGISTRY_UNREACHABLE', `${location.host} answered HTTP ${response.status} for ${url}. The digests file was not changed.`);

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { ImageError } from '../core/errors';
-import type { EngineAdapter, EngineCommand } from '../engines/types';
+import type { EngineAdapter, EngineCommand } from './types';
 
 /** The one place that spawns the engine's client. */
 export interface EngineResult {

@@ -1,7 +1,7 @@
-import { ImageError } from '../../core/errors';
-import type { BuildSpec, EngineAdapter } from '../../engines/types';
-import { contentDigest } from '../../core/tar-digest';
-import { runEngine, runEngineBinary } from '../../process/run-engine';
+import { ImageError } from '../core/errors';
+import type { BuildSpec, EngineAdapter } from './types';
+import { contentDigest } from '../core/tar-digest';
+import { runEngine, runEngineBinary } from './run-engine';
 
 /** What `image inspect` tells of one image. */
 export interface ImageFacts {
@@ -11,8 +11,7 @@ export interface ImageFacts {
   labels: Record<string, string>;
 }
 
-/** The label that carries the Nx hash an image was built for: its identity. */
-export const HASH_LABEL = 'org.ffreis.nx-hash';
+export { HASH_LABEL } from '../core/naming';
 
 /** Inspects an image: its facts, or undefined when the engine does not hold that reference. */
 export async function inspectImage(adapter: EngineAdapter, ref: string): Promise<ImageFacts | undefined> {

@@ -1,6 +1,6 @@
-import type { BuildkitFeature } from './dockerfile';
-import { ImageError } from './errors';
-import type { EngineName } from './options';
+import type { BuildkitFeature } from '../core/dockerfile';
+import { ImageError } from '../core/errors';
+import type { EngineName } from '../core/options';
 
 /** The builder an engine offers, as the executor found it. */
 export interface BuilderInfo {

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file';
+import { join } from 'node:path';
 
 /**
  * How the executor came to have the image: `present` (already in the engine),
@@ -41,10 +42,7 @@ export function readMetadata(path: string): ImageMetadata | undefined {
 
 /** Writes metadata atomically (temp file, then rename), so a reader never sees half a file. */
 export function writeMetadata(path: string, metadata: ImageMetadata): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(metadata, null, 2)}\n`);
-  renameSync(temp, path);
+  writeFileAtomic(path, `${JSON.stringify(metadata, null, 2)}\n`);
 }
 
 /** Removes metadata so nothing claims an image while it is rebuilt or after it is removed. */
@@ -57,10 +55,7 @@ export function removeMetadata(path: string): void {
  * (bin/build.sh) compares with what the engine holds under the hash tag and `:latest`.
  */
 export function writeStamp(dir: string, imageId: string): void {
-  mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `stamp.${process.pid}.tmp`);
-  writeFileSync(temp, `${imageId}\n`);
-  renameSync(temp, join(dir, 'stamp'));
+  writeFileAtomic(join(dir, 'stamp'), `${imageId}\n`);
 }
 
 /** Removes the stamp, so the fast path claims nothing while the image is rebuilt. */
@@ -74,10 +69,7 @@ export function removeStamp(dir: string): void {
  * the digests; `exports.id` says which image they were taken from.
  */
 export function writeExports(dir: string, imageId: string, digests: Record<string, string>): void {
-  mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `exports.${process.pid}.tmp`);
-  writeFileSync(temp, `${JSON.stringify(digests, Object.keys(digests).sort(), 2)}\n`);
-  renameSync(temp, join(dir, 'exports.json'));
+  writeFileAtomic(join(dir, 'exports.json'), `${JSON.stringify(digests, Object.keys(digests).sort(), 2)}\n`);
   writeFileSync(join(dir, 'exports.id'), `${imageId}\n`);
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { lock } from 'proper-lockfile';
-import { ImageError } from '../../core/errors';
+import { ImageError } from '../core/errors';
 
 /** How long a lock may go without its holder refreshing it before it counts as abandoned. */
 const STALE_MS = 10_000;

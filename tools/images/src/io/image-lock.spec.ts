@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isImageError } from '../../core/errors';
+import { isImageError } from '../core/errors';
 import { lockTimeoutFrom, withImageLock } from './image-lock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

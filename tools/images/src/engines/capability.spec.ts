@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDockerfile } from './dockerfile';
-import { checkBuilderSupports, type BuilderInfo } from './engine-support';
+import { parseDockerfile } from '../core/dockerfile';
+import { checkBuilderSupports, type BuilderInfo } from './capability';
 
 const dockerfile = [
   'FROM debian',

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { registryError, registryRef } from './registry';
+import { imageRef } from '../core/naming';
+import { registryError } from './registry';
 
-describe('registryRef', () => {
-  it('puts the image under the registry repository with its tag', () => {
-    expect(registryRef('127.0.0.1:5000/ffreis', 'runner', '123')).toBe('127.0.0.1:5000/ffreis/runner:123');
+describe('an image in the registry', () => {
+  it('is under the registry repository with its tag', () => {
+    expect(imageRef('127.0.0.1:5000/ffreis', 'runner', '123')).toBe('127.0.0.1:5000/ffreis/runner:123');
   });
 });
 

@@ -79,6 +79,7 @@ describe('resolveTagDigest against a token-protected registry', () => {
 
   it('names an unknown tag', async () => {
     await expect(resolveTagDigest(locateImage('ubuntu:99.99', `http://${host}`))).rejects.toThrow(/has no tag library\/ubuntu:99\.99 \(HTTP 404/);
+    await expect(resolveTagDigest(locateImage('ubuntu:99.99', `http://${host}`))).rejects.toMatchObject({ code: 'TAG_NOT_FOUND' });
   });
 
   it('names an unreachable registry', async () => {

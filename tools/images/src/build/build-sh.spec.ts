@@ -1,0 +1,123 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { viewHeader } from '../plugin/engine-view';
+
+/**
+ * bin/build.sh, the build target's fast path, run for real by sh with a scripted client:
+ * when it answers "present" by itself, when it asks the engine, when it hands over to the
+ * full program (here a stand-in that prints FULL).
+ */
+let dir: string;
+let records: string;
+let client: string;
+const HASH = '1234567890';
+const ID = 'a'.repeat(64);
+
+function guard(env: Record<string, string>, inspectAnswer = ''): { output: string; calls: string[] } {
+  writeFileSync(join(dir, 'answer'), inspectAnswer);
+  const output = execFileSync('sh', [join(dir, 'pkg/bin/build.sh')], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      NX_TASK_HASH: HASH,
+      NX_IMAGES_NAME: 'base',
+      NX_IMAGES_REPOSITORY: 'ffreis/base',
+      NX_IMAGES_ENGINE: 'docker',
+      NX_IMAGES_RECORDS: records,
+      NX_INVOCATION_ROOT_PID: '77',
+      CONTAINER_CLIENT: client,
+      ...env,
+    },
+  });
+  let calls: string[] = [];
+  try {
+    calls = readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    calls = [];
+  }
+  return { output: output.trim(), calls };
+}
+
+const header = (env: Record<string, string> = {}) => viewHeader('docker', client, env);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'build-sh-'));
+  mkdirSync(join(dir, 'pkg/bin'), { recursive: true });
+  mkdirSync(join(dir, 'pkg/dist/build'), { recursive: true });
+  copyFileSync(join(__dirname, '../../bin/build.sh'), join(dir, 'pkg/bin/build.sh'));
+  writeFileSync(join(dir, 'pkg/dist/build/main.js'), 'console.log("FULL " + process.argv.slice(2).join(" "));\n');
+  records = join(dir, 'records');
+  mkdirSync(records);
+  writeFileSync(join(records, 'stamp'), `sha256:${ID}\n`);
+  mkdirSync(join(dir, 'bin'));
+  client = join(dir, 'bin', 'docker');
+  writeFileSync(client, `#!/bin/sh\necho "$*" >>"${dir}/calls"\ncat "${dir}/answer"\n`, { mode: 0o755 });
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bin/build.sh, the fast path', () => {
+  it('answers present from the run’s view alone: no engine call, a run mark for the children', () => {
+    const result = guard({ NX_IMAGES_VIEW: `${header()}\nffreis/base-runner ${'b'.repeat(64)} latest,${HASH}\nffreis/base ${ID} 99,latest,${HASH}` });
+    expect(result.output).toBe(`base: present ffreis/base:${HASH} (docker), no build needed`);
+    expect(result.calls).toEqual([]);
+    expect(readFileSync(join(records, 'runs/77'), 'utf8').trim()).toBe(HASH);
+  });
+
+  it.each([
+    ['the hash tag is not on the image :latest names', `ffreis/base ${ID} latest,99`],
+    ['the image is not the recorded one', `ffreis/base ${'c'.repeat(64)} latest,${HASH}`],
+    ['the view has no :latest for the repository', `ffreis/base-runner ${ID} latest,${HASH}`],
+    ['a longer repository shares the name’s start', `ffreis/base-x ${ID} latest,${HASH}`],
+  ])('hands over to the full program when %s, without asking the engine again', (_case, line) => {
+    const result = guard({ NX_IMAGES_VIEW: `${header()}\n${line}` });
+    expect(result.output).toBe('FULL');
+    expect(result.calls).toEqual([]);
+  });
+
+  it('asks the engine itself when the view was taken for another store or client', () => {
+    for (const view of [`${header({ DOCKER_HOST: 'tcp://elsewhere:2375' })}\nffreis/base ${ID} latest,${HASH}`, `view1|docker|/other/docker|||||\nffreis/base ${ID} latest,${HASH}`]) {
+      rmSync(join(dir, 'calls'), { force: true });
+      const result = guard({ NX_IMAGES_VIEW: view }, `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`);
+      expect(result.output).toMatch(/: present /);
+      expect(result.calls).toEqual([`image inspect --format {{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}} ffreis/base:${HASH} ffreis/base:latest`]);
+    }
+  });
+
+  it('asks the engine itself without a view, and hands over when its answer is not this build', () => {
+    expect(guard({}, `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`).output).toMatch(/: present /);
+    expect(guard({}, `sha256:${ID} ${HASH}\n`).output).toBe('FULL');
+    expect(guard({}, `sha256:${ID} 99\nsha256:${ID} 99\n`).output).toBe('FULL');
+  });
+
+  it('compares ids with or without the sha256: prefix (podman prints none)', () => {
+    writeFileSync(join(records, 'stamp'), `${ID}\n`);
+    expect(guard({ NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,${HASH}` }).output).toMatch(/: present /);
+    expect(guard({}, `${ID} ${HASH}\n${ID} ${HASH}\n`).output).toMatch(/: present /);
+  });
+
+  it('hands over at once for an always-built image, a missing stamp or missing exports', () => {
+    const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
+    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_ALWAYS_BUILD: 'ADD <url>' }).output).toBe('FULL');
+    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_EXPORTS: '/app' }).output).toBe('FULL');
+    rmSync(join(records, 'stamp'));
+    expect(guard({ NX_IMAGES_VIEW: view }).output).toBe('FULL');
+    expect(existsCalls()).toBe(false);
+  });
+
+  it('passes the target’s arguments to the full program', () => {
+    expect(execFileSync('sh', [join(dir, 'pkg/bin/build.sh'), '--target=test'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).trim()).toBe('FULL --target=test');
+  });
+});
+
+function existsCalls(): boolean {
+  try {
+    readFileSync(join(dir, 'calls'));
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,26 @@
+import type { NormalizedPluginOptions } from '../../core/options';
+
+/** Options the build executor receives from the inferred target (its contract: schema.json beside this file). */
+export interface BuildTargetOptions {
+  name: string;
+  prefix: string;
+  dockerfile: string;
+  context: string;
+  outputDir: string;
+  parents: { name: string; arg: string }[];
+  /** Workspace-relative digests file, set for images built from the pinned upstream. */
+  digestsFile?: string;
+  /** Stage to build (`--target`) in a multi-stage Dockerfile; set it in the project's project.json. Default: the last stage. */
+  target?: string;
+  /** Set (to the reason) when the hash cannot cover what the build reads: the image is always handed to the engine. */
+  alwaysBuild?: string;
+  /** Paths children only copy out of this image: their digests go to `exports.json`, which those children hash. */
+  exports?: string[];
+  engine: NormalizedPluginOptions['engine'];
+  client?: string;
+  network?: string;
+  registry?: string;
+  registryBestEffort?: boolean;
+  /** Build secrets by id → file (see the plugin option `secrets`); IMAGE_BUILD_SECRETS adds to them. */
+  secrets?: Record<string, string>;
+}

@@ -1,0 +1,80 @@
+import type { PreTasksExecution } from '@nx/devkit';
+import { execFile } from 'node:child_process';
+import { normalizePluginOptions, resolveEngineSettings, type ImagesPluginOptions } from '../core/options';
+import { HASH_LABEL, LATEST_TAG } from '../core/naming';
+import { engineAdapter } from '../engines';
+import { STORE_ENV } from '../engines/types';
+
+/** The variable bin/build.sh reads: what the engine held when the run started. */
+export const VIEW_ENV = 'NX_IMAGES_VIEW';
+
+/** How long the one engine query may take before the run goes on without a view. */
+const QUERY_TIMEOUT_MS = 10_000;
+
+/**
+ * The settings that decide which store an engine client talks to. bin/build.sh trusts a
+ * view only when its own settings are the same (with the Nx daemon on, this hook runs in
+ * the daemon, whose environment can differ from the run's).
+ */
+export function viewHeader(engine: string, client: string, env: Record<string, string | undefined>): string {
+  const store = STORE_ENV.map((k) => env[k] ?? '');
+  return ['view1', engine, client, ...store].join('|');
+}
+
+/**
+ * From `repository:tag id` lines, one line per image repository under the prefix whose
+ * `:latest` exists: `<repository> <id> <tag>,<tag>…`, the tags that image carries in
+ * that repository. Podman names unqualified repositories `localhost/<name>`.
+ */
+export function viewLines(listing: string, prefix: string): string[] {
+  const byRepo = new Map<string, { id: string; tag: string }[]>();
+  for (const line of listing.split('\n')) {
+    const [ref, id] = line.trim().split(/\s+/);
+    if (!ref || !id) continue;
+    const colon = ref.lastIndexOf(':');
+    const repository = ref.slice(0, colon).replace(/^localhost\//, '');
+    if (!repository.startsWith(`${prefix}/`)) continue;
+    byRepo.set(repository, [...(byRepo.get(repository) ?? []), { id: id.replace(/^sha256:/, ''), tag: ref.slice(colon + 1) }]);
+  }
+  const lines: string[] = [];
+  for (const [repository, tags] of byRepo) {
+    const latest = tags.find((t) => t.tag === LATEST_TAG);
+    if (!latest) continue;
+    lines.push(`${repository} ${latest.id} ${tags.filter((t) => t.id === latest.id).map((t) => t.tag).join(',')}`);
+  }
+  return lines;
+}
+
+function list(command: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: QUERY_TIMEOUT_MS, maxBuffer: 64 * 2 ** 20 }, (error, stdout) => resolve(error ? undefined : stdout));
+  });
+}
+
+/**
+ * Before every task run: one engine query for every image this workspace built, handed to
+ * the `build` targets as NX_IMAGES_VIEW, so that a present image costs no engine call of
+ * its own (bin/build.sh). Without an engine, or when the query fails, there is no view and
+ * each build asks the engine itself. node:child_process, not execa: this runs on every
+ * `nx` task run, and loading execa would cost more than the query.
+ */
+export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (rawOptions) => {
+  // Always set (Nx hands what a hook sets to the run): an empty view replaces any the
+  // environment inherited, e.g. from an outer `nx` run.
+  process.env[VIEW_ENV] = await engineView(rawOptions);
+};
+
+async function engineView(rawOptions: ImagesPluginOptions | undefined): Promise<string> {
+  let options;
+  let settings;
+  try {
+    options = normalizePluginOptions(rawOptions);
+    settings = resolveEngineSettings(options, process.env);
+  } catch {
+    return '';
+  }
+  const command = engineAdapter(settings.engine, settings.client).listLabelled(HASH_LABEL);
+  const listing = await list(command.command, command.args);
+  if (listing === undefined) return '';
+  return [viewHeader(settings.engine, settings.client, process.env), ...viewLines(listing, options.prefix)].join('\n');
+}
