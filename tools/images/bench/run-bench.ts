@@ -92,6 +92,8 @@ async function main() {
     rows.push({ scenario: 'one engine listing (`docker images --filter label=…`)', ours: inspect, note: 'the one engine query of a no-op run' });
 
     const appChange = (i: number) => async () => ws.append('app/lib.py', `\n# bench ${Date.now()} ${i}\n`);
+    const preview = await measure(RUNS, (i) => appChange(i + 100)(), () => nxBuild(ws, { NX_IMAGES_PLAN: '1' }));
+    rows.push({ scenario: 'preview of an app change (`NX_IMAGES_PLAN=1`), daemon off', ours: preview, baseline: noop, note: 'builds nothing; baseline column: our no-op' });
     const app = await measure(RUNS, (i) => appChange(i)(), () => nxBuild(ws));
     const appBase = await measure(RUNS, (i) => appChange(i)(), baseline);
     rows.push({ scenario: 'app change (`app/lib.py`), Nx daemon off', ours: app, baseline: appBase, note: 'builder (with the app’s tests) and runner rebuild' });

@@ -8,7 +8,8 @@
 # whole run (NX_IMAGES_VIEW), or, without a view for this engine and store, from one
 # `image inspect`. Anything else goes to the full program (dist/build/main.js), which
 # restores, pulls or builds, checks identity and records. Options a project.json sets on
-# the target (`target`) arrive as arguments, which the program reads.
+# the target (`target`) arrive as arguments, which the program reads. NX_IMAGES_PLAN=1 makes
+# the run a preview: the same checks, no tag, no build, no record.
 set -u
 hash=${NX_TASK_HASH:-}
 records=${NX_IMAGES_RECORDS:-}
@@ -46,6 +47,13 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
     [ "$both" = "$id $hash$nl$id $hash" ] || [ "$both" = "sha256:$id $hash${nl}sha256:$id $hash" ] && seen=$id
   fi
   if [ -n "$id" ] && [ "${seen#sha256:}" = "$id" ]; then
+    if [ -n "${NX_IMAGES_PLAN:-}" ]; then
+      # A preview: its own mark (children read what their parents would do), never a run mark.
+      [ -d "$records/plans" ] || mkdir -p "$records/plans"
+      echo "$hash present" >"$records/plans/${NX_INVOCATION_ROOT_PID:-0}"
+      echo "$NX_IMAGES_NAME: present $ref"
+      exit 0
+    fi
     [ -d "$records/runs" ] || mkdir -p "$records/runs"
     echo "$hash" >"$records/runs/${NX_INVOCATION_ROOT_PID:-0}"
     echo "$NX_IMAGES_NAME: present $ref ($engine), no build needed"

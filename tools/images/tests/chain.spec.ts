@@ -5,6 +5,12 @@ import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from '.
 /** Each image's status in the last run (its summary). */
 const statuses = (ws: TestWorkspace) => ws.statuses();
 
+/** Each image's "why" in the last run's summary (none for a present image). */
+function reasons(ws: TestWorkspace): Record<string, string | undefined> {
+  const summary = JSON.parse(ws.read('dist/images/summary.json')) as { images: { name: string; reason?: string }[] };
+  return Object.fromEntries(summary.images.map((i) => [i.name, i.reason]));
+}
+
 /** Pushes a variant of the pinned upstream (same rootfs, one label) and returns its repository and digest. */
 async function pushUpstreamVariant(label: string): Promise<{ image: string; digest: string }> {
   const registry = (process.env.BASE_IMAGE as string).split('/')[0];
@@ -46,6 +52,7 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     timings.cold = result.durationMs;
     expect(result.exitCode, result.output).toBe(0);
     expect(statuses(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, 'built'])));
+    expect(reasons(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, 'first build'])));
     for (const name of CHAIN) {
       const meta = ws.meta(name);
       expect(meta?.ref).toBe(`${ws.prefix}/${name}:${meta?.hash}`);
@@ -84,6 +91,7 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(result.exitCode, result.output).toBe(0);
     expect(result.output).not.toMatch(/: building /);
     expect(statuses(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, 'present'])));
+    expect(reasons(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, undefined])));
     expect(ws.refs()).toEqual(cold);
   });
 
@@ -142,6 +150,21 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(ws.refs()).toEqual(cold);
   });
 
+  it('previews an app change without building, tagging or recording anything: what each image would do, and why', async () => {
+    ws.append('app/lib.py', '\n# preview\n');
+    const tags = async () => Promise.all(CHAIN.map((name) => tagsOf(`${ws.prefix}/${name}`)));
+    const before = { tags: await tags(), refs: ws.refs(), summary: ws.read('dist/images/summary.json') };
+    const result = await build(ws, { NX_IMAGES_PLAN: '1' });
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toMatch(/builder: would build \S+:\d+ \(app\/lib\.py changed\)/);
+    expect(result.output).toMatch(/runner: present \S+ \(after builder would build; what it copies may change then\)/);
+    for (const name of ['base', 'base-builder', 'base-runner']) expect(result.output).toContain(`${name}: present ${ws.meta(name)?.ref}`);
+    expect(result.output).not.toMatch(/: building /);
+    expect(await tags()).toEqual(before.tags);
+    expect(ws.refs()).toEqual(before.refs);
+    expect(ws.read('dist/images/summary.json')).toBe(before.summary);
+  });
+
   it('ends a build with a summary: one line per image (status, tag, size, time) and the total, also as JSON', async () => {
     ws.append('app/lib.py', '\n# summary\n');
     const result = await build(ws);
@@ -150,7 +173,8 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     for (const name of CHAIN) {
       const meta = ws.meta(name);
       const status = ['builder', 'runner'].includes(name) ? 'built' : 'present';
-      expect(summary).toMatch(new RegExp(`\\n  ${name} +${status} +${meta?.ref.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\d+\\.\\d MB +\\d+\\.\\d s\\n`));
+      const why = { builder: ' +\\(app/lib\\.py changed\\)', runner: ' +\\(what it copies from builder changed\\)' }[name as string] ?? '';
+      expect(summary).toMatch(new RegExp(`\\n  ${name} +${status} +${meta?.ref.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\d+\\.\\d MB +\\d+\\.\\d s${why}\\n`));
     }
     expect(summary).toMatch(/\n {2}total: 5 images \(3 present, 2 built\) in \d+\.\d s\n/);
     const json = JSON.parse(ws.read('dist/images/summary.json')) as { images: { name: string; status: string; ref: string }[] };
@@ -173,6 +197,11 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     const result = await build(ws);
     expect(result.exitCode, result.output).toBe(0);
     expect(changedImages(before, ws.refs())).toEqual(['base-builder', 'builder']);
+    expect(reasons(ws)).toMatchObject({
+      'base-builder': 'images/base-builder/Dockerfile changed',
+      builder: 'parent base-builder changed; images/base-builder/Dockerfile changed',
+      runner: undefined,
+    });
     expect(statuses(ws)).toMatchObject({ runner: 'present' });
   });
 
@@ -217,6 +246,7 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     const result = await build(ws, { BASE_IMAGE: variant.image, BASE_DIGEST: variant.digest });
     expect(result.exitCode, result.output).toBe(0);
     expect(changedImages(before, ws.refs())).toEqual([...CHAIN].sort());
+    expect(reasons(ws)).toMatchObject({ base: 'BASE_DIGEST changed (+1 more)', 'base-builder': expect.stringMatching(/^parent base changed/) });
     const label = await engine(['image', 'inspect', '--format', '{{index .Config.Labels "org.ffreis.test.variant"}}', ws.meta('runner')?.ref as string]);
     expect(label.stdout.trim()).toBe('override');
   });

@@ -1,20 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pictured } from '../src/docs/readme-graph';
+import { graphEdges } from './support/graph';
 import { createTestWorkspace, REPO_ROOT, type TestWorkspace } from './support/workspace';
-
-interface GraphJson {
-  graph: { nodes: Record<string, unknown>; dependencies: Record<string, { target: string }[]> };
-}
-
-async function graphEdges(ws: TestWorkspace): Promise<string[]> {
-  const result = await ws.nx(['graph', '--file=graph.json']);
-  expect(result.exitCode, result.output).toBe(0);
-  const json = JSON.parse(ws.read('graph.json')) as GraphJson;
-  return Object.entries(json.graph.dependencies)
-    .flatMap(([source, deps]) => deps.map((d) => `${source} --> ${d.target}`))
-    .sort();
-}
 
 describe('the inferred image graph', () => {
   let ws: TestWorkspace;
@@ -25,10 +14,9 @@ describe('the inferred image graph', () => {
 
   it('matches the mermaid picture in the README', async () => {
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-    const block = /```mermaid\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-    const pictured = block.split('\n').map((l) => l.trim()).filter((l) => l.includes('-->')).sort();
-    expect(pictured.length).toBeGreaterThan(0);
-    expect(await graphEdges(ws)).toEqual(pictured);
+    const edges = pictured(readme).sort();
+    expect(edges.length).toBeGreaterThan(0);
+    expect(await graphEdges(ws)).toEqual(edges);
   });
 
   it('takes in a new images/<x>/Dockerfile FROM a workspace image with no other edit', async () => {

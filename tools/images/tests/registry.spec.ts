@@ -101,10 +101,19 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     await expectAllPresentInEngine(ws);
   });
 
-  it('pulls all five on a fresh clone with an empty engine: no engine build', async () => {
+  it('pulls all five on a fresh clone with an empty engine: no engine build (and a preview first says so, pulling nothing)', async () => {
     const fresh = createTestWorkspace(PREFIX);
     try {
       await dropLocalImages();
+      const preview = await build(fresh, { ...env, NX_IMAGES_PLAN: '1' });
+      expect(preview.exitCode, preview.output).toBe(0);
+      for (const name of CHAIN.filter((n) => n !== 'runner')) {
+        expect(preview.output).toContain(`${name}: would pull ${repo}/${name}:${ws.meta(name)?.hash} (first build)`);
+      }
+      // runner is hashed on what it copies from builder, known only once builder is there: the preview says so.
+      expect(preview.output).toMatch(/runner: would build \S+ \(first build\) \(after builder would pull; what it copies may change then\)/);
+      for (const name of CHAIN) expect(await tagsOf(`${PREFIX}/${name}`)).toEqual([]);
+      expect(fresh.meta('base')).toBeUndefined();
       const result = await build(fresh, env);
       expect(result.exitCode, result.output).toBe(0);
       expect(enginesBuilt(result.output)).toEqual([]);

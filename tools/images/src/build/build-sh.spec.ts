@@ -108,6 +108,14 @@ describe('bin/build.sh, the fast path', () => {
     expect(existsCalls()).toBe(false);
   });
 
+  it('in a preview, answers present with a preview mark and no run mark, and hands anything else over', () => {
+    const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
+    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1' }).output).toBe(`base: present ffreis/base:${HASH}`);
+    expect(readFileSync(join(records, 'plans/77'), 'utf8').trim()).toBe(`${HASH} present`);
+    expect(() => readFileSync(join(records, 'runs/77'))).toThrow();
+    expect(guard({ NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,99`, NX_IMAGES_PLAN: '1' }).output).toBe('FULL');
+  });
+
   it('passes the target’s arguments to the full program', () => {
     expect(execFileSync('sh', [join(dir, 'pkg/bin/build.sh'), '--target=test'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).trim()).toBe('FULL --target=test');
   });

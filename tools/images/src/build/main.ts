@@ -5,6 +5,7 @@
  * is NX_TASK_HASH, as for any Nx task.
  */
 import { runBuild } from '../executors/build/executor';
+import { runPreview } from '../executors/build/preview';
 import type { BuildTargetOptions } from '../executors/build/options';
 
 /**
@@ -31,4 +32,8 @@ function options(): BuildTargetOptions | undefined {
 
 const parsed = require.main === module ? options() : undefined;
 if (require.main === module && !parsed) process.exitCode = 1;
-else if (parsed) runBuild(parsed, process.env.NX_WORKSPACE_ROOT || process.cwd(), process.env).then((ok) => (process.exitCode = ok ? 0 : 1));
+else if (parsed) {
+  // NX_IMAGES_PLAN: a preview that builds nothing (an environment variable, not an Nx configuration: a configuration would change the task hash, so the preview would speak of other tags).
+  const run = process.env.NX_IMAGES_PLAN ? runPreview : runBuild;
+  run(parsed, process.env.NX_WORKSPACE_ROOT || process.cwd(), process.env).then((ok) => (process.exitCode = ok ? 0 : 1));
+}

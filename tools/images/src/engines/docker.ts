@@ -18,6 +18,7 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
   const cmd = (...args: string[]): EngineCommand => ({ command: client, args });
   return {
     clientVersion: () => cmd('version', '--format', '{{.Client.Version}}'),
+    buildxVersion: () => cmd('buildx', 'version'),
     inspectImage: (ref) => cmd('image', 'inspect', '--format', INSPECT_FORMAT, ref),
     tag: (source, target) => cmd('tag', source, target),
     listTags: (repository) => cmd('images', '--format', '{{.Repository}}:{{.Tag}}', repository),
@@ -26,6 +27,9 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
     pull: (ref) => cmd('pull', '--quiet', ref),
     push: (ref) => cmd('push', ref),
     run: (ref, args) => cmd('run', '--rm', ref, ...args),
+    runCheck: (ref, check) =>
+      cmd('run', '--rm', ...(check.user ? ['--user', check.user] : []), ...(check.entrypoint ? ['--entrypoint', check.entrypoint] : []), ref, ...check.args),
+    inspectConfig: (ref) => cmd('image', 'inspect', '--format', '{{json .Config}}|{{.Size}}', ref),
     createContainer: (ref) => cmd('create', '--entrypoint', 'true', ref),
     copyOut: (container, path) => cmd('cp', `${container}:${path}`, '-'),
     removeContainer: (container) => cmd('rm', '--force', container),

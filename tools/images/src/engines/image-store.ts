@@ -89,7 +89,7 @@ export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoi
   const major = Number.parseInt(version, 10);
   // Below 23, `docker build` uses the BuildKit built into the client and daemon, buildx or not.
   if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
-  const buildx = await runEngine(adapter, { command: adapter.client, args: ['buildx', 'version'] }, { allowFailure: true });
+  const buildx = await runEngine(adapter, adapter.buildxVersion(), { allowFailure: true });
   if (buildx.exitCode === 0) return { buildkit: true, buildx: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
   return {
     buildkit: false,

@@ -39,6 +39,8 @@ export interface EngineAdapter {
   serverVersion(): EngineCommand;
   /** Prints the client version. */
   clientVersion(): EngineCommand;
+  /** Prints the buildx plugin's version (fails without the plugin). */
+  buildxVersion(): EngineCommand;
   inspectImage(ref: string): EngineCommand;
   build(spec: BuildSpec): EngineCommand;
   tag(source: string, target: string): EngineCommand;
@@ -50,6 +52,10 @@ export interface EngineAdapter {
   pull(ref: string): EngineCommand;
   push(ref: string): EngineCommand;
   run(ref: string, args: string[]): EngineCommand;
+  /** Runs one check in a throw-away container: an entrypoint and a user of its own, when given. */
+  runCheck(ref: string, check: { entrypoint?: string; user?: string; args: string[] }): EngineCommand;
+  /** Prints `<config as JSON>|<size>` of an image, for its checks. */
+  inspectConfig(ref: string): EngineCommand;
   /** Creates (never starts) a container of the image, to copy files out of it. */
   createContainer(ref: string): EngineCommand;
   /** A tar stream of one path of a container, on stdout. */

@@ -57,6 +57,8 @@ function addSkipped(entries: SummaryEntry[], wholeRun: boolean): void {
  * With the Nx daemon on, Nx runs this hook inside the daemon, so only the file is written.
  */
 export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async (rawOptions, context) => {
+  // A preview (NX_IMAGES_PLAN) built nothing: its task lines are the report, and the last build's summary stays.
+  if (process.env.NX_IMAGES_PLAN) return;
   const options = normalizePluginOptions(rawOptions);
   const entries: SummaryEntry[] = [];
   for (const result of Object.values(context.taskResults)) {
@@ -70,7 +72,14 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
     const thisRun = meta && Date.parse(meta.finishedAt) >= context.startTime;
     entries.push(
       result.status === 'success' && fresh
-        ? { name, status: thisRun ? meta.status : 'present', ref: meta.ref, sizeBytes: meta.sizeBytes, durationMs: thisRun ? meta.durationMs : Math.max(durationMs, 0) }
+        ? {
+            name,
+            status: thisRun ? meta.status : 'present',
+            ref: meta.ref,
+            sizeBytes: meta.sizeBytes,
+            durationMs: thisRun ? meta.durationMs : Math.max(durationMs, 0),
+            ...(thisRun && meta.reason ? { reason: meta.reason } : {}),
+          }
         : { name, status: result.status === 'success' ? 'unknown' : result.status === 'skipped' ? 'skipped' : 'failed', durationMs: Math.max(durationMs, 0) },
     );
   }

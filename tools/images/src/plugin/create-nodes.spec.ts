@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHAIN_DOCKERFILES } from '../testing/chain-fixture';
 import { createDependencies } from './create-dependencies';
@@ -76,5 +77,26 @@ describe('createDependencies', () => {
       'base-builder->base', 'base-runner->base', 'builder->app', 'builder->base-builder', 'runner->base-runner', 'runner->builder',
     ]);
     expect(edges.every((e) => 'sourceFile' in e && e.sourceFile === `images/${e.source}/Dockerfile`)).toBe(true);
+  });
+});
+
+describe('the whole createNodes result for the shipped workspace', () => {
+  it('is the committed snapshot (targets, inputs, options, descriptions): a change to it is a reviewed change', async () => {
+    const repo = join(__dirname, '../../../..');
+    const root = mkdtempSync(join(tmpdir(), 'nx-images-shipped-'));
+    try {
+      const tracked = execFileSync('git', ['ls-files', 'images', 'app', '.dockerignore', '.gitignore', 'nx.json'], { cwd: repo, encoding: 'utf8' }).split('\n').filter(Boolean);
+      for (const file of tracked) {
+        mkdirSync(dirname(join(root, file)), { recursive: true });
+        copyFileSync(join(repo, file), join(root, file));
+      }
+      const nxJson = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')) as { plugins: { plugin: string; options: object }[] };
+      const options = nxJson.plugins.find((p) => p.plugin === '@ffreis/nx-images')?.options;
+      const files = tracked.filter((f) => /^images\/.+\/(Dockerfile|Containerfile)$/.test(f));
+      const results = await createNodes[1](files, options, { workspaceRoot: root, nxJsonConfiguration: nxJson });
+      expect(results).toMatchSnapshot();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

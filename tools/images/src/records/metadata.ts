@@ -24,6 +24,8 @@ export interface ImageMetadata {
   status: ImageStatus;
   engine: string;
   finishedAt: string;
+  /** Why this run built, pulled or restored it: "app/lib.py changed", "from <registry>"; none when present. */
+  reason?: string;
 }
 
 /** Where an image's metadata lives. */

@@ -6,7 +6,10 @@ import { join } from 'node:path';
  * found present under in the Nx run whose root process has that pid (Nx passes it to
  * every task as NX_INVOCATION_ROOT_PID). A child builds only from a parent confirmed in
  * its own run, so `--exclude-task-dependencies` can never hand it a stale parent.
+ * A preview (NX_IMAGES_PLAN) keeps its own marks in `plans/`: `<hash> <what it would do>`,
+ * which never count as a build.
  */
+export type MarkKind = 'runs' | 'plans';
 
 /** When the process started, in ms since the epoch, from /proc (Linux); undefined elsewhere. */
 function processStart(pid: string): number | undefined {
@@ -31,8 +34,8 @@ function alive(pid: string): boolean {
 }
 
 /** Records that this run confirmed the image under `hash`; drops the marks of runs that are gone. */
-export function markRun(recordsDir: string, rootPid: string, hash: string): void {
-  const dir = join(recordsDir, 'runs');
+export function markRun(recordsDir: string, rootPid: string, hash: string, kind: MarkKind = 'runs'): void {
+  const dir = join(recordsDir, kind);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, rootPid), `${hash}\n`);
   for (const pid of readdirSync(dir)) if (pid !== rootPid && !alive(pid)) rmSync(join(dir, pid), { force: true });
@@ -43,8 +46,8 @@ export function markRun(recordsDir: string, rootPid: string, hash: string): void
  * of this run. A mark older than the run's root process belongs to an earlier run
  * that had the same pid.
  */
-export function runMark(recordsDir: string, rootPid: string): string | undefined {
-  const file = join(recordsDir, 'runs', rootPid);
+export function runMark(recordsDir: string, rootPid: string, kind: MarkKind = 'runs'): string | undefined {
+  const file = join(recordsDir, kind, rootPid);
   try {
     const started = processStart(rootPid);
     if (started !== undefined && statSync(file).mtimeMs + 1000 < started) return undefined;

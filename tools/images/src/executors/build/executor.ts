@@ -21,9 +21,11 @@ import { reportFailure } from '../report';
 import { markRun, runMark } from '../../records/run-marks';
 import { exportsImageId, removeStamp, writeExports, writeStamp } from '../../records/metadata';
 import { runEngine } from '../../engines/run-engine';
+import { explainRebuild, type InputsRecord } from '../../core/why';
+import { currentInputs, readInputsRecord, writeInputsRecord } from '../../io/inputs-record';
 
 /** Everything one build needs, resolved and validated before any engine call. */
-interface BuildPlan {
+export interface BuildPlan {
   options: BuildTargetOptions;
   root: string;
   hash: string;
@@ -39,7 +41,7 @@ interface BuildPlan {
   rootPid?: string;
 }
 
-function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.ProcessEnv, started: number): BuildPlan {
+export function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.ProcessEnv, started: number): BuildPlan {
   const hash = env.NX_TASK_HASH as string;
   const tag = tagFromHash(hash);
   return {
@@ -55,45 +57,57 @@ function planBuild(options: BuildTargetOptions, root: string, env: NodeJS.Proces
 }
 
 /**
- * The parents' exact refs. Within an Nx run, each parent must have been confirmed in this
- * run (its run mark), so its tag is this run's; with `verify`, its image must also be
- * in the engine and be that hash's build. Outside Nx's runs, the parents' records are used.
+ * Each parent's exact ref as this run knows it: within an Nx run, the hash its run mark
+ * holds (a parent not confirmed in this run has none); outside Nx's runs, its record.
+ * Pure reads of the records: no engine call.
  */
-async function parentRefs(plan: BuildPlan, adapter: EngineAdapter, verify: boolean) {
-  const resolveParent = async (parent: { name: string; arg: string }) => {
+function knownParents(plan: BuildPlan): { name: string; arg: string; ref?: string; hash?: string }[] {
+  return plan.options.parents.map((parent) => {
     const dir = dirname(metadataPath(plan.root, plan.options.outputDir, parent.name));
-    let ref: string | undefined;
-    let hash: string | undefined;
     if (plan.rootPid) {
-      hash = runMark(dir, plan.rootPid);
-      if (!hash) {
-        if (!verify) return undefined;
+      const hash = runMark(dir, plan.rootPid);
+      return { ...parent, hash, ref: hash ? imageRef(plan.options.prefix, parent.name, hash) : undefined };
+    }
+    const meta = readMetadata(metadataPath(plan.root, plan.options.outputDir, parent.name));
+    return { ...parent, hash: meta?.hash, ref: meta?.ref };
+  });
+}
+
+/** The parents recorded for an image that is reused, not built: those this run knows. */
+function recordedParents(plan: BuildPlan): { name: string; ref: string }[] {
+  return knownParents(plan).flatMap((p) => (p.ref ? [{ name: p.name, ref: p.ref }] : []));
+}
+
+/**
+ * The parents a build starts from: each must be confirmed in this run (so
+ * `--exclude-task-dependencies` can never hand it a stale tag) and be, in the engine, that
+ * hash's build. Asked at once: on the critical path, each engine query counts.
+ */
+async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): Promise<{ name: string; arg: string; ref: string }[]> {
+  const name = plan.options.name;
+  return Promise.all(
+    knownParents(plan).map(async (parent) => {
+      if (plan.rootPid && !parent.hash) {
         throw new ImageError(
           'PARENT_NOT_BUILT',
-          `Image "${plan.options.name}" is built from "${parent.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
-            `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${plan.options.name}:build`,
+          `Image "${name}" is built from "${parent.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
+            `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${name}:build`,
         );
       }
-      ref = imageRef(plan.options.prefix, parent.name, hash);
-    } else {
-      const meta = readMetadata(metadataPath(plan.root, plan.options.outputDir, parent.name));
-      ref = meta?.ref;
-      hash = meta?.hash;
-    }
-    if (!verify) return ref ? { ...parent, ref } : undefined;
-    const facts = ref ? await inspectImage(adapter, ref) : undefined;
-    if (!ref || !facts || facts.labels[HASH_LABEL] !== hash) {
-      throw new ImageError(
-        'PARENT_NOT_BUILT',
-        `Image "${plan.options.name}" is built from "${parent.name}", but ${ref ? `${ref} is not in ${adapter.name}'s store as that hash's build` : `${parent.name} has no build record in ${plan.options.outputDir}`}.\n` +
-          `Build the chain through Nx so parents build first: npx nx run ${plan.options.name}:build`,
-      );
-    }
-    return { ...parent, ref };
-  };
-  // The parents are asked at once: on the critical path, each engine query counts.
-  const resolved = await Promise.all(plan.options.parents.map(resolveParent));
-  return resolved.filter((p): p is { name: string; arg: string; ref: string } => Boolean(p));
+      const facts = parent.ref ? await inspectImage(adapter, parent.ref) : undefined;
+      if (!parent.ref || !facts || facts.labels[HASH_LABEL] !== parent.hash) {
+        const missing = parent.ref
+          ? `${parent.ref} is not in ${adapter.name}'s store as that hash's build`
+          : `${parent.name} has no build record in ${plan.options.outputDir}`;
+        throw new ImageError(
+          'PARENT_NOT_BUILT',
+          `Image "${name}" is built from "${parent.name}", but ${missing}.\n` +
+            `Build the chain through Nx so parents build first: npx nx run ${name}:build`,
+        );
+      }
+      return { name: parent.name, arg: parent.arg, ref: parent.ref };
+    }),
+  );
 }
 
 /** Moves `:latest` to the image, once it is known to be this hash's build. */
@@ -112,6 +126,7 @@ async function writeRecord(
   facts: ImageFacts,
   parents: { name: string; ref: string }[],
   exported?: { imageId: string; digests: Record<string, string> },
+  why?: { inputs?: InputsRecord; reason?: string },
 ) {
   const dir = dirname(plan.metaFile);
   const exports = plan.options.exports ?? [];
@@ -122,7 +137,11 @@ async function writeRecord(
     name: plan.options.name, ref: plan.ref, latest: plan.latest, imageId: facts.id, hash: plan.hash,
     parents: parents.map(({ name, ref }) => ({ name, ref })), sizeBytes: facts.sizeBytes,
     durationMs: Date.now() - plan.started, status, engine: plan.engine.engine, finishedAt: new Date().toISOString(),
+    ...(why?.reason ? { reason: why.reason } : {}),
   });
+  // What went into this hash, for the next build's explanation (after the image is known good).
+  const inputs = why?.inputs ?? currentInputs(plan.root, plan.options.name, plan.hash, process.env, parents);
+  if (inputs) writeInputsRecord(dir, inputs);
   writeStamp(dir, facts.id);
   if (plan.rootPid) markRun(dir, plan.rootPid, plan.hash);
 }
@@ -169,7 +188,7 @@ type BuildFacts = Promise<[{ name: string; arg: string; ref: string }[], Awaited
  * that ends up not building never sees it.
  */
 function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFacts {
-  const facts: BuildFacts = Promise.all([parentRefs(plan, adapter, true), chooseBuilder(adapter)]);
+  const facts: BuildFacts = Promise.all([verifiedParents(plan, adapter), chooseBuilder(adapter)]);
   facts.catch(() => undefined);
   return facts;
 }
@@ -192,7 +211,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
     return { id, src: path };
   });
   console.log(`${options.name}: building ${plan.ref} with ${builder.note}${secrets.length ? ` (secrets: ${secrets.map((s) => s.id).join(', ')})` : ''}`);
-  const exitCode = await buildImage(adapter, {
+  const building = buildImage(adapter, {
     dockerfile: join(root, options.dockerfile),
     context: join(root, options.context),
     // :latest moves with the build itself (one engine call fewer on the critical path): an
@@ -206,6 +225,9 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
     network: plan.engine.network,
     buildkit: builder.buildkit,
   });
+  // Read while the engine builds (the engine's child is already running): off the critical path.
+  const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
+  const exitCode = await building;
   if (exitCode !== 0) {
     await assertEngineAlive(adapter, options.name, plan.latest);
     throw new ImageError(
@@ -214,17 +236,17 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
         `Nothing was tagged: ${plan.latest} still points where it did. Fix the failing step, then rerun: npx nx run ${options.name}:build`,
     );
   }
-  return parents;
+  return { parents, inputs };
 }
 
 /** What the engine holds under the hash tag, for the identity check. */
-function held(facts: ImageFacts | undefined): HeldImage | undefined {
+export function held(facts: ImageFacts | undefined): HeldImage | undefined {
   return facts ? { id: facts.id, hashLabel: facts.labels[HASH_LABEL] } : undefined;
 }
 
 /** Builds through the engine and checks that the client really produced the image. */
 async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts) {
-  const parents = await build(plan, adapter, buildFacts);
+  const { parents, inputs } = await build(plan, adapter, buildFacts);
   // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
   const exported = plan.options.exports?.length ? exportDigests(adapter, plan.ref, plan.options.exports) : undefined;
   exported?.catch(() => undefined);
@@ -232,7 +254,7 @@ async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFac
   if (!built || built.labels[HASH_LABEL] !== plan.hash) {
     throw new ImageError('ENGINE_FAILED', `${adapter.client} reported success but ${plan.ref} is not in its store${built ? ' with this hash\'s label' : ''}; nothing was recorded.`);
   }
-  return { parents, built, exports: exported && { imageId: built.id, digests: await exported } };
+  return { parents, built, inputs, exports: exported && { imageId: built.id, digests: await exported } };
 }
 
 /**
@@ -243,6 +265,7 @@ async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFac
 async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<void> {
   const name = plan.options.name;
   const previous = readMetadata(plan.metaFile);
+  const previousInputs = readInputsRecord(dirname(plan.metaFile));
   const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
   const buildFacts = askBuildFacts(plan, adapter);
   const facts = plan.options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
@@ -255,7 +278,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   });
   if (decision.action === 'present') {
     await moveLatest(plan, adapter, facts as ImageFacts);
-    await writeRecord(plan, adapter, 'present', facts as ImageFacts, previous?.ref === plan.ref ? previous.parents : await parentRefs(plan, adapter, false));
+    await writeRecord(plan, adapter, 'present', facts as ImageFacts, previous?.ref === plan.ref ? previous.parents : recordedParents(plan));
     console.log(`${name}: present ${plan.ref} (${adapter.name}), no build needed`);
     return;
   }
@@ -268,17 +291,19 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     const problem = identityProblem(`${plan.registry.registry}/${name}:${plan.tag}`, held(pulled) as HeldImage, plan.hash, record);
     if (!problem) {
       await moveLatest(plan, adapter, pulled);
-      await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'pulled', pulled, await parentRefs(plan, adapter, false));
-      console.log(`${name}: ${decision.restoring ? 'restored' : 'pulled'} ${plan.ref} from ${plan.registry.registry}, no build needed`);
+      const from = `from ${plan.registry.registry}${decision.restoring ? ': the engine had lost it' : ''}`;
+      await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'pulled', pulled, recordedParents(plan), undefined, { reason: from });
+      console.log(`${name}: ${decision.restoring ? 'restored' : 'pulled'} ${plan.ref} ${from}, no build needed`);
       return;
     }
     console.log(`${name}: ${problem}: not reusing it, building instead`);
     await untagImage(adapter, plan.ref);
   }
-  const { parents, built, exports } = await buildAndInspect(plan, adapter, buildFacts);
+  const { parents, built, exports, inputs } = await buildAndInspect(plan, adapter, buildFacts);
   await moveLatest(plan, adapter, built);
-  await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports);
-  console.log(`${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ${((Date.now() - plan.started) / 1000).toFixed(1)} s`);
+  const reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
+  await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason });
+  console.log(`${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ${((Date.now() - plan.started) / 1000).toFixed(1)} s: ${reason}`);
 }
 
 /**

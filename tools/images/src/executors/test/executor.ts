@@ -23,18 +23,18 @@ export interface TestTargetOptions {
 const FILE_PROBE = 'for p in "$@"; do if [ -e "$p" ] || [ -L "$p" ]; then stat -c "%u:%g %a" "$p"; else echo missing; fi; done';
 
 async function observe(adapter: EngineAdapter, ref: string, spec: ImageSpec): Promise<ImageObservations> {
-  const inspected = await runEngine(adapter, { command: adapter.client, args: ['image', 'inspect', '--format', '{{json .Config}}|{{.Size}}', ref] });
+  const inspected = await runEngine(adapter, adapter.inspectConfig(ref));
   const [config, size] = inspected.stdout.trim().split('|');
   const commands = [];
   for (const command of spec.commands ?? []) {
-    const args = ['run', '--rm', ...(command.entrypoint ? ['--entrypoint', command.entrypoint] : []), ref, ...(command.args ?? [])];
-    const { exitCode, stdout, stderr } = await runEngine(adapter, { command: adapter.client, args }, { allowFailure: true });
+    const check = adapter.runCheck(ref, { entrypoint: command.entrypoint, args: command.args ?? [] });
+    const { exitCode, stdout, stderr } = await runEngine(adapter, check, { allowFailure: true });
     commands.push({ exitCode, stdout, stderr });
   }
   let files: ImageObservations['files'] = [];
   const paths = (spec.files ?? []).map((f) => f.path);
   if (paths.length > 0) {
-    const probe = await runEngine(adapter, { command: adapter.client, args: ['run', '--rm', '--user', '0', '--entrypoint', 'sh', ref, '-c', FILE_PROBE, 'probe', ...paths] });
+    const probe = await runEngine(adapter, adapter.runCheck(ref, { user: '0', entrypoint: 'sh', args: ['-c', FILE_PROBE, 'probe', ...paths] }));
     files = probe.stdout.split('\n').map((line) => {
       if (line.trim() === 'missing') return undefined;
       const [owner, mode] = line.trim().split(' ');

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { explainRebuild, type InputsRecord } from './why';
+
+const base: InputsRecord = {
+  hash: '1',
+  files: { 'app/lib.py': 'a', 'app/main.py': 'b', 'images/builder/Dockerfile': 'c' },
+  env: { BASE_DIGEST: 'x', DOCKER_HOST: 'y' },
+  parents: { 'base-builder': 'ffreis/base-builder:10' },
+  exports: {},
+};
+const next = (over: Partial<InputsRecord>): InputsRecord => ({ ...base, hash: '2', ...over });
+
+describe('explainRebuild', () => {
+  it('says first build without a previous record', () => {
+    expect(explainRebuild(undefined, base)).toBe('first build');
+  });
+
+  it('names the changed file, and how many more', () => {
+    expect(explainRebuild(base, next({ files: { ...base.files, 'app/lib.py': 'a2' } }))).toBe('app/lib.py changed');
+    expect(explainRebuild(base, next({ files: { 'app/lib.py': 'a2', 'app/main.py': 'b2', 'images/builder/Dockerfile': 'c' } }))).toBe(
+      'app/lib.py changed (+1 more)',
+    );
+  });
+
+  it('says files added and removed', () => {
+    expect(explainRebuild(base, next({ files: { ...base.files, 'app/new.py': 'n' } }))).toBe('app/new.py added');
+    expect(explainRebuild(base, next({ files: { 'app/lib.py': 'a', 'images/builder/Dockerfile': 'c' } }))).toBe('app/main.py removed');
+  });
+
+  it('puts a changed parent first', () => {
+    const current = next({ parents: { 'base-builder': 'ffreis/base-builder:11' }, files: { ...base.files, 'images/base-builder/Dockerfile': 'z' } });
+    expect(explainRebuild(base, current)).toBe('parent base-builder changed; images/base-builder/Dockerfile added');
+  });
+
+  it('names an environment variable, never its value', () => {
+    expect(explainRebuild(base, next({ env: { ...base.env, BASE_DIGEST: 'x2' } }))).toBe('BASE_DIGEST changed');
+  });
+
+  it('says what a copying child copies changed', () => {
+    const before = { ...base, exports: { builder: 'e1' } };
+    expect(explainRebuild(before, { ...before, hash: '2', exports: { builder: 'e2' } })).toBe('what it copies from builder changed');
+  });
+
+  it('says when nothing it records changed (the plugin or Nx configuration did) and when nothing changed at all', () => {
+    expect(explainRebuild(base, next({}))).toBe('the plugin, an npm package or the Nx configuration changed');
+    expect(explainRebuild(base, base)).toBe('same inputs as its last build');
+  });
+});

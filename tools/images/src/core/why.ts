@@ -1,0 +1,47 @@
+/**
+ * What went into one image's hash, per input, recorded beside image.json (`inputs.json`)
+ * after each successful run: files by path and content hash, environment variables by
+ * name and a hash of their value (never the value), parents by their exact tags, and the
+ * exports of parents this image only copies from.
+ */
+export interface InputsRecord {
+  hash: string;
+  files: Record<string, string>;
+  env: Record<string, string>;
+  parents: Record<string, string>;
+  exports: Record<string, string>;
+}
+
+function changedKeys(before: Record<string, string>, after: Record<string, string>): { changed: string[]; added: string[]; removed: string[] } {
+  const changed = Object.keys(after).filter((k) => k in before && before[k] !== after[k]);
+  const added = Object.keys(after).filter((k) => !(k in before));
+  const removed = Object.keys(before).filter((k) => !(k in after));
+  return { changed: changed.sort(), added: added.sort(), removed: removed.sort() };
+}
+
+/**
+ * Pure: why an image was built, from the record of its last successful run and this one's,
+ * in a few words: "app/lib.py changed (+1 more)", "parent builder changed",
+ * "BASE_DIGEST changed", "first build". Parents first, then the environment, then files.
+ */
+export function explainRebuild(previous: InputsRecord | undefined, current: InputsRecord | undefined): string {
+  if (!current) return 'its inputs could not be read (no Nx file map)';
+  if (!previous) return 'first build';
+  if (previous.hash === current.hash) return 'same inputs as its last build';
+  const parts: string[] = [];
+  const parents = changedKeys(previous.parents, current.parents);
+  const exported = changedKeys(previous.exports, current.exports);
+  const env = changedKeys(previous.env, current.env);
+  const files = changedKeys(previous.files, current.files);
+  const list = (names: string[], say: (n: string) => string) => {
+    if (names.length === 0) return;
+    parts.push(`${say(names[0])}${names.length > 1 ? ` (+${names.length - 1} more)` : ''}`);
+  };
+  list([...parents.changed, ...parents.added, ...parents.removed], (n) => `parent ${n} changed`);
+  list([...exported.changed, ...exported.added, ...exported.removed], (n) => `what it copies from ${n} changed`);
+  list([...env.changed, ...env.added, ...env.removed], (n) => `${n} changed`);
+  list(files.changed, (f) => `${f} changed`);
+  list(files.added, (f) => `${f} added`);
+  list(files.removed, (f) => `${f} removed`);
+  return parts.length > 0 ? parts.slice(0, 2).join('; ') + (parts.length > 2 ? '; …' : '') : 'the plugin, an npm package or the Nx configuration changed';
+}

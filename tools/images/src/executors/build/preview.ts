@@ -1,0 +1,91 @@
+import { dirname } from 'node:path';
+import { decideAcquisition } from '../../core/acquire';
+import { isImageError } from '../../core/errors';
+import { imageRef } from '../../core/naming';
+import { explainRebuild } from '../../core/why';
+import { engineAdapter } from '../../engines';
+import { inspectImage } from '../../engines/image-store';
+import { currentInputs, readInputsRecord } from '../../io/inputs-record';
+import { resolveTagDigest } from '../../oci/distribution';
+import { locateImage } from '../../oci/reference';
+import { metadataPath, readMetadata } from '../../records/metadata';
+import { markRun, runMark } from '../../records/run-marks';
+import { reportFailure } from '../report';
+import { held, planBuild, type BuildPlan } from './executor';
+import type { BuildTargetOptions } from './options';
+
+/** Whether the registry holds the hash tag, asked over HTTP (a HEAD of the manifest): no pull, no engine change. */
+async function registryHolds(plan: BuildPlan): Promise<{ source: string; holds: boolean | undefined; problem?: string }> {
+  const source = imageRef(plan.registry.registry as string, plan.options.name, plan.tag);
+  try {
+    await resolveTagDigest(locateImage(source), 5_000);
+    return { source, holds: true };
+  } catch (error) {
+    if (isImageError(error, 'TAG_NOT_FOUND')) return { source, holds: false };
+    return { source, holds: undefined, problem: (error as Error).message.split('\n')[0] };
+  }
+}
+
+/**
+ * What the parents of this preview would do, from their preview marks: `<name> would build`.
+ * A child that only copies from a parent is hashed on what it copies, which only a real
+ * build of the parent can tell: the preview says so instead of guessing.
+ */
+function parentsAhead(plan: BuildPlan): { parents: { name: string; ref: string }[]; ahead: string[] } {
+  const parents: { name: string; ref: string }[] = [];
+  const ahead: string[] = [];
+  for (const parent of plan.options.parents) {
+    const mark = plan.rootPid ? runMark(dirname(metadataPath(plan.root, plan.options.outputDir, parent.name)), plan.rootPid, 'plans') : undefined;
+    const [hash, ...action] = (mark ?? '').split(' ');
+    if (hash) parents.push({ name: parent.name, ref: imageRef(plan.options.prefix, parent.name, hash) });
+    if (action.length > 0 && action.join(' ') !== 'present') ahead.push(`${parent.name} ${action.join(' ')}`);
+  }
+  return { parents, ahead };
+}
+
+/**
+ * `NX_IMAGES_PLAN=1 npx nx run-many -t build`: for each image, what a build would do
+ * (present, pull or build) and why, from the same facts a build decides on. It reads
+ * the engine's store and asks the registry over HTTP; it tags, pulls, builds and records
+ * nothing (its only writes are its own preview marks, which no build reads).
+ */
+export async function runPreview(options: BuildTargetOptions, root: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  try {
+    const plan = planBuild(options, root, env, Date.now());
+    const adapter = engineAdapter(plan.engine.engine, plan.engine.client);
+    const dir = dirname(plan.metaFile);
+    const previous = readMetadata(plan.metaFile);
+    const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
+    const facts = options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
+    const decision = decideAcquisition(plan.ref, { hash: plan.hash, alwaysBuild: options.alwaysBuild, held: held(facts), record, registry: Boolean(plan.registry.registry) });
+    const { parents, ahead } = parentsAhead(plan);
+    const after = ahead.length > 0 ? ` (after ${ahead.join(', ')}; what it copies may change then)` : '';
+    let action: string;
+    let line: string;
+    if (decision.action === 'present') {
+      action = 'present';
+      line = `present ${plan.ref}${after}`;
+    } else {
+      const why = options.alwaysBuild
+        ? `handed to the engine on every run: ${options.alwaysBuild}`
+        : decision.restoring
+          ? 'recorded here but missing from the engine'
+          : decision.note ?? explainRebuild(readInputsRecord(dir), currentInputs(root, options.name, plan.hash, env, parents));
+      const registry = decision.action === 'pull' ? await registryHolds(plan) : undefined;
+      if (registry?.holds) {
+        action = 'would pull';
+        line = `would pull ${registry.source} (${why})`;
+      } else {
+        action = 'would build';
+        const unknown = registry && registry.holds === undefined ? `; the registry could not be asked (${registry.problem}), so it may pull instead` : '';
+        line = `would build ${plan.ref} (${why}${unknown})`;
+      }
+    }
+    if (plan.rootPid) markRun(dir, plan.rootPid, `${plan.hash} ${action}`, 'plans');
+    console.log(`${options.name}: ${line}`);
+    return true;
+  } catch (error) {
+    reportFailure(error, options.name);
+    return false;
+  }
+}

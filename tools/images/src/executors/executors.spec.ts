@@ -1,0 +1,191 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { EngineCommand } from '../engines/types';
+import { writeMetadata, type ImageMetadata } from '../records/metadata';
+import cleanExecutor from './clean/executor';
+import lintExecutor from './lint/executor';
+import pushExecutor from './push/executor';
+import runExecutor from './run/executor';
+import testExecutor from './test/executor';
+import updateDigestExecutor from './update-digest/executor';
+
+/**
+ * Every executor but build (executors/build/executor.spec.ts) against a scripted engine:
+ * the one module that spawns is stubbed, and so is the registry's HTTP client.
+ * Integration suites run the same executors against the real engines.
+ */
+const calls: string[][] = [];
+let answers: ((args: string[]) => { exitCode: number; stdout?: string; stderr?: string } | undefined)[] = [];
+vi.mock('../engines/run-engine', () => ({
+  runEngine: async (_adapter: unknown, command: EngineCommand) => {
+    calls.push(command.args);
+    for (const answer of answers) {
+      const result = answer(command.args);
+      if (result) return { stdout: '', stderr: '', ...result };
+    }
+    return { exitCode: 0, stdout: '', stderr: '' };
+  },
+}));
+let registryDigest = '';
+vi.mock('../oci/distribution', () => ({ resolveTagDigest: async () => registryDigest }));
+
+const ID = `sha256:${'a'.repeat(64)}`;
+const DIGEST = (c: string) => `sha256:${c.repeat(64)}`;
+let root: string;
+let errors: string[];
+let logs: string[];
+const context = () => ({ root }) as ExecutorContext;
+const common = { prefix: 'ffreis', outputDir: 'dist/images', engine: 'docker' as const, client: 'docker' };
+
+function record(name: string, over: Partial<ImageMetadata> = {}) {
+  writeMetadata(join(root, 'dist/images', name, 'image.json'), {
+    name, ref: `ffreis/${name}:42`, latest: `ffreis/${name}:latest`, imageId: ID, hash: '42', parents: [], sizeBytes: 1,
+    durationMs: 1, status: 'built', engine: 'docker', finishedAt: new Date().toISOString(), ...over,
+  });
+}
+const inspectAnswer = (args: string[]) =>
+  args[0] === 'image' && args[1] === 'inspect' && args.includes('{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}')
+    ? { exitCode: 0, stdout: `${ID}|1|["${args[args.length - 1]}"]|{"org.ffreis.nx-hash":"42"}` }
+    : undefined;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'executors-'));
+  calls.length = 0;
+  answers = [];
+  errors = [];
+  logs = [];
+  vi.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+  vi.spyOn(console, 'log').mockImplementation((m: string) => void logs.push(m));
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  delete process.env.IMAGE_REGISTRY;
+  delete process.env.CONTAINER_ENGINE;
+  delete process.env.CONTAINER_CLIENT;
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('clean', () => {
+  it('removes every tag one at a time, then the record and the stamp', async () => {
+    record('base');
+    writeFileSync(join(root, 'dist/images/base/stamp'), `${ID}\n`);
+    answers.push((a) => (a[0] === 'images' ? { exitCode: 0, stdout: 'ffreis/base:42\nffreis/base:latest\nffreis/base:<none>\n' } : undefined));
+    expect(await cleanExecutor({ name: 'base', ...common }, context())).toEqual({ success: true });
+    expect(calls.filter((c) => c[0] === 'rmi')).toEqual([['rmi', 'ffreis/base:42'], ['rmi', 'ffreis/base:latest']]);
+    expect(() => readFileSync(join(root, 'dist/images/base/image.json'))).toThrow();
+    expect(() => readFileSync(join(root, 'dist/images/base/stamp'))).toThrow();
+  });
+
+  it('fails with the engine’s reason when a tag cannot be removed, but not for one already gone', async () => {
+    answers.push((a) => (a[0] === 'images' ? { exitCode: 0, stdout: 'ffreis/base:1\nffreis/base:2\n' } : undefined));
+    answers.push((a) => (a[0] === 'rmi' && a[1] === 'ffreis/base:1' ? { exitCode: 1, stderr: 'Error: No such image: ffreis/base:1' } : undefined));
+    answers.push((a) => (a[0] === 'rmi' ? { exitCode: 1, stderr: 'conflict: image is being used by running container' } : undefined));
+    expect(await cleanExecutor({ name: 'base', ...common }, context())).toEqual({ success: false });
+    expect(errors.join('\n')).toMatch(/docker rmi ffreis\/base:2 failed: conflict: image is being used .*\[ENGINE_FAILED\]/);
+  });
+});
+
+describe('push', () => {
+  it('pushes the recorded hash tag and the moving tags asked for, under the registry repository', async () => {
+    record('runner');
+    answers.push(inspectAnswer);
+    const result = await pushExecutor({ name: 'runner', ...common, registry: '127.0.0.1:5000/team', tags: 'latest,git-abc' }, context());
+    expect(result).toEqual({ success: true });
+    expect(calls.filter((c) => c[0] === 'push').map((c) => c[1])).toEqual(['127.0.0.1:5000/team/runner:42', '127.0.0.1:5000/team/runner:latest', '127.0.0.1:5000/team/runner:git-abc']);
+  });
+
+  it('refuses without a registry, with a bad tag, or with nothing built, before any push', async () => {
+    expect(await pushExecutor({ name: 'runner', ...common }, context())).toEqual({ success: false });
+    expect(await pushExecutor({ name: 'runner', ...common, registry: 'r:5000/t', tags: 'bad tag' }, context())).toEqual({ success: false });
+    expect(await pushExecutor({ name: 'runner', ...common, registry: 'r:5000/t' }, context())).toEqual({ success: false });
+    expect(errors.join('\n')).toMatch(/\[NO_REGISTRY\][\s\S]*"bad tag" is not a valid image tag[\s\S]*Nothing to push for "runner": build it first.*\[NOT_BUILT\]/);
+    expect(calls.filter((c) => c[0] === 'push')).toEqual([]);
+  });
+});
+
+describe('run', () => {
+  it('runs the recorded image with the app’s arguments', async () => {
+    record('runner');
+    expect(await runExecutor({ name: 'runner', ...common, args: 'Alice --loud' }, context())).toEqual({ success: true });
+    expect(calls).toEqual([['run', '--rm', 'ffreis/runner:42', 'Alice', '--loud']]);
+  });
+
+  it('says the app failed (APP_FAILED), not the engine, when the app exits non-zero; NOT_BUILT without a record', async () => {
+    record('runner');
+    answers.push(() => ({ exitCode: 3 }));
+    expect(await runExecutor({ name: 'runner', ...common }, context())).toEqual({ success: false });
+    rmSync(join(root, 'dist'), { recursive: true });
+    expect(await runExecutor({ name: 'runner', ...common }, context())).toEqual({ success: false });
+    expect(errors.join('\n')).toMatch(/ffreis\/runner:42 exited with 3.*\[APP_FAILED\][\s\S]*No build record for "runner".*\[NOT_BUILT\]/);
+  });
+});
+
+describe('test', () => {
+  it('checks the recorded image against its spec through the adapter’s commands', async () => {
+    record('runner');
+    mkdirSync(join(root, 'images/runner'), { recursive: true });
+    const spec = { user: '10001', commands: [{ name: 'greets', entrypoint: 'id', args: ['-u'], stdout: '10001' }], files: [{ path: '/app', owner: '0:0' }] };
+    writeFileSync(join(root, 'images/runner/image-test.json'), JSON.stringify(spec));
+    answers.push((a) => (a.includes('{{json .Config}}|{{.Size}}') ? { exitCode: 0, stdout: '{"User":"10001","Labels":{}}|1000' } : undefined));
+    answers.push((a) => (a.includes('--user') ? { exitCode: 0, stdout: '0:0 755' } : undefined));
+    answers.push((a) => (a[0] === 'run' ? { exitCode: 0, stdout: '10001' } : undefined));
+    expect(await testExecutor({ name: 'runner', ...common, spec: 'images/runner/image-test.json' }, context())).toEqual({ success: true });
+    expect(calls).toContainEqual(['run', '--rm', '--entrypoint', 'id', 'ffreis/runner:42', '-u']);
+    expect(calls.find((c) => c.includes('--user'))?.slice(0, 6)).toEqual(['run', '--rm', '--user', '0', '--entrypoint', 'sh']);
+    expect(logs.join('\n')).toContain('runner: 5 passed, 0 failed');
+  });
+
+  it('fails a check the image does not pass, and refuses an unreadable spec', async () => {
+    record('runner');
+    writeFileSync(join(root, 'spec.json'), JSON.stringify({ user: '10001' }));
+    answers.push(() => ({ exitCode: 0, stdout: '{"User":"root"}|1' }));
+    expect(await testExecutor({ name: 'runner', ...common, spec: 'spec.json' }, context())).toEqual({ success: false });
+    expect(await testExecutor({ name: 'runner', ...common, spec: 'missing.json' }, context())).toEqual({ success: false });
+    expect(errors.join('\n')).toMatch(/missing\.json: cannot read the image test spec/);
+  });
+});
+
+describe('lint', () => {
+  it('passes a pinned Dockerfile and fails a runner that ends as root, naming file and line', async () => {
+    mkdirSync(join(root, 'images/base'), { recursive: true });
+    writeFileSync(join(root, 'images/base/digests.env'), `BASE_IMAGE=debian:bookworm\nBASE_DIGEST=${DIGEST('b')}\n`);
+    writeFileSync(join(root, 'images/base/Dockerfile'), 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n');
+    writeFileSync(join(root, 'images/base/Runner'), 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\nUSER root\n');
+    expect(await lintExecutor({ name: 'base', prefix: 'ffreis', dockerfile: 'images/base/Dockerfile', digestsFile: 'images/base/digests.env' }, context())).toEqual({ success: true });
+    expect(await lintExecutor({ name: 'runner', prefix: 'ffreis', dockerfile: 'images/base/Runner', isRunImage: true }, context())).toEqual({ success: false });
+    expect(logs.join('\n')).toMatch(/images\/base\/Runner:3/);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('update-digest', () => {
+  const file = () => join(root, 'images/base/digests.env');
+  beforeEach(() => {
+    mkdirSync(join(root, 'images/base'), { recursive: true });
+    writeFileSync(file(), `# pin\nBASE_IMAGE=debian:bookworm\nBASE_DIGEST=${DIGEST('b')}\n`);
+  });
+
+  it('moves the pin to the registry’s digest, keeping the rest of the file', async () => {
+    registryDigest = DIGEST('c');
+    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'images/base/digests.env' }, context())).toEqual({ success: true });
+    expect(readFileSync(file(), 'utf8')).toBe(`# pin\nBASE_IMAGE=debian:bookworm\nBASE_DIGEST=${DIGEST('c')}\n`);
+  });
+
+  it('with --check, reports a stale pin and changes nothing; a current pin passes', async () => {
+    registryDigest = DIGEST('c');
+    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'images/base/digests.env', check: true }, context())).toEqual({ success: false });
+    expect(readFileSync(file(), 'utf8')).toContain(DIGEST('b'));
+    registryDigest = DIGEST('b');
+    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'images/base/digests.env', check: true }, context())).toEqual({ success: true });
+  });
+
+  it('names a missing digests file', async () => {
+    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'nope.env' }, context())).toEqual({ success: false });
+    expect(errors.join('\n')).toMatch(/nope\.env: the digests file is missing.*\[DIGESTS_FILE_MISSING\]/);
+  });
+});

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { minimatch } from 'minimatch';
+import type { InputsRecord } from '../core/why';
+import { writeFileAtomic } from './atomic-file';
+
+type Input = string | { env?: string; dependentTasksOutputFiles?: string };
+
+interface NxCaches {
+  graph?: { nodes: Record<string, { data: { root: string; targets?: Record<string, { inputs?: Input[] }> } }> };
+  files: { file: string; hash: string }[];
+}
+
+/**
+ * The graph and file map Nx computed for this run (its own cache files, read through Nx's
+ * reader), or undefined when they cannot be read: the explanation is then left out, never
+ * the build. Loaded lazily: only a run that acquires an image pays for it.
+ */
+function readNxCaches(): NxCaches | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cache = require('nx/src/project-graph/nx-deps-cache') as {
+      readFileMapCache(): { fileMap: { projectFileMap: Record<string, { file: string; hash: string }[]>; nonProjectFiles: { file: string; hash: string }[] } } | null;
+      readProjectGraphCache(): { projectGraph: NxCaches['graph'] } | null;
+    };
+    const fileMap = cache.readFileMapCache()?.fileMap;
+    if (!fileMap) return undefined;
+    return { graph: cache.readProjectGraphCache()?.projectGraph, files: [...Object.values(fileMap.projectFileMap).flat(), ...fileMap.nonProjectFiles] };
+  } catch {
+    return undefined;
+  }
+}
+
+const short = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);
+
+/**
+ * This image's inputs as its build target declares them, each with what it is now: the
+ * files its patterns select (Nx's own content hashes), each environment variable's value
+ * hashed, the parents' exact tags and the exports.json of parents it copies from.
+ */
+export function currentInputs(
+  root: string,
+  name: string,
+  hash: string,
+  env: NodeJS.ProcessEnv,
+  parents: { name: string; ref: string }[],
+): InputsRecord | undefined {
+  const caches = readNxCaches();
+  const project = caches?.graph?.nodes[name]?.data;
+  const inputs = project?.targets?.build?.inputs;
+  if (!caches || !project || !inputs) return undefined;
+  const expand = (pattern: string) => pattern.replace('{workspaceRoot}/', '').replace('{projectRoot}', project.root);
+  const include = inputs.filter((i): i is string => typeof i === 'string' && !i.startsWith('!')).map(expand);
+  const exclude = inputs.filter((i): i is string => typeof i === 'string' && i.startsWith('!')).map((i) => expand(i.slice(1)));
+  const matches = (file: string, patterns: string[]) => patterns.some((p) => minimatch(file, p, { dot: true }));
+  const files = Object.fromEntries(
+    caches.files.filter(({ file }) => matches(file, include) && !matches(file, exclude)).map(({ file, hash: h }) => [file, h] as const),
+  );
+  const envs = inputs.flatMap((i) => (typeof i === 'object' && i.env ? [i.env] : []));
+  const exports: Record<string, string> = {};
+  for (const input of inputs) {
+    if (typeof input !== 'object' || !input.dependentTasksOutputFiles) continue;
+    const parent = input.dependentTasksOutputFiles.split('/').slice(-2)[0];
+    try {
+      exports[parent] = short(readFileSync(join(root, input.dependentTasksOutputFiles), 'utf8'));
+    } catch {
+      exports[parent] = 'missing';
+    }
+  }
+  return {
+    hash,
+    files,
+    env: Object.fromEntries(envs.map((k) => [k, short(env[k] ?? '')])),
+    parents: Object.fromEntries(parents.map((p) => [p.name, p.ref])),
+    exports,
+  };
+}
+
+/** `inputs.json` beside image.json: what went into the hash of the image's last successful run. */
+export function readInputsRecord(dir: string): InputsRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8')) as InputsRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeInputsRecord(dir: string, record: InputsRecord): void {
+  writeFileAtomic(join(dir, 'inputs.json'), `${JSON.stringify(record, null, 2)}\n`);
+}
