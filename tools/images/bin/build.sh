@@ -16,6 +16,9 @@ records=${NX_IMAGES_RECORDS:-}
 nl='
 '
 # Children that only copy out of this image hash its exports.json: it must be there too.
+# A preview of an image hashed on what it copies from parents asks the full program, which
+# reads what those parents would do.
+if [ -n "${NX_IMAGES_PLAN:-}" ] && [ -n "${NX_IMAGES_COPIES:-}" ]; then records=; fi
 if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] && [ -r "$records/stamp" ] &&
   { [ -z "${NX_IMAGES_EXPORTS:-}" ] || [ -r "$records/exports.json" ]; }; then
   engine=${CONTAINER_ENGINE:-$NX_IMAGES_ENGINE}

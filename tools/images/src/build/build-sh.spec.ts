@@ -114,6 +114,9 @@ describe('bin/build.sh, the fast path', () => {
     expect(readFileSync(join(records, 'plans/77'), 'utf8').trim()).toBe(`${HASH} present`);
     expect(() => readFileSync(join(records, 'runs/77'))).toThrow();
     expect(guard({ NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,99`, NX_IMAGES_PLAN: '1' }).output).toBe('FULL');
+    // Hashed on what it copies: the full program reads what those parents would do.
+    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1', NX_IMAGES_COPIES: 'builder' }).output).toBe('FULL');
+    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_COPIES: 'builder' }).output).toMatch(/: present /);
   });
 
   it('passes the target’s arguments to the full program', () => {

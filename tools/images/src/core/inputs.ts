@@ -41,6 +41,8 @@ export interface ImageInputs {
    * ignores but the engine sends), with why: the image is then always handed to the engine.
    */
   alwaysBuild?: string;
+  /** Parents (of this image or its ancestors) it only copies from: hashed through their exports.json. */
+  copied: string[];
 }
 
 /** Characters a path segment may hold and still be a literal Nx glob segment. */
@@ -167,5 +169,6 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
     ],
     wholeContext,
     alwaysBuild,
+    copied,
   };
 }

@@ -36,9 +36,10 @@ describe('explainRebuild', () => {
     expect(explainRebuild(base, next({ env: { ...base.env, BASE_DIGEST: 'x2' } }))).toBe('BASE_DIGEST changed');
   });
 
-  it('says what a copying child copies changed', () => {
-    const before = { ...base, exports: { builder: 'e1' } };
-    expect(explainRebuild(before, { ...before, hash: '2', exports: { builder: 'e2' } })).toBe('what it copies from builder changed');
+  it('says what a copying child copies changed, not that the parent it copies from has a new tag', () => {
+    const before = { ...base, parents: { builder: 'ffreis/builder:1' }, exports: { builder: 'e1' } };
+    const after = { ...before, hash: '2', parents: { builder: 'ffreis/builder:2' }, exports: { builder: 'e2' } };
+    expect(explainRebuild(before, after)).toBe('what it copies from builder changed');
   });
 
   it('says when nothing it records changed (the plugin or Nx configuration did) and when nothing changed at all', () => {

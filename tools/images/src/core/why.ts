@@ -29,7 +29,12 @@ export function explainRebuild(previous: InputsRecord | undefined, current: Inpu
   if (!previous) return 'first build';
   if (previous.hash === current.hash) return 'same inputs as its last build';
   const parts: string[] = [];
-  const parents = changedKeys(previous.parents, current.parents);
+  // A parent it only copies from counts through what it copies (exports), not through its tag.
+  const copiedFrom = new Set([...Object.keys(previous.exports), ...Object.keys(current.exports)]);
+  const parents = changedKeys(
+    Object.fromEntries(Object.entries(previous.parents).filter(([name]) => !copiedFrom.has(name))),
+    Object.fromEntries(Object.entries(current.parents).filter(([name]) => !copiedFrom.has(name))),
+  );
   const exported = changedKeys(previous.exports, current.exports);
   const env = changedKeys(previous.env, current.env);
   const files = changedKeys(previous.files, current.files);

@@ -14,7 +14,7 @@ export function commonBuildArgs(spec: BuildSpec): string[] {
 }
 
 /** Commands every engine spells the same way. */
-export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'client' | 'build' | 'serverVersion'> {
+export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'client' | 'build' | 'serverVersion' | 'layerCache'> {
   const cmd = (...args: string[]): EngineCommand => ({ command: client, args });
   return {
     clientVersion: () => cmd('version', '--format', '{{.Client.Version}}'),
@@ -45,8 +45,20 @@ export function dockerAdapter(client = 'docker'): EngineAdapter {
     serverVersion: () => ({ command: client, args: ['version', '--format', '{{.Server.Version}}'] }),
     build: (spec) => ({
       command: client,
-      args: ['build', ...(spec.buildkit ? ['--progress', 'plain'] : []), ...commonBuildArgs(spec), spec.context],
+      args: [
+        'build',
+        ...(spec.buildkit ? ['--progress', 'plain'] : []),
+        ...commonBuildArgs(spec),
+        ...(spec.cache?.from ?? []).flatMap((ref) => ['--cache-from', ref]),
+        ...(spec.cache?.inline ? ['--build-arg', 'BUILDKIT_INLINE_CACHE=1'] : []),
+        spec.context,
+      ],
       env: { DOCKER_BUILDKIT: spec.buildkit ? '1' : '0' },
     }),
+    // The legacy builder reads --cache-from only from images already pulled: no cache for it.
+    layerCache: (repository, name, previousTag, buildkit) =>
+      buildkit
+        ? { from: [`${repository}/${name}:latest`, ...(previousTag ? [`${repository}/${name}:${previousTag}`] : [])], inline: true }
+        : undefined,
   };
 }

@@ -44,4 +44,27 @@ describe('engine adapters', () => {
     expect(adapter.removeImages(['a:1', 'a:2']).args).toEqual(['rmi', 'a:1', 'a:2']);
     expect(adapter.run('a:1', ['x']).args).toEqual(['run', '--rm', 'a:1', 'x']);
   });
+
+  it('docker imports the inline cache of the image’s :latest and last hash tag, and embeds its own (BuildKit only)', () => {
+    const docker = engineAdapter('docker');
+    const cache = docker.layerCache('127.0.0.1:5000/team', 'builder', '41', true);
+    expect(cache).toEqual({ from: ['127.0.0.1:5000/team/builder:latest', '127.0.0.1:5000/team/builder:41'], inline: true });
+    const args = docker.build({ ...spec, cache }).args;
+    expect(args.slice(-7)).toEqual([
+      '--cache-from', '127.0.0.1:5000/team/builder:latest', '--cache-from', '127.0.0.1:5000/team/builder:41', '--build-arg', 'BUILDKIT_INLINE_CACHE=1', '/w',
+    ]);
+    expect(docker.layerCache('r/t', 'builder', undefined, false)).toBeUndefined();
+  });
+
+  it('podman reads and writes layers in the registry’s cache repository of the image', () => {
+    const podman = engineAdapter('podman');
+    const cache = podman.layerCache('127.0.0.1:5000/team', 'builder');
+    expect(cache).toEqual({ from: ['127.0.0.1:5000/team/cache/builder'], to: '127.0.0.1:5000/team/cache/builder' });
+    const args = podman.build({ ...spec, cache }).args;
+    expect(args.slice(-5)).toEqual(['--cache-from', '127.0.0.1:5000/team/cache/builder', '--cache-to', '127.0.0.1:5000/team/cache/builder', '/w']);
+  });
+
+  it('builds without cache flags when no registry serves one', () => {
+    for (const engine of ['docker', 'podman'] as const) expect(engineAdapter(engine).build(spec).args.join(' ')).not.toMatch(/cache/);
+  });
 });

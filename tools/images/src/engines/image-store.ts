@@ -64,9 +64,17 @@ export async function listTags(adapter: EngineAdapter, repository: string): Prom
   }
 }
 
+/** What an engine says when a build failed on its layer cache rather than on a step (podman's --cache-to). */
+const CACHE_FAILURE = /failed pushing cache[^\n]*|failed to (?:export|import) cache[^\n]*/i;
+
 /** Runs a build, streaming its output; resolves to the exit code. */
 export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promise<number> {
   const result = await runEngine(adapter, adapter.build(spec), { stream: true, allowFailure: true });
+  if (result.exitCode !== 0 && spec.cache && CACHE_FAILURE.test(result.stderr)) {
+    // A layer cache that cannot be written (or read) is a warning, never a failure: build without it.
+    console.warn(`warning: the layer cache in the registry could not be used (${CACHE_FAILURE.exec(result.stderr)?.[0]}): building without it.`);
+    return (await runEngine(adapter, adapter.build({ ...spec, cache: undefined }), { stream: true, allowFailure: true })).exitCode;
+  }
   return result.exitCode;
 }
 

@@ -26,6 +26,18 @@ export interface BuildSpec {
   network?: string;
   /** Docker only: use BuildKit (true) or the legacy builder (false). */
   buildkit?: boolean;
+  /** Layer cache from (and, on podman, to) the registry: never part of the hash. */
+  cache?: LayerCache;
+}
+
+/** Where a build imports layers from and exports them to, in the engine's own terms. */
+export interface LayerCache {
+  /** Images (docker: their inline cache) or cache repositories (podman) to import from. */
+  from: string[];
+  /** Docker: embed the cache in the image itself (BUILDKIT_INLINE_CACHE), so `push` carries it. */
+  inline?: boolean;
+  /** Podman: the cache repository the build pushes its layers to. */
+  to?: string;
 }
 
 /** The format string both engines accept for `image inspect`: id, size, tags, labels. */
@@ -61,4 +73,10 @@ export interface EngineAdapter {
   /** A tar stream of one path of a container, on stdout. */
   copyOut(container: string, path: string): EngineCommand;
   removeContainer(container: string): EngineCommand;
+  /**
+   * The layer cache of one image in a registry repository: docker (BuildKit) imports the
+   * inline cache of the image's `:latest` and of its last hash tag there; podman keeps
+   * layers in `<repository>/cache/<name>`, read and written by the build.
+   */
+  layerCache(repository: string, name: string, previousTag?: string, buildkit?: boolean): LayerCache | undefined;
 }

@@ -43,8 +43,9 @@ export function createImageTargets(
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(node.exports.length > 0 ? { exports: node.exports } : {}),
   };
-  const { inputs: buildInputs, wholeContext, alwaysBuild } = createImageInputs(graph, node.name, settings);
+  const { inputs: buildInputs, wholeContext, alwaysBuild, copied } = createImageInputs(graph, node.name, settings);
   if (alwaysBuild) build.alwaysBuild = alwaysBuild;
+  if (copied.length > 0) build.copies = copied;
   const plugin = `{workspaceRoot}/${pluginRootIn(context.workspaceRoot)}`;
   const hashNote = alwaysBuild
     ? ` Always handed to the engine (its layer cache decides), never "present": ${alwaysBuild}.`
@@ -67,6 +68,7 @@ export function createImageTargets(
           NX_IMAGES_DOCKERFILE: node.dockerfile,
           ...(alwaysBuild ? { NX_IMAGES_ALWAYS_BUILD: alwaysBuild } : {}),
           ...(node.exports.length > 0 ? { NX_IMAGES_EXPORTS: node.exports.join(' ') } : {}),
+          ...(copied.length > 0 ? { NX_IMAGES_COPIES: copied.join(' ') } : {}),
           NX_IMAGES_BUILD: JSON.stringify(build),
         },
       },

@@ -7,7 +7,7 @@ import { parseDockerfile } from '../../core/dockerfile';
 import { checkBuilderSupports } from '../../engines/capability';
 import type { Digests } from '../../core/digests';
 import { ImageError, isImageError } from '../../core/errors';
-import { imageRef, LATEST_TAG, tagFromHash } from '../../core/naming';
+import { imageRef, LATEST_TAG, splitImageRef, tagFromHash } from '../../core/naming';
 import { resolveEngineSettings, resolveRegistrySettings, resolveSecrets } from '../../core/options';
 import { engineAdapter } from '../../engines';
 import type { EngineAdapter } from '../../engines/types';
@@ -146,20 +146,23 @@ async function writeRecord(
   if (plan.rootPid) markRun(dir, plan.rootPid, plan.hash);
 }
 
-/** Looks in the registry; resolves true when the image was pulled and tagged as `plan.ref`. */
-async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promise<boolean> {
+/**
+ * Looks in the registry: `pulled` (and tagged as `plan.ref`), `absent` (the registry
+ * answered without it, so its layer cache can serve the build), or `unreachable` on best effort.
+ */
+async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promise<'pulled' | 'absent' | 'unreachable'> {
   const { registry, bestEffort } = plan.registry;
-  if (!registry) return false;
+  if (!registry) return 'unreachable';
   const source = imageRef(registry, plan.options.name, plan.tag);
   try {
-    if (!(await pullIfPresent(adapter, registry, source))) return false;
+    if (!(await pullIfPresent(adapter, registry, source))) return 'absent';
   } catch (error) {
     if (!bestEffort || !isImageError(error, 'REGISTRY_UNREACHABLE')) throw error;
     console.warn(`${plan.options.name}: warning: ${error.message}\n${plan.options.name}: IMAGE_REGISTRY_BEST_EFFORT is set: building locally.`);
-    return false;
+    return 'unreachable';
   }
   await tagImage(adapter, source, plan.ref);
-  return true;
+  return 'pulled';
 }
 
 /**
@@ -193,7 +196,7 @@ function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFacts {
   return facts;
 }
 
-async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts) {
+async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
   const [parents, builder] = await buildFacts;
   const { options, root } = plan;
   const info = parseDockerfile(readFileSync(join(root, options.dockerfile), 'utf8'));
@@ -224,6 +227,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
     labels: { 'org.ffreis.image': options.name, [HASH_LABEL]: plan.hash },
     network: plan.engine.network,
     buildkit: builder.buildkit,
+    cache: cache && adapter.layerCache(plan.registry.registry as string, options.name, cache.previousTag, builder.buildkit),
   });
   // Read while the engine builds (the engine's child is already running): off the critical path.
   const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
@@ -245,8 +249,8 @@ export function held(facts: ImageFacts | undefined): HeldImage | undefined {
 }
 
 /** Builds through the engine and checks that the client really produced the image. */
-async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts) {
-  const { parents, inputs } = await build(plan, adapter, buildFacts);
+async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
+  const { parents, inputs } = await build(plan, adapter, buildFacts, cache);
   // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
   const exported = plan.options.exports?.length ? exportDigests(adapter, plan.ref, plan.options.exports) : undefined;
   exported?.catch(() => undefined);
@@ -286,20 +290,23 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   removeStamp(dirname(plan.metaFile));
   if (decision.note) console.log(`${name}: ${decision.note.replace('the engine', adapter.name)}`);
   if (decision.restoring) console.log(`${name}: ${plan.ref} is recorded in ${relative(plan.root, plan.metaFile)} but missing from ${adapter.name}: restoring it`);
-  if (decision.action === 'pull' && (await pullFromRegistry(plan, adapter))) {
+  const lookup = decision.action === 'pull' ? await pullFromRegistry(plan, adapter) : undefined;
+  if (lookup === 'pulled') {
     const pulled = (await inspectImage(adapter, plan.ref)) as ImageFacts;
     const problem = identityProblem(`${plan.registry.registry}/${name}:${plan.tag}`, held(pulled) as HeldImage, plan.hash, record);
     if (!problem) {
       await moveLatest(plan, adapter, pulled);
-      const from = `from ${plan.registry.registry}${decision.restoring ? ': the engine had lost it' : ''}`;
-      await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'pulled', pulled, recordedParents(plan), undefined, { reason: from });
-      console.log(`${name}: ${decision.restoring ? 'restored' : 'pulled'} ${plan.ref} ${from}, no build needed`);
+      const reason = `from ${plan.registry.registry}${decision.restoring ? ': the engine had lost it' : ''}`;
+      await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'pulled', pulled, recordedParents(plan), undefined, { reason });
+      console.log(`${name}: ${decision.restoring ? 'restored' : 'pulled'} ${plan.ref} from ${plan.registry.registry}, no build needed`);
       return;
     }
     console.log(`${name}: ${problem}: not reusing it, building instead`);
     await untagImage(adapter, plan.ref);
   }
-  const { parents, built, exports, inputs } = await buildAndInspect(plan, adapter, buildFacts);
+  // The registry answered: its layer cache (the image's previous builds there) serves the build.
+  const cache = lookup === 'absent' ? { previousTag: previous?.ref ? splitImageRef(previous.ref).tag : undefined } : undefined;
+  const { parents, built, exports, inputs } = await buildAndInspect(plan, adapter, buildFacts, cache);
   await moveLatest(plan, adapter, built);
   const reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
   await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason });

@@ -16,6 +16,8 @@ export interface BuildTargetOptions {
   alwaysBuild?: string;
   /** Paths children only copy out of this image: their digests go to `exports.json`, which those children hash. */
   exports?: string[];
+  /** Parents it only copies from (its own or its ancestors'): it is hashed on what they export. */
+  copies?: string[];
   engine: NormalizedPluginOptions['engine'];
   client?: string;
   network?: string;

@@ -27,18 +27,26 @@ async function registryHolds(plan: BuildPlan): Promise<{ source: string; holds: 
 }
 
 /**
- * What the parents of this preview would do, from their preview marks: `<name> would build`.
+ * The parents' tags in this preview, and what the parents it only copies from would do
+ * (their preview marks): `builder would build`.
  * A child that only copies from a parent is hashed on what it copies, which only a real
  * build of the parent can tell: the preview says so instead of guessing.
  */
 function parentsAhead(plan: BuildPlan): { parents: { name: string; ref: string }[]; ahead: string[] } {
   const parents: { name: string; ref: string }[] = [];
   const ahead: string[] = [];
-  for (const parent of plan.options.parents) {
-    const mark = plan.rootPid ? runMark(dirname(metadataPath(plan.root, plan.options.outputDir, parent.name)), plan.rootPid, 'plans') : undefined;
+  const planned = (name: string) => {
+    const mark = plan.rootPid ? runMark(dirname(metadataPath(plan.root, plan.options.outputDir, name)), plan.rootPid, 'plans') : undefined;
     const [hash, ...action] = (mark ?? '').split(' ');
+    return { hash, action: action.join(' ') };
+  };
+  for (const parent of plan.options.parents) {
+    const { hash } = planned(parent.name);
     if (hash) parents.push({ name: parent.name, ref: imageRef(plan.options.prefix, parent.name, hash) });
-    if (action.length > 0 && action.join(' ') !== 'present') ahead.push(`${parent.name} ${action.join(' ')}`);
+  }
+  for (const name of plan.options.copies ?? []) {
+    const { action } = planned(name);
+    if (action && action !== 'present') ahead.push(`${name} ${action}`);
   }
   return { parents, ahead };
 }
@@ -74,11 +82,11 @@ export async function runPreview(options: BuildTargetOptions, root: string, env:
       const registry = decision.action === 'pull' ? await registryHolds(plan) : undefined;
       if (registry?.holds) {
         action = 'would pull';
-        line = `would pull ${registry.source} (${why})`;
+        line = `would pull ${registry.source} (${why})${after}`;
       } else {
         action = 'would build';
         const unknown = registry && registry.holds === undefined ? `; the registry could not be asked (${registry.problem}), so it may pull instead` : '';
-        line = `would build ${plan.ref} (${why}${unknown})`;
+        line = `would build ${plan.ref} (${why}${unknown})${after}`;
       }
     }
     if (plan.rootPid) markRun(dir, plan.rootPid, `${plan.hash} ${action}`, 'plans');
