@@ -244,7 +244,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
 }
 
 /** What the engine holds under the hash tag, for the identity check. */
-export function held(facts: ImageFacts | undefined): HeldImage | undefined {
+function held(facts: ImageFacts | undefined): HeldImage | undefined {
   return facts ? { id: facts.id, hashLabel: facts.labels[HASH_LABEL] } : undefined;
 }
 
@@ -262,16 +262,12 @@ async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFac
 }
 
 /**
- * Finds, pulls, or builds the image under `plan.ref`, then records how. The decision is
- * made from facts (decideAcquisition); an image is reused only when it proves it is
- * this hash's build, here and again after a pull.
+ * What a build decides on, and the decision (present, pull or build; the preview asks the
+ * same): the image's last record and what the engine holds under its hash tag.
  */
-async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<void> {
-  const name = plan.options.name;
+export async function decide(plan: BuildPlan, adapter: EngineAdapter) {
   const previous = readMetadata(plan.metaFile);
-  const previousInputs = readInputsRecord(dirname(plan.metaFile));
   const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
-  const buildFacts = askBuildFacts(plan, adapter);
   const facts = plan.options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
   const decision = decideAcquisition(plan.ref, {
     hash: plan.hash,
@@ -280,6 +276,19 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     record,
     registry: Boolean(plan.registry.registry),
   });
+  return { previous, record, facts, decision };
+}
+
+/**
+ * Finds, pulls, or builds the image under `plan.ref`, then records how. The decision is
+ * made from facts (decideAcquisition); an image is reused only when it proves it is
+ * this hash's build, here and again after a pull.
+ */
+async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<void> {
+  const name = plan.options.name;
+  const previousInputs = readInputsRecord(dirname(plan.metaFile));
+  const buildFacts = askBuildFacts(plan, adapter);
+  const { previous, record, facts, decision } = await decide(plan, adapter);
   if (decision.action === 'present') {
     await moveLatest(plan, adapter, facts as ImageFacts);
     await writeRecord(plan, adapter, 'present', facts as ImageFacts, previous?.ref === plan.ref ? previous.parents : recordedParents(plan));

@@ -1,17 +1,15 @@
 import { dirname } from 'node:path';
-import { decideAcquisition } from '../../core/acquire';
 import { isImageError } from '../../core/errors';
 import { imageRef } from '../../core/naming';
 import { explainRebuild } from '../../core/why';
 import { engineAdapter } from '../../engines';
-import { inspectImage } from '../../engines/image-store';
 import { currentInputs, readInputsRecord } from '../../io/inputs-record';
 import { resolveTagDigest } from '../../oci/distribution';
 import { locateImage } from '../../oci/reference';
-import { metadataPath, readMetadata } from '../../records/metadata';
+import { metadataPath } from '../../records/metadata';
 import { markRun, runMark } from '../../records/run-marks';
 import { reportFailure } from '../report';
-import { held, planBuild, type BuildPlan } from './executor';
+import { decide, planBuild, type BuildPlan } from './executor';
 import type { BuildTargetOptions } from './options';
 
 /** Whether the registry holds the hash tag, asked over HTTP (a HEAD of the manifest): no pull, no engine change. */
@@ -62,10 +60,7 @@ export async function runPreview(options: BuildTargetOptions, root: string, env:
     const plan = planBuild(options, root, env, Date.now());
     const adapter = engineAdapter(plan.engine.engine, plan.engine.client);
     const dir = dirname(plan.metaFile);
-    const previous = readMetadata(plan.metaFile);
-    const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
-    const facts = options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
-    const decision = decideAcquisition(plan.ref, { hash: plan.hash, alwaysBuild: options.alwaysBuild, held: held(facts), record, registry: Boolean(plan.registry.registry) });
+    const { decision } = await decide(plan, adapter);
     const { parents, ahead } = parentsAhead(plan);
     const after = ahead.length > 0 ? ` (after ${ahead.join(', ')}; what it copies may change then)` : '';
     let action: string;
