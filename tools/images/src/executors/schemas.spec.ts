@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalizePluginOptions } from '../core/options';
+import { ENGINES, normalizePluginOptions } from '../core/options';
+import { sharedOptionSchemas, withSharedOptions } from './shared-options';
 
 interface Schema {
   properties: Record<string, { default?: unknown; description?: string; enum?: unknown[] }>;
@@ -31,20 +32,12 @@ describe('the executors’ schemas', () => {
     }
   });
 
-  it('describe an option they share in the same words', () => {
-    const byKey = new Map<string, Set<string>>();
-    for (const [, schema] of schemas) {
-      for (const [key, property] of Object.entries(schema.properties)) {
-        if (!['name', 'prefix', 'outputDir', 'engine', 'client'].includes(key)) continue;
-        byKey.set(key, (byKey.get(key) ?? new Set()).add(property.description ?? ''));
-      }
-    }
-    for (const [key, descriptions] of byKey) expect([...descriptions], key).toHaveLength(1);
+  it.each(schemas)('%s: a shared option (name, prefix, outputDir, engine, client) is written from shared-options.ts', (_name, schema) => {
+    expect(withSharedOptions(schema)).toEqual(schema);
   });
 
-  it('offer the engines the plugin knows', () => {
-    for (const [, schema] of schemas) {
-      if (schema.properties.engine?.enum) expect(schema.properties.engine.enum).toEqual(['docker', 'podman']);
-    }
+  it('offer the engines the plugin knows (core/options.ts ENGINES)', () => {
+    expect(sharedOptionSchemas().engine.enum).toEqual([...ENGINES]);
+    expect(schemas.filter(([, schema]) => schema.properties.engine).map(([name]) => name).sort()).toEqual(['build', 'clean', 'push', 'run', 'test']);
   });
 });

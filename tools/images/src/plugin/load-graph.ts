@@ -37,7 +37,7 @@ export const IMAGE_SHAPING_MODULES = [
   'src/engines/podman.ts',
   'src/engines/capability.ts',
   'src/engines/image-store.ts',
-  'src/executors/build/executor.ts',
+  'src/executors/build/engine-build.ts',
 ];
 
 function parse(content: string, prefix: string) {

@@ -9,7 +9,8 @@ import { locateImage } from '../../oci/reference';
 import { metadataPath } from '../../records/metadata';
 import { markRun, runMark } from '../../records/run-marks';
 import { reportFailure } from '../report';
-import { decide, planBuild, type BuildPlan } from './executor';
+import { decide } from './executor';
+import { planBuild, type BuildPlan } from './plan';
 import type { BuildTargetOptions } from './options';
 
 /** Whether the registry holds the hash tag, asked over HTTP (a HEAD of the manifest): no pull, no engine change. */

@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { composeBuildArgs } from '../../core/build-args';
+import { parseDockerfile } from '../../core/dockerfile';
+import { ImageError, isImageError } from '../../core/errors';
+import { resolveSecrets } from '../../core/options';
+import { checkBuilderSupports } from '../../engines/capability';
+import { buildImage, chooseBuilder, exportDigests, HASH_LABEL, inspectImage } from '../../engines/image-store';
+import { runEngine } from '../../engines/run-engine';
+import type { EngineAdapter } from '../../engines/types';
+import { currentInputs } from '../../io/inputs-record';
+import { verifiedParents } from './parents';
+import type { BuildPlan } from './plan';
+
+/**
+ * After a failed build: when the engine no longer answers, the build did not fail on a
+ * Dockerfile step, the engine went away under it; say that instead.
+ */
+async function assertEngineAlive(adapter: EngineAdapter, name: string, latest: string): Promise<void> {
+  try {
+    await runEngine(adapter, adapter.serverVersion());
+  } catch (error) {
+    if (!isImageError(error, 'ENGINE_UNREACHABLE') && !isImageError(error, 'ENGINE_FAILED')) throw error;
+    throw new ImageError(
+      'ENGINE_DIED',
+      `The ${adapter.name} engine stopped answering while "${name}" was building, so this is not a failure of the Dockerfile:\n  ${error.message.split('\n').slice(0, 2).join('\n  ')}\n` +
+        `Check the engine (systemctl status ${adapter.name}, its log, free disk and memory), then rerun. Nothing was tagged: ${latest} still points where it did.`,
+    );
+  }
+}
+
+/** What a build needs from the engine before it starts: its parents, verified, and the builder. */
+export type BuildFacts = Promise<[{ name: string; arg: string; ref: string }[], Awaited<ReturnType<typeof chooseBuilder>>]>;
+
+/**
+ * Asked as soon as the program starts, beside the image's own inspect: on the critical
+ * path each engine query counts. A rejection is kept for the build that awaits it; a run
+ * that ends up not building never sees it.
+ */
+export function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFacts {
+  const facts: BuildFacts = Promise.all([verifiedParents(plan, adapter), chooseBuilder(adapter)]);
+  facts.catch(() => undefined);
+  return facts;
+}
+
+async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
+  const [parents, builder] = await buildFacts;
+  const { options, root } = plan;
+  const info = parseDockerfile(readFileSync(join(root, options.dockerfile), 'utf8'));
+  checkBuilderSupports(
+    options.dockerfile,
+    info.buildkitFeatures,
+    { engine: adapter.name, buildkit: builder.buildkit, buildx: builder.buildx, version: builder.version, client: adapter.client },
+    Boolean(info.syntax),
+  );
+  const secrets = resolveSecrets(options.secrets, process.env).map(({ id, src }) => {
+    const path = resolve(root, src);
+    if (!existsSync(path)) {
+      throw new ImageError('BAD_OPTION', `Build secret "${id}" names ${src}, which does not exist. Create it, or drop it from IMAGE_BUILD_SECRETS / the option secrets.`);
+    }
+    return { id, src: path };
+  });
+  console.log(`${options.name}: building ${plan.ref} with ${builder.note}${secrets.length ? ` (secrets: ${secrets.map((s) => s.id).join(', ')})` : ''}`);
+  const building = buildImage(adapter, {
+    dockerfile: join(root, options.dockerfile),
+    context: join(root, options.context),
+    // :latest moves with the build itself (one engine call fewer on the critical path): an
+    // engine tags nothing when a build fails, and the stamp, written last, is what the
+    // fast path trusts, so an unverified image is never taken as present.
+    tags: [plan.ref, plan.latest],
+    target: options.target,
+    secrets,
+    buildArgs: composeBuildArgs(parents, plan.digests),
+    labels: { 'org.ffreis.image': options.name, [HASH_LABEL]: plan.hash },
+    network: plan.engine.network,
+    buildkit: builder.buildkit,
+    cache: cache && adapter.layerCache(plan.registry.registry as string, options.name, cache.previousTag, builder.buildkit),
+  });
+  // Read while the engine builds (the engine's child is already running): off the critical path.
+  const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
+  const exitCode = await building;
+  if (exitCode !== 0) {
+    await assertEngineAlive(adapter, options.name, plan.latest);
+    throw new ImageError(
+      'BUILD_FAILED',
+      `Image "${options.name}" failed to build from ${options.dockerfile} (${adapter.client} exit ${exitCode}); its output is above.\n` +
+        `Nothing was tagged: ${plan.latest} still points where it did. Fix the failing step, then rerun: npx nx run ${options.name}:build`,
+    );
+  }
+  return { parents, inputs };
+}
+
+/** Builds through the engine and checks that the client really produced the image. */
+export async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
+  const { parents, inputs } = await build(plan, adapter, buildFacts, cache);
+  // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
+  const exported = plan.options.exports?.length ? exportDigests(adapter, plan.ref, plan.options.exports) : undefined;
+  exported?.catch(() => undefined);
+  const built = await inspectImage(adapter, plan.ref);
+  if (!built || built.labels[HASH_LABEL] !== plan.hash) {
+    throw new ImageError('ENGINE_FAILED', `${adapter.client} reported success but ${plan.ref} is not in its store${built ? ' with this hash\'s label' : ''}; nothing was recorded.`);
+  }
+  return { parents, built, inputs, exports: exported && { imageId: built.id, digests: await exported } };
+}
+

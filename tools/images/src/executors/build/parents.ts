@@ -1,0 +1,63 @@
+import { dirname } from 'node:path';
+import { ImageError } from '../../core/errors';
+import { imageRef } from '../../core/naming';
+import { HASH_LABEL, inspectImage } from '../../engines/image-store';
+import type { EngineAdapter } from '../../engines/types';
+import { metadataPath, readMetadata } from '../../records/metadata';
+import { runMark } from '../../records/run-marks';
+import type { BuildPlan } from './plan';
+
+/**
+ * Each parent's exact ref as this run knows it: within an Nx run, the hash its run mark
+ * holds (a parent not confirmed in this run has none); outside Nx's runs, its record.
+ * Pure reads of the records: no engine call.
+ */
+function knownParents(plan: BuildPlan): { name: string; arg: string; ref?: string; hash?: string }[] {
+  return plan.options.parents.map((parent) => {
+    const dir = dirname(metadataPath(plan.root, plan.options.outputDir, parent.name));
+    if (plan.rootPid) {
+      const hash = runMark(dir, plan.rootPid);
+      return { ...parent, hash, ref: hash ? imageRef(plan.options.prefix, parent.name, hash) : undefined };
+    }
+    const meta = readMetadata(metadataPath(plan.root, plan.options.outputDir, parent.name));
+    return { ...parent, hash: meta?.hash, ref: meta?.ref };
+  });
+}
+
+/** The parents recorded for an image that is reused, not built: those this run knows. */
+export function recordedParents(plan: BuildPlan): { name: string; ref: string }[] {
+  return knownParents(plan).flatMap((p) => (p.ref ? [{ name: p.name, ref: p.ref }] : []));
+}
+
+/**
+ * The parents a build starts from: each must be confirmed in this run (so
+ * `--exclude-task-dependencies` can never hand it a stale tag) and be, in the engine, that
+ * hash's build. Asked at once: on the critical path, each engine query counts.
+ */
+export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): Promise<{ name: string; arg: string; ref: string }[]> {
+  const name = plan.options.name;
+  return Promise.all(
+    knownParents(plan).map(async (parent) => {
+      if (plan.rootPid && !parent.hash) {
+        throw new ImageError(
+          'PARENT_NOT_BUILT',
+          `Image "${name}" is built from "${parent.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
+            `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${name}:build`,
+        );
+      }
+      const facts = parent.ref ? await inspectImage(adapter, parent.ref) : undefined;
+      if (!parent.ref || !facts || facts.labels[HASH_LABEL] !== parent.hash) {
+        const missing = parent.ref
+          ? `${parent.ref} is not in ${adapter.name}'s store as that hash's build`
+          : `${parent.name} has no build record in ${plan.options.outputDir}`;
+        throw new ImageError(
+          'PARENT_NOT_BUILT',
+          `Image "${name}" is built from "${parent.name}", but ${missing}.\n` +
+            `Build the chain through Nx so parents build first: npx nx run ${name}:build`,
+        );
+      }
+      return { name: parent.name, arg: parent.arg, ref: parent.ref };
+    }),
+  );
+}
+

@@ -1,0 +1,45 @@
+import { dirname } from 'node:path';
+import type { InputsRecord } from '../../core/why';
+import { exportDigests, tagImage, type ImageFacts } from '../../engines/image-store';
+import type { EngineAdapter } from '../../engines/types';
+import { currentInputs, writeInputsRecord } from '../../io/inputs-record';
+import { exportsImageId, writeExports, writeMetadata, writeStamp, type ImageStatus } from '../../records/metadata';
+import { markRun } from '../../records/run-marks';
+import type { BuildPlan } from './plan';
+
+/** Moves `:latest` to the image, once it is known to be this hash's build. */
+export async function moveLatest(plan: BuildPlan, adapter: EngineAdapter, facts: ImageFacts) {
+  if (!facts.tags.includes(plan.latest)) await tagImage(adapter, plan.ref, plan.latest);
+}
+
+/**
+ * Records the image (`image.json`), then the stamp the build target's fast path compares
+ * with what the engine holds, then this run's mark (children build from it).
+ */
+export async function writeRecord(
+  plan: BuildPlan,
+  adapter: EngineAdapter,
+  status: ImageStatus,
+  facts: ImageFacts,
+  parents: { name: string; ref: string }[],
+  exported?: { imageId: string; digests: Record<string, string> },
+  why?: { inputs?: InputsRecord; reason?: string },
+) {
+  const dir = dirname(plan.metaFile);
+  const exports = plan.options.exports ?? [];
+  if (exports.length > 0 && exportsImageId(dir) !== facts.id) {
+    writeExports(dir, facts.id, exported?.imageId === facts.id ? exported.digests : await exportDigests(adapter, plan.ref, exports));
+  }
+  writeMetadata(plan.metaFile, {
+    name: plan.options.name, ref: plan.ref, latest: plan.latest, imageId: facts.id, hash: plan.hash,
+    parents: parents.map(({ name, ref }) => ({ name, ref })), sizeBytes: facts.sizeBytes,
+    durationMs: Date.now() - plan.started, status, engine: plan.engine.engine, finishedAt: new Date().toISOString(),
+    ...(why?.reason ? { reason: why.reason } : {}),
+  });
+  // What went into this hash, for the next build's explanation (after the image is known good).
+  const inputs = why?.inputs ?? currentInputs(plan.root, plan.options.name, plan.hash, process.env, parents);
+  if (inputs) writeInputsRecord(dir, inputs);
+  writeStamp(dir, facts.id);
+  if (plan.rootPid) markRun(dir, plan.rootPid, plan.hash);
+}
+
