@@ -16,8 +16,11 @@ SUITE=${DEBIAN_SUITE:-bookworm}
 # one-line format); DEBIAN_MIRROR overrides it. No mirror's host is written here.
 apt_mirror() {
   local uri
-  uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-  [[ -n $uri ]] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1)
+  uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+  [[ -n $uri ]] || uri=$(awk '$1 == "deb" && $0 !~ /security/ {
+      for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit }
+    }' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1)
   echo "$uri"
 }
 MIRROR=${DEBIAN_MIRROR:-$(apt_mirror)}

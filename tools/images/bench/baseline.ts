@@ -21,7 +21,8 @@ export async function runBaseline(workspace: string, prefix: string, client: str
   for (const name of BASELINE_ORDER) {
     const args = ['build', '--quiet', '-f', join(workspace, 'images', name, 'Dockerfile'), '-t', `${prefix}/${name}:latest`];
     for (const [arg, parent] of Object.entries(PARENT_ARGS[name])) args.push('--build-arg', `${arg}=${prefix}/${parent}:latest`);
-    if (name === 'base') args.push('--build-arg', `BASE_IMAGE=${process.env.BASE_IMAGE}`, '--build-arg', `BASE_DIGEST=${process.env.BASE_DIGEST}`);
+    if (name === 'base')
+      args.push('--build-arg', `BASE_IMAGE=${process.env.BASE_IMAGE}`, '--build-arg', `BASE_DIGEST=${process.env.BASE_DIGEST}`);
     if (network) args.push('--network', network);
     args.push(workspace);
     await execa(client, args, { env: { DOCKER_BUILDKIT: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -66,9 +66,15 @@ async function main() {
   // In the bench's own copy only: a trivial cached target per image, chained like build:
   // Nx's own floor for five tasks (graph, hashing, cache lookups, no process per task).
   for (const name of CHAIN) {
-    ws.write(`images/${name}/project.json`, JSON.stringify({ name, targets: {
-      floor: { command: 'true', cache: true, dependsOn: ['^floor'], inputs: ['{projectRoot}/Dockerfile'] },
-    } }));
+    ws.write(
+      `images/${name}/project.json`,
+      JSON.stringify({
+        name,
+        targets: {
+          floor: { command: 'true', cache: true, dependsOn: ['^floor'], inputs: ['{projectRoot}/Dockerfile'] },
+        },
+      }),
+    );
   }
   try {
     await nxBuild(ws);
@@ -86,27 +92,73 @@ async function main() {
 
     await ws.nx(['run-many', '-t', 'floor']);
     const floor = await measure(RUNS, nothing, () => ws.nx(['run-many', '-t', 'floor']));
-    const inspect = await measure(RUNS, nothing, () => docker.run(['images', '--no-trunc', '--filter', 'label=org.ffreis.nx-hash', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']));
-    rows.push({ scenario: 'floor: `nx run-many` of a trivial cached target (5 chained tasks), daemon off', ours: floor, note: 'Nx’s fixed cost' });
+    const inspect = await measure(RUNS, nothing, () =>
+      docker.run(['images', '--no-trunc', '--filter', 'label=org.ffreis.nx-hash', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']),
+    );
+    rows.push({
+      scenario: 'floor: `nx run-many` of a trivial cached target (5 chained tasks), daemon off',
+      ours: floor,
+      note: 'Nx’s fixed cost',
+    });
     rows.push({ scenario: 'floor: same, daemon on', ours: floorDaemon, note: '' });
-    rows.push({ scenario: 'one engine listing (`docker images --filter label=…`)', ours: inspect, note: 'the one engine query of a no-op run' });
+    rows.push({
+      scenario: 'one engine listing (`docker images --filter label=…`)',
+      ours: inspect,
+      note: 'the one engine query of a no-op run',
+    });
 
     const appChange = (i: number) => async () => ws.append('app/lib.py', `\n# bench ${Date.now()} ${i}\n`);
-    const preview = await measure(RUNS, (i) => appChange(i + 100)(), () => nxBuild(ws, { NX_IMAGES_PLAN: '1' }));
-    rows.push({ scenario: 'preview of an app change (`NX_IMAGES_PLAN=1`), daemon off', ours: preview, baseline: noop, note: 'builds nothing; baseline column: our no-op' });
-    const app = await measure(RUNS, (i) => appChange(i)(), () => nxBuild(ws));
+    const preview = await measure(
+      RUNS,
+      (i) => appChange(i + 100)(),
+      () => nxBuild(ws, { NX_IMAGES_PLAN: '1' }),
+    );
+    rows.push({
+      scenario: 'preview of an app change (`NX_IMAGES_PLAN=1`), daemon off',
+      ours: preview,
+      baseline: noop,
+      note: 'builds nothing; baseline column: our no-op',
+    });
+    const app = await measure(
+      RUNS,
+      (i) => appChange(i)(),
+      () => nxBuild(ws),
+    );
     const appBase = await measure(RUNS, (i) => appChange(i)(), baseline);
-    rows.push({ scenario: 'app change (`app/lib.py`), Nx daemon off', ours: app, baseline: appBase, note: 'builder (with the app’s tests) and runner rebuild' });
+    rows.push({
+      scenario: 'app change (`app/lib.py`), Nx daemon off',
+      ours: app,
+      baseline: appBase,
+      note: 'builder (with the app’s tests) and runner rebuild',
+    });
     await nxBuild(ws, { NX_DAEMON: 'true' });
-    const appDaemon = await measure(RUNS, (i) => appChange(i + RUNS)(), () => nxBuild(ws, { NX_DAEMON: 'true' }));
+    const appDaemon = await measure(
+      RUNS,
+      (i) => appChange(i + RUNS)(),
+      () => nxBuild(ws, { NX_DAEMON: 'true' }),
+    );
     rows.push({ scenario: 'app change, Nx daemon on', ours: appDaemon, baseline: appBase, note: '' });
 
     // A real layer (not a LABEL, which BuildKit applies without running anything).
-    const runnerChange = (i: number) => async () => ws.append('images/base-runner/Dockerfile', `\nRUN echo "${Date.now()}-${i}" > /tmp/bench-marker\n`);
-    const baseRunner = await measure(RUNS, (i) => runnerChange(i)(), () => nxBuild(ws));
+    const runnerChange = (i: number) => async () =>
+      ws.append('images/base-runner/Dockerfile', `\nRUN echo "${Date.now()}-${i}" > /tmp/bench-marker\n`);
+    const baseRunner = await measure(
+      RUNS,
+      (i) => runnerChange(i)(),
+      () => nxBuild(ws),
+    );
     const baseRunnerBase = await measure(RUNS, (i) => runnerChange(i)(), baseline);
-    rows.push({ scenario: 'base-runner Dockerfile change, Nx daemon off', ours: baseRunner, baseline: baseRunnerBase, note: 'base-runner and runner rebuild' });
-    const baseRunnerDaemon = await measure(RUNS, (i) => runnerChange(i + RUNS)(), () => nxBuild(ws, { NX_DAEMON: 'true' }));
+    rows.push({
+      scenario: 'base-runner Dockerfile change, Nx daemon off',
+      ours: baseRunner,
+      baseline: baseRunnerBase,
+      note: 'base-runner and runner rebuild',
+    });
+    const baseRunnerDaemon = await measure(
+      RUNS,
+      (i) => runnerChange(i + RUNS)(),
+      () => nxBuild(ws, { NX_DAEMON: 'true' }),
+    );
     await ws.nx(['daemon', '--stop']);
     rows.push({ scenario: 'base-runner Dockerfile change, Nx daemon on', ours: baseRunnerDaemon, baseline: baseRunnerBase, note: '' });
 
@@ -115,10 +167,36 @@ async function main() {
       const env = { IMAGE_REGISTRY: `${registry.address}/bench` };
       const pushed = await ws.nx(['run-many', '-t', 'push'], env);
       if (pushed.exitCode !== 0) throw new Error(pushed.output);
-      const freshRunner = await measure(COLD_RUNS, async () => { await emptyEngine(); ws.removePath('dist'); }, () => nxBuild(ws, env));
-      const cold = await measure(COLD_RUNS, async () => { await emptyEngine(); ws.removePath('dist'); }, baseline);
-      rows.push({ scenario: 'fresh runner: empty engine, registry holds every image', ours: freshRunner, baseline: cold, note: 'ours pulls; the baseline rebuilds from the base' });
-      const coldOurs = await measure(COLD_RUNS, async () => { await emptyEngine(); ws.removePath('dist'); }, () => nxBuild(ws));
+      const freshRunner = await measure(
+        COLD_RUNS,
+        async () => {
+          await emptyEngine();
+          ws.removePath('dist');
+        },
+        () => nxBuild(ws, env),
+      );
+      const cold = await measure(
+        COLD_RUNS,
+        async () => {
+          await emptyEngine();
+          ws.removePath('dist');
+        },
+        baseline,
+      );
+      rows.push({
+        scenario: 'fresh runner: empty engine, registry holds every image',
+        ours: freshRunner,
+        baseline: cold,
+        note: 'ours pulls; the baseline rebuilds from the base',
+      });
+      const coldOurs = await measure(
+        COLD_RUNS,
+        async () => {
+          await emptyEngine();
+          ws.removePath('dist');
+        },
+        () => nxBuild(ws),
+      );
       rows.push({ scenario: 'cold build (empty engine, no registry)', ours: coldOurs, baseline: cold, note: 'both build everything' });
     } finally {
       await registry.stop();
@@ -143,15 +221,19 @@ async function writeReport(rows: Row[], profile: Record<string, Stats>) {
   const v = await versions();
   {
     const ratio = (row: Row) => (row.baseline ? `${(row.baseline.median / row.ours.median).toFixed(2)}×` : '');
-    const table = rows.map((r) => `| ${r.scenario} | ${formatStats(r.ours)} | ${r.baseline ? formatStats(r.baseline) : ''} | ${ratio(r)} | ${r.note} |`);
+    const table = rows.map(
+      (r) => `| ${r.scenario} | ${formatStats(r.ours)} | ${r.baseline ? formatStats(r.baseline) : ''} | ${ratio(r)} | ${r.note} |`,
+    );
     const overhead = (a: Stats, b: Stats) => ((a.median - b.median) / 1000).toFixed(2);
     const report = [
       '# Benchmarks',
       '',
-      `Real run of \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB,`,
+      `Real run of \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores, ` +
+        `${(totalmem() / 2 ** 30).toFixed(0)} GiB,`,
       `docker engine ${v.server} (client ${v.client}, BuildKit), Nx ${v.nx}, Node ${process.versions.node}.`,
       `Median of ${RUNS} runs (${COLD_RUNS} for the cold scenarios), min–max in brackets.`,
-      'Baseline: plain sequential `docker build`s of the same five Dockerfiles in dependency order, each FROM its parent\'s `:latest` (what `make build-images` did), same client, BuildKit and network.',
+      "Baseline: plain sequential `docker build`s of the same five Dockerfiles in dependency order, each FROM its parent's " +
+        '`:latest` (what `make build-images` did), same client, BuildKit and network.',
       'Ratio: baseline ÷ ours (above 1: ours is faster).',
       '',
       '| scenario | ours | baseline | ratio | note |',
@@ -160,8 +242,10 @@ async function writeReport(rows: Row[], profile: Record<string, Stats>) {
       '',
       '## No-op overhead over Nx’s floor',
       '',
-      `- daemon off: ours ${formatStats(profile.noop)} vs the trivial cached target ${formatStats(profile.floor)}: **${overhead(profile.noop, profile.floor)} s** over the floor.`,
-      `- daemon on: ours ${formatStats(profile.noopDaemon)} vs ${formatStats(profile.floorDaemon)}: **${overhead(profile.noopDaemon, profile.floorDaemon)} s** over the floor.`,
+      `- daemon off: ours ${formatStats(profile.noop)} vs the trivial cached target ${formatStats(profile.floor)}: ` +
+        `**${overhead(profile.noop, profile.floor)} s** over the floor.`,
+      `- daemon on: ours ${formatStats(profile.noopDaemon)} vs ${formatStats(profile.floorDaemon)}: ` +
+        `**${overhead(profile.noopDaemon, profile.floorDaemon)} s** over the floor.`,
       `- the one engine query of a no-op run (a listing of every image with the hash label) costs ${formatStats(profile.inspect)}.`,
       '',
       'The no-op cost model, from what Nx does per run (paths under `node_modules/nx/dist/src`):',
@@ -177,11 +261,11 @@ async function writeReport(rows: Row[], profile: Record<string, Stats>) {
       '- **Engine calls:** one per run, not one per image: the `preTasksExecution` hook lists every image carrying the',
       '  hash label (`images --filter label=org.ffreis.nx-hash`) and hands the result to the tasks as `NX_IMAGES_VIEW`.',
       '  A task trusts it only for the same engine, client and store settings (`DOCKER_HOST`, `CONTAINER_HOST`, …);',
-      '  otherwise it asks the engine itself (one `image inspect`). A build is never replayed from Nx\'s cache',
+      "  otherwise it asks the engine itself (one `image inspect`). A build is never replayed from Nx's cache",
       '  (a cached success could claim an image the engine no longer has).',
       '',
-      'An image that must be built adds, on the critical path: the full program\'s start (about 0.25 s, most of it',
-      'loading execa), its own `image inspect` beside its parents\' and the client version (one round, in parallel),',
+      "An image that must be built adds, on the critical path: the full program's start (about 0.25 s, most of it",
+      "loading execa), its own `image inspect` beside its parents' and the client version (one round, in parallel),",
       'the engine build (tagged with the hash and `:latest` at once), one `image inspect` to verify it, and for an',
       'image children copy out of, the exports digest (`create`, `cp` per path, `rm`) beside that inspect.',
       'The Nx part of a run with changes is larger than the no-op floor: the graph and the hashes are recomputed.',

@@ -35,7 +35,8 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
   # The engine's answer for every image, asked once when the run started
   # (plugin/engine-view.ts), trusted only for the same engine, client and store.
   view=${NX_IMAGES_VIEW:-}
-  header="view1|$engine|$client|${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}"
+  store="${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}"
+  header="view1|$engine|$client|$store"
   if [ -n "$client" ] && [ -n "$view" ] && [ "${view%%"$nl"*}" = "$header" ]; then
     case "$view$nl" in
     *"$nl$NX_IMAGES_REPOSITORY "*)
@@ -46,7 +47,8 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
       ;;
     esac
   elif [ -n "$client" ]; then
-    both=$("$client" image inspect --format '{{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}}' "$ref" "$NX_IMAGES_REPOSITORY:latest" 2>/dev/null)
+    format='{{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}}'
+    both=$("$client" image inspect --format "$format" "$ref" "$NX_IMAGES_REPOSITORY:latest" 2>/dev/null)
     [ "$both" = "$id $hash$nl$id $hash" ] || [ "$both" = "sha256:$id $hash${nl}sha256:$id $hash" ] && seen=$id
   fi
   if [ -n "$id" ] && [ "${seen#sha256:}" = "$id" ]; then

@@ -60,7 +60,12 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
       expect(await imageId(`${ws.prefix}/${name}:latest`)).toBe(meta?.imageId);
       expect(meta?.engine).toBe(engineName);
     }
-    expect(ws.meta('runner')?.parents.map((p) => p.ref).sort()).toEqual([ws.meta('base-runner')?.ref, ws.meta('builder')?.ref].sort());
+    expect(
+      ws
+        .meta('runner')
+        ?.parents.map((p) => p.ref)
+        .sort(),
+    ).toEqual([ws.meta('base-runner')?.ref, ws.meta('builder')?.ref].sort());
     cold = ws.refs();
   });
 
@@ -103,7 +108,9 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
         logged.reset();
         const result = await build(ws, { CONTAINER_CLIENT: logged.client, NX_DAEMON: daemon });
         expect(result.exitCode, result.output).toBe(0);
-        expect(logged.calls(), `daemon ${daemon}`).toEqual([expect.stringMatching(/^images --no-trunc --filter label=org\.ffreis\.nx-hash /)]);
+        expect(logged.calls(), `daemon ${daemon}`).toEqual([
+          expect.stringMatching(/^images --no-trunc --filter label=org\.ffreis\.nx-hash /),
+        ]);
         expect(ws.refs()).toEqual(cold);
       }
     } finally {
@@ -136,11 +143,17 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     try {
       await build(ws, { CONTAINER_CLIENT: logged.client });
       // What an outer run's view would say; this run's hook replaces it.
-      const forged = ws.read('dist/images/runner/stamp').trim().replace(/^sha256:/, '');
+      const forged = ws
+        .read('dist/images/runner/stamp')
+        .trim()
+        .replace(/^sha256:/, '');
       const hash = ws.meta('runner')?.hash;
       await engine(['rmi', '--force', `${ws.prefix}/runner:latest`, `${ws.prefix}/runner:${hash}`]);
       const header = `view1|${engineName}|${logged.client}|||||`;
-      const result = await build(ws, { CONTAINER_CLIENT: logged.client, NX_IMAGES_VIEW: `${header}\n${ws.prefix}/runner ${forged} latest,${hash}` });
+      const result = await build(ws, {
+        CONTAINER_CLIENT: logged.client,
+        NX_IMAGES_VIEW: `${header}\n${ws.prefix}/runner ${forged} latest,${hash}`,
+      });
       expect(result.exitCode, result.output).toBe(0);
       expect(statuses(ws)).toMatchObject({ runner: 'restored' });
       expect(await imageId(`${ws.prefix}/runner:${hash}`)).toBe(ws.meta('runner')?.imageId);
@@ -174,11 +187,19 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
       const meta = ws.meta(name);
       const status = ['builder', 'runner'].includes(name) ? 'built' : 'present';
       const why = { builder: ' +\\(app/lib\\.py changed\\)', runner: ' +\\(what it copies from builder changed\\)' }[name as string] ?? '';
-      expect(summary).toMatch(new RegExp(`\\n  ${name} +${status} +${meta?.ref.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\d+\\.\\d MB +\\d+\\.\\d s${why}\\n`));
+      expect(summary).toMatch(
+        new RegExp(`\\n  ${name} +${status} +${meta?.ref.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} +\\d+\\.\\d MB +\\d+\\.\\d s${why}\\n`),
+      );
     }
     expect(summary).toMatch(/\n {2}total: 5 images \(3 present, 2 built\) in \d+\.\d s\n/);
     const json = JSON.parse(ws.read('dist/images/summary.json')) as { images: { name: string; status: string; ref: string }[] };
-    expect(Object.fromEntries(json.images.map((i) => [i.name, i.status]))).toEqual({ base: 'present', 'base-builder': 'present', 'base-runner': 'present', builder: 'built', runner: 'built' });
+    expect(Object.fromEntries(json.images.map((i) => [i.name, i.status]))).toEqual({
+      base: 'present',
+      'base-builder': 'present',
+      'base-runner': 'present',
+      builder: 'built',
+      runner: 'built',
+    });
     cold = ws.refs();
   });
 
@@ -188,22 +209,32 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     timings.appChange = result.durationMs;
     expect(result.exitCode, result.output).toBe(0);
     expect(changedImages(cold, ws.refs())).toEqual(['builder', 'runner']);
-    expect(statuses(ws)).toMatchObject({ builder: 'built', runner: 'built', base: 'present', 'base-builder': 'present', 'base-runner': 'present' });
+    expect(statuses(ws)).toMatchObject({
+      builder: 'built',
+      runner: 'built',
+      base: 'present',
+      'base-builder': 'present',
+      'base-runner': 'present',
+    });
   });
 
-  it('rebuilds exactly base-builder and builder when base-builder’s Dockerfile changes: runner only copies /app and /opt/venv, which stay the same', async () => {
-    const before = ws.refs();
-    ws.append('images/base-builder/Dockerfile', '\nLABEL org.ffreis.test=base-builder-change\n');
-    const result = await build(ws);
-    expect(result.exitCode, result.output).toBe(0);
-    expect(changedImages(before, ws.refs())).toEqual(['base-builder', 'builder']);
-    expect(reasons(ws)).toMatchObject({
-      'base-builder': 'images/base-builder/Dockerfile changed',
-      builder: 'parent base-builder changed; images/base-builder/Dockerfile changed',
-      runner: undefined,
-    });
-    expect(statuses(ws)).toMatchObject({ runner: 'present' });
-  });
+  it(
+    'rebuilds exactly base-builder and builder when base-builder’s Dockerfile changes: runner only copies /app and /opt/venv, ' +
+      'which stay the same',
+    async () => {
+      const before = ws.refs();
+      ws.append('images/base-builder/Dockerfile', '\nLABEL org.ffreis.test=base-builder-change\n');
+      const result = await build(ws);
+      expect(result.exitCode, result.output).toBe(0);
+      expect(changedImages(before, ws.refs())).toEqual(['base-builder', 'builder']);
+      expect(reasons(ws)).toMatchObject({
+        'base-builder': 'images/base-builder/Dockerfile changed',
+        builder: 'parent base-builder changed; images/base-builder/Dockerfile changed',
+        runner: undefined,
+      });
+      expect(statuses(ws)).toMatchObject({ runner: 'present' });
+    },
+  );
 
   it('rebuilds builder but not runner when only a test changes', async () => {
     const before = ws.refs();
@@ -213,24 +244,30 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(changedImages(before, ws.refs())).toEqual(['builder']);
   });
 
-  it('rebuilds none for a file no build sends (README, a package.json script, lockfile churn, an app cache file, a lint rule)', async () => {
-    const before = ws.refs();
-    ws.append('README.md', '\nA line no image sees.\n');
-    ws.write('package.json', ws.read('package.json').replace('"graph": "nx graph"', '"graph": "nx graph",\n    "extra": "echo extra"'));
-    ws.write('app/__pycache__/lib.cpython-311.pyc', 'not python');
-    ws.write('images/runner/NOTES.txt', 'not copied by any Dockerfile');
-    // A lint rule shapes no image: editing it re-tags nothing.
-    ws.append('tools/images/src/core/lint.ts', '\n// a lint rule changed\n');
-    // Lockfile churn that leaves the executor's own packages alone.
-    const lock = ws.read('package-lock.json');
-    const churned = lock.replace('"name": "ffreis-images",\n      "version": "0.0.0"', '"name": "ffreis-images",\n      "version": "0.0.1"');
-    expect(churned).not.toBe(lock);
-    ws.write('package-lock.json', churned);
-    const result = await build(ws);
-    expect(result.exitCode, result.output).toBe(0);
-    expect(result.output).not.toMatch(/: building /);
-    expect(changedImages(before, ws.refs())).toEqual([]);
-  });
+  it(
+    'rebuilds none for a file no build sends (README, a package.json script, lockfile churn, an app cache file, a lint ' + 'rule)',
+    async () => {
+      const before = ws.refs();
+      ws.append('README.md', '\nA line no image sees.\n');
+      ws.write('package.json', ws.read('package.json').replace('"graph": "nx graph"', '"graph": "nx graph",\n    "extra": "echo extra"'));
+      ws.write('app/__pycache__/lib.cpython-311.pyc', 'not python');
+      ws.write('images/runner/NOTES.txt', 'not copied by any Dockerfile');
+      // A lint rule shapes no image: editing it re-tags nothing.
+      ws.append('tools/images/src/core/lint.ts', '\n// a lint rule changed\n');
+      // Lockfile churn that leaves the executor's own packages alone.
+      const lock = ws.read('package-lock.json');
+      const churned = lock.replace(
+        '"name": "ffreis-images",\n      "version": "0.0.0"',
+        '"name": "ffreis-images",\n      "version": "0.0.1"',
+      );
+      expect(churned).not.toBe(lock);
+      ws.write('package-lock.json', churned);
+      const result = await build(ws);
+      expect(result.exitCode, result.output).toBe(0);
+      expect(result.output).not.toMatch(/: building /);
+      expect(changedImages(before, ws.refs())).toEqual([]);
+    },
+  );
 
   it('re-tags all five when a plugin module that shapes images changes (engine arguments)', async () => {
     const before = ws.refs();
@@ -246,8 +283,17 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     const result = await build(ws, { BASE_IMAGE: variant.image, BASE_DIGEST: variant.digest });
     expect(result.exitCode, result.output).toBe(0);
     expect(changedImages(before, ws.refs())).toEqual([...CHAIN].sort());
-    expect(reasons(ws)).toMatchObject({ base: 'BASE_DIGEST changed (+1 more)', 'base-builder': expect.stringMatching(/^parent base changed/) });
-    const label = await engine(['image', 'inspect', '--format', '{{index .Config.Labels "org.ffreis.test.variant"}}', ws.meta('runner')?.ref as string]);
+    expect(reasons(ws)).toMatchObject({
+      base: 'BASE_DIGEST changed (+1 more)',
+      'base-builder': expect.stringMatching(/^parent base changed/),
+    });
+    const label = await engine([
+      'image',
+      'inspect',
+      '--format',
+      '{{index .Config.Labels "org.ffreis.test.variant"}}',
+      ws.meta('runner')?.ref as string,
+    ]);
     expect(label.stdout.trim()).toBe('override');
   });
 
@@ -275,7 +321,9 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toContain('FAIL: test_greets_by_name');
     expect(result.output).toContain("AssertionError: 'Hello, Nx!' != 'Hello, broken test!'");
-    expect(result.output).toMatch(/builder: Image "builder" failed to build from images\/builder\/Dockerfile .*\n.*rerun: npx nx run builder:build/);
+    expect(result.output).toMatch(
+      /builder: Image "builder" failed to build from images\/builder\/Dockerfile .*\n.*rerun: npx nx run builder:build/,
+    );
     expect(result.output).not.toMatch(/^runner: (runner: )?building/m);
     expect(await tagsOf(`${ws.prefix}/builder`)).toEqual(builderTags);
     expect(await imageId(`${ws.prefix}/builder:latest`)).toBe(latestBuilder);

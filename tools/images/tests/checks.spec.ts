@@ -49,18 +49,36 @@ describe('checks on the images: lint, declarative tests, size budgets', () => {
     // The five builds always ask the engine (never replayed); the five tests come from the cache.
     expect(result.output).toMatch(/Nx read the output from the cache instead of running the command for 5 out of 10 tasks/);
     for (const name of CHAIN) expect(result.output).toContain(`nx run ${name}:test  [existing outputs match the cache, left as is]`);
-    const events = await engine(['events', '--since', since, '--until', until, '--filter', 'type=container', '--filter', 'event=create', '--format', '{{.Actor.Attributes.image}}']);
+    const events = await engine([
+      'events',
+      '--since',
+      since,
+      '--until',
+      until,
+      '--filter',
+      'type=container',
+      '--filter',
+      'event=create',
+      '--format',
+      '{{.Actor.Attributes.image}}',
+    ]);
     expect(events.exitCode, events.all).toBe(0);
     expect(events.stdout.trim()).toBe('');
   });
 
   it('fails lint for a runner that ends as root, naming file:line and rule', async () => {
-    await withEdit('images/runner/Dockerfile', (text) => `${text}USER root\n`, async () => {
-      const result = await nx(['run', 'runner:lint']);
-      expect(result.exitCode).not.toBe(0);
-      const line = ws.read('images/runner/Dockerfile').trimEnd().split('\n').length;
-      expect(result.output).toContain(`images/runner/Dockerfile:${line}: runner-user: the final USER is root: the runner must not run as root`);
-    });
+    await withEdit(
+      'images/runner/Dockerfile',
+      (text) => `${text}USER root\n`,
+      async () => {
+        const result = await nx(['run', 'runner:lint']);
+        expect(result.exitCode).not.toBe(0);
+        const line = ws.read('images/runner/Dockerfile').trimEnd().split('\n').length;
+        expect(result.output).toContain(
+          `images/runner/Dockerfile:${line}: runner-user: the final USER is root: the runner must not run as root`,
+        );
+      },
+    );
   });
 
   it('fails lint for an unpinned external FROM and for :latest', async () => {
@@ -76,28 +94,47 @@ describe('checks on the images: lint, declarative tests, size budgets', () => {
   });
 
   it.each([
-    ['a file the image lacks', (spec: Record<string, unknown[]>) => ({ ...spec, files: [...spec.files, { path: '/app/missing.txt' }] }),
-      '✗ file /app/missing.txt: exists: expected "present", actual "absent"'],
-    ['a size over budget', (spec: Record<string, unknown>) => ({ ...spec, maxSizeMB: 1 }),
-      /✗ size budget: expected "≤ 1 MB", actual "\d+\.\d MB"/],
-    ['a command whose output differs', (spec: Record<string, { name: string; stdout?: string }[]>) => ({
-      ...spec, commands: spec.commands.map((c) => (c.name === 'runs as uid 10001' ? { ...c, stdout: '0' } : c)) }),
-      '✗ command "runs as uid 10001": stdout: expected "0", actual "10001"'],
+    [
+      'a file the image lacks',
+      (spec: Record<string, unknown[]>) => ({ ...spec, files: [...spec.files, { path: '/app/missing.txt' }] }),
+      '✗ file /app/missing.txt: exists: expected "present", actual "absent"',
+    ],
+    [
+      'a size over budget',
+      (spec: Record<string, unknown>) => ({ ...spec, maxSizeMB: 1 }),
+      /✗ size budget: expected "≤ 1 MB", actual "\d+\.\d MB"/,
+    ],
+    [
+      'a command whose output differs',
+      (spec: Record<string, { name: string; stdout?: string }[]>) => ({
+        ...spec,
+        commands: spec.commands.map((c) => (c.name === 'runs as uid 10001' ? { ...c, stdout: '0' } : c)),
+      }),
+      '✗ command "runs as uid 10001": stdout: expected "0", actual "10001"',
+    ],
   ])('fails the runner’s test for %s, showing the check, expected and actual', async (_case, edit, message) => {
-    await withEdit('images/runner/image-test.json', (text) => JSON.stringify((edit as (s: never) => unknown)(JSON.parse(text) as never), null, 2), async () => {
-      const result = await nx(['run', 'runner:test']);
-      expect(result.exitCode).not.toBe(0);
-      if (typeof message === 'string') expect(result.output).toContain(message);
-      else expect(result.output).toMatch(message);
-      expect(result.output).toMatch(/runner: \d+ passed, 1 failed/);
-    });
+    await withEdit(
+      'images/runner/image-test.json',
+      (text) => JSON.stringify((edit as (s: never) => unknown)(JSON.parse(text) as never), null, 2),
+      async () => {
+        const result = await nx(['run', 'runner:test']);
+        expect(result.exitCode).not.toBe(0);
+        if (typeof message === 'string') expect(result.output).toContain(message);
+        else expect(result.output).toMatch(message);
+        expect(result.output).toMatch(/runner: \d+ passed, 1 failed/);
+      },
+    );
   });
 
   it('names the spec file and the JSON path of a malformed spec', async () => {
-    await withEdit('images/runner/image-test.json', (text) => JSON.stringify({ ...JSON.parse(text), maxSizeMB: 'big' }), async () => {
-      const result = await nx(['run', 'runner:test']);
-      expect(result.exitCode).not.toBe(0);
-      expect(result.output).toContain('images/runner/image-test.json: not a valid image test spec: /maxSizeMB must be number');
-    });
+    await withEdit(
+      'images/runner/image-test.json',
+      (text) => JSON.stringify({ ...JSON.parse(text), maxSizeMB: 'big' }),
+      async () => {
+        const result = await nx(['run', 'runner:test']);
+        expect(result.exitCode).not.toBe(0);
+        expect(result.output).toContain('images/runner/image-test.json: not a valid image test spec: /maxSizeMB must be number');
+      },
+    );
   });
 });

@@ -41,9 +41,21 @@ describe('the digests file: validated before any engine call, checked and update
   });
 
   it.each([
-    ['a line that is not KEY=VALUE', `BASE_IMAGE=debian:12\nnot a pair\nBASE_DIGEST=${GOOD_DIGEST}\n`, `${FILE}:2: "not a pair" is not a KEY=VALUE line`],
-    ['a malformed digest', `# pin\nBASE_IMAGE=debian:12\nBASE_DIGEST=sha256:1234\n`, `${FILE}:3: BASE_DIGEST "sha256:1234" is not a digest: expected "sha256:" followed by 64 lowercase hex digits`],
-    ['a duplicate key', `BASE_IMAGE=debian:12\nBASE_DIGEST=${GOOD_DIGEST}\nBASE_IMAGE=debian:13\n`, `${FILE}:3: duplicate key BASE_IMAGE (first set at line 1)`],
+    [
+      'a line that is not KEY=VALUE',
+      `BASE_IMAGE=debian:12\nnot a pair\nBASE_DIGEST=${GOOD_DIGEST}\n`,
+      `${FILE}:2: "not a pair" is not a KEY=VALUE line`,
+    ],
+    [
+      'a malformed digest',
+      `# pin\nBASE_IMAGE=debian:12\nBASE_DIGEST=sha256:1234\n`,
+      `${FILE}:3: BASE_DIGEST "sha256:1234" is not a digest: expected "sha256:" followed by 64 lowercase hex digits`,
+    ],
+    [
+      'a duplicate key',
+      `BASE_IMAGE=debian:12\nBASE_DIGEST=${GOOD_DIGEST}\nBASE_IMAGE=debian:13\n`,
+      `${FILE}:3: duplicate key BASE_IMAGE (first set at line 1)`,
+    ],
     ['an unknown key', `BASE_IMAGE=debian:12\nBASE_DIGEST=${GOOD_DIGEST}\nBASE_TAG=12\n`, `${FILE}:3: unknown key BASE_TAG`],
     ['a missing key', `BASE_IMAGE=debian:12\n`, `${FILE}: missing key BASE_DIGEST`],
   ])('stops on %s with file:line, before any engine call', async (_case, content, message) => {

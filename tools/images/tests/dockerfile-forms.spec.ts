@@ -8,7 +8,10 @@ const PIN = 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\
 async function pushUpstreamVariant(label: string): Promise<string> {
   const registry = (process.env.BASE_IMAGE as string).split('/')[0];
   const image = `${registry}/debian:forms-${label}`;
-  const built = await docker(['build', '-t', image, '-'], { input: `FROM ${process.env.BASE_IMAGE}@${process.env.BASE_DIGEST}\nLABEL org.ffreis.test.variant=${label}\n`, env: { DOCKER_BUILDKIT: '0' } });
+  const built = await docker(['build', '-t', image, '-'], {
+    input: `FROM ${process.env.BASE_IMAGE}@${process.env.BASE_DIGEST}\nLABEL org.ffreis.test.variant=${label}\n`,
+    env: { DOCKER_BUILDKIT: '0' },
+  });
   expect(built.exitCode, built.all).toBe(0);
   const pushed = await docker(['push', image]);
   expect(pushed.exitCode, pushed.all).toBe(0);
@@ -40,7 +43,13 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
     ws.write('images/own-upstream/Dockerfile', `ARG BASE_IMAGE=${variant}\nFROM \${BASE_IMAGE}\nRUN true\n`);
     const result = await ws.nx(['run', 'own-upstream:build', '--output-style=stream'], env);
     expect(result.exitCode, result.output).toBe(0);
-    const label = await tools.run(['image', 'inspect', '--format', '{{index .Config.Labels "org.ffreis.test.variant"}}', ws.meta('own-upstream')?.ref as string]);
+    const label = await tools.run([
+      'image',
+      'inspect',
+      '--format',
+      '{{index .Config.Labels "org.ffreis.test.variant"}}',
+      ws.meta('own-upstream')?.ref as string,
+    ]);
     expect(label.stdout.trim()).toBe('own');
     const shown = JSON.parse((await ws.nx(['show', 'project', 'own-upstream', '--json'])).output.replace(/^[^{]*/, ''));
     expect(shown.targets['update-digest']).toBeUndefined();
@@ -66,13 +75,18 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
     const result = await ws.nx(['run', `${name}:build`, '--output-style=stream'], env);
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toContain(`images/${name}/Dockerfile:${line} uses ${feature}, which the engine's builder cannot read.`);
-    expect(result.output).toMatch(engineName === 'docker' ? /uses the BuildKit built into docker 20\.10.*Install buildx/ : /podman 4\.\d+\.\d+ is too old for it/);
+    expect(result.output).toMatch(
+      engineName === 'docker' ? /uses the BuildKit built into docker 20\.10.*Install buildx/ : /podman 4\.\d+\.\d+ is too old for it/,
+    );
     expect(result.output).not.toMatch(/unknown instruction|Unknown instruction/i);
     expect(await tools.tagsOf(`${PREFIX}/${name}`)).toEqual([]);
   });
 
   it('builds the stage set as `target` in the image’s project.json', async () => {
-    ws.write('images/staged/Dockerfile', `${PIN.replace(/\n$/, ' AS prod\n')}COPY app/main.py /prod.py\n\nFROM prod AS dev\nCOPY app/lib.py /dev.py\n`);
+    ws.write(
+      'images/staged/Dockerfile',
+      `${PIN.replace(/\n$/, ' AS prod\n')}COPY app/main.py /prod.py\n\nFROM prod AS dev\nCOPY app/lib.py /dev.py\n`,
+    );
     ws.write('images/staged/project.json', JSON.stringify({ targets: { build: { options: { target: 'prod' } } } }));
     const result = await ws.nx(['run', 'staged:build', '--output-style=stream'], env);
     expect(result.exitCode, result.output).toBe(0);

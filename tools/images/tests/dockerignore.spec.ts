@@ -10,9 +10,32 @@ import { assertEngineReady, clientOf, ENGINES, engineTools } from './support/eng
 
 /** Files of the probe context: tops, nested folders, dotfiles, look-alikes. */
 const FILES = [
-  'README.md', 'NOTES.md', 'app/lib.py', 'app/x.pyc', 'app/keep/a.txt', 'app/keep/secret.key', 'app/other.txt', 'images/Dockerfile',
-  'docs/a.md', 'sub/docs/b.md', 'docs2/c.txt', 'keep/sub/x.pyc', 'keep/y.pyc', 'node_modules/p/index.js', 'src/__pycache__/m.pyc',
-  '.env', '.env.local', 'app/.git/config', 'a/b', 'a/x/y/b', 'a/x/b/c', '1.txt', 'ab.txt', 'a.cfg', 'c.cfg', 'deep/.git/HEAD',
+  'README.md',
+  'NOTES.md',
+  'app/lib.py',
+  'app/x.pyc',
+  'app/keep/a.txt',
+  'app/keep/secret.key',
+  'app/other.txt',
+  'images/Dockerfile',
+  'docs/a.md',
+  'sub/docs/b.md',
+  'docs2/c.txt',
+  'keep/sub/x.pyc',
+  'keep/y.pyc',
+  'node_modules/p/index.js',
+  'src/__pycache__/m.pyc',
+  '.env',
+  '.env.local',
+  'app/.git/config',
+  'a/b',
+  'a/x/y/b',
+  'a/x/b/c',
+  '1.txt',
+  'ab.txt',
+  'a.cfg',
+  'c.cfg',
+  'deep/.git/HEAD',
 ];
 
 /** Pattern tables: order, `!` re-includes, `**`, a leading `/`, wildcards, comments and blank lines. */
@@ -61,7 +84,11 @@ describe.each(ENGINES)('.dockerignore: the plugin’s reading equals what %s sen
     expect(built.exitCode, built.all).toBe(0);
     const listed = await tools.run(['run', '--rm', '--entrypoint', 'find', image, '/ctx', '-type', 'f']);
     expect(listed.exitCode, listed.all).toBe(0);
-    const sent = listed.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^\/ctx\//, '')).sort();
+    const sent = listed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^\/ctx\//, ''))
+      .sort();
 
     const matcher = dockerignore({ ignorecase: false }).add(lines);
     const expected = [...FILES, '.dockerignore'].filter((f) => !matcher.ignores(f)).sort();
@@ -69,7 +96,13 @@ describe.each(ENGINES)('.dockerignore: the plugin’s reading equals what %s sen
 
     // The walk the hash uses drops exactly the files the engine does not send.
     const scan = scanContext(
-      { list: (d) => (d === '' ? [...new Set([...FILES, '.dockerignore'].map((f) => f.split('/')[0]))] : [...new Set(FILES.filter((f) => f.startsWith(`${d}/`)).map((f) => f.slice(d.length + 1).split('/')[0]))]).map((name) => ({ name, dir: FILES.some((f) => f.startsWith(`${d === '' ? '' : `${d}/`}${name}/`)) })) },
+      {
+        list: (d) =>
+          (d === ''
+            ? [...new Set([...FILES, '.dockerignore'].map((f) => f.split('/')[0]))]
+            : [...new Set(FILES.filter((f) => f.startsWith(`${d}/`)).map((f) => f.slice(d.length + 1).split('/')[0]))]
+          ).map((name) => ({ name, dir: FILES.some((f) => f.startsWith(`${d === '' ? '' : `${d}/`}${name}/`)) })),
+      },
       '',
       engineIgnoreOf(lines),
       { ignored: () => false },

@@ -84,7 +84,9 @@ describe('docker and podman side by side, and engine errors that say what to do'
     try {
       const result = await ws.nx(['run', 'base:build', '--output-style=stream'], { CONTAINER_CLIENT: legacyClient });
       expect(result.exitCode, result.output).toBe(0);
-      expect(result.output).toMatch(/base: building \S+ with the legacy builder: the docker client "\/usr\/local\/bin\/docker" \(\d+\.[\d.]+\) has no buildx plugin, so BuildKit is off\. Install buildx \(Debian: apt-get install docker-buildx\)/);
+      expect(result.output).toMatch(
+        /base: building \S+ with the legacy builder: the docker client "\/usr\/local\/bin\/docker" \(\d+\.[\d.]+\) has no buildx plugin, so BuildKit is off\. Install buildx \(Debian: apt-get install docker-buildx\)/,
+      );
       expect(ws.meta('base')?.status).toBe('built');
     } finally {
       ws.write('images/base/Dockerfile', saved);
@@ -94,11 +96,14 @@ describe('docker and podman side by side, and engine errors that say what to do'
   it('refuses BuildKit syntax on a client with only the legacy builder, naming file:line and what to install', async () => {
     const legacyClient = '/usr/local/bin/docker';
     expect(existsSync(legacyClient), `${legacyClient} (a docker client without buildx) is part of this machine image`).toBe(true);
-    ws.write('images/cached/Dockerfile', 'ARG BASE_IMAGE=itest-engines/base\nFROM ${BASE_IMAGE}\nRUN --mount=type=tmpfs,target=/scratch true\n');
+    ws.write(
+      'images/cached/Dockerfile',
+      'ARG BASE_IMAGE=itest-engines/base\nFROM ${BASE_IMAGE}\nRUN --mount=type=tmpfs,target=/scratch true\n',
+    );
     try {
       const result = await ws.nx(['run', 'cached:build', '--output-style=stream'], { CONTAINER_CLIENT: legacyClient });
       expect(result.exitCode).not.toBe(0);
-      expect(result.output).toContain('images/cached/Dockerfile:3 uses RUN --mount, which the engine\'s builder cannot read.');
+      expect(result.output).toContain("images/cached/Dockerfile:3 uses RUN --mount, which the engine's builder cannot read.");
       expect(result.output).toContain(`The docker client "${legacyClient}"`);
       expect(result.output).toContain('apt-get install docker-buildx');
       expect(result.output).not.toMatch(/cached: building /);

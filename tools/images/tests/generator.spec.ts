@@ -52,7 +52,10 @@ describe('nx g @ffreis/nx-images:image and the README graph command', () => {
   });
 
   it('writes the README picture from the inferred graph with `nx run nx-images:readme-graph`', async () => {
-    ws.write('README.md', ws.read('README.md').replace('  debug --> runner\n', '').replace('  runner --> builder\n', '  runner --> nothing\n'));
+    ws.write(
+      'README.md',
+      ws.read('README.md').replace('  debug --> runner\n', '').replace('  runner --> builder\n', '  runner --> nothing\n'),
+    );
     const result = await ws.nx(['run', 'nx-images:readme-graph']);
     expect(result.exitCode, result.output).toBe(0);
     expect(pictured(ws.read('README.md')).sort()).toEqual(await graphEdges(ws));

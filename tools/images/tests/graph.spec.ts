@@ -28,35 +28,58 @@ describe('the inferred image graph', () => {
   });
 
   it.each([
-    ['an unknown parent', 'images/extra/Dockerfile', '# extra\nARG PARENT_IMAGE=ffreis/nope\nFROM ${PARENT_IMAGE}\n',
-      'images/extra/Dockerfile:2: image "extra" names parent "ffreis/nope" (ARG PARENT_IMAGE), but the workspace has no image "nope"'],
-    ['a cycle', 'images/cycle-a/Dockerfile', 'ARG B_IMAGE=ffreis/cycle-b\nFROM ${B_IMAGE}\n',
-      'Image cycle from "cycle-a" to "cycle-b": cycle-a → cycle-b → cycle-a'],
-    ['a workspace image named without an ARG', 'images/extra/Dockerfile', 'FROM ffreis/base\n',
-      'images/extra/Dockerfile:1: FROM names the workspace image "ffreis/base" directly'],
-    ['a workspace image behind a registry variable', 'images/extra/Dockerfile', 'ARG REGISTRY\nARG TAG=1\nFROM ${REGISTRY}/ffreis/base:${TAG}\n',
-      'images/extra/Dockerfile:3: FROM ${REGISTRY}/ffreis/base:${TAG} names the workspace image "ffreis/base" in a form the build cannot pin'],
-  ])('fails only the image with %s, naming the file and the next step; the rest of the workspace keeps working', async (kind, file, content, message) => {
-    ws.write(file, content);
-    if (kind === 'a cycle') ws.write('images/cycle-b/Dockerfile', 'ARG A_IMAGE=ffreis/cycle-a\nFROM ${A_IMAGE}\n');
-    const project = file.split('/')[1];
-    try {
-      const build = await ws.nx(['run', `${project}:build`]);
-      expect(build.exitCode, build.output).not.toBe(0);
-      expect(build.output).toContain(message);
-      expect(build.output).not.toMatch(/: building /);
-      const projects = await ws.nx(['show', 'projects']);
-      expect(projects.exitCode, projects.output).toBe(0);
-      expect(projects.output).toContain('runner');
-      expect(await graphEdges(ws)).toContain('runner --> builder');
-    } finally {
-      ws.removePath(dirname(file));
-      ws.removePath('images/cycle-b');
-    }
-  });
+    [
+      'an unknown parent',
+      'images/extra/Dockerfile',
+      '# extra\nARG PARENT_IMAGE=ffreis/nope\nFROM ${PARENT_IMAGE}\n',
+      'images/extra/Dockerfile:2: image "extra" names parent "ffreis/nope" (ARG PARENT_IMAGE), but the workspace has no image "nope"',
+    ],
+    [
+      'a cycle',
+      'images/cycle-a/Dockerfile',
+      'ARG B_IMAGE=ffreis/cycle-b\nFROM ${B_IMAGE}\n',
+      'Image cycle from "cycle-a" to "cycle-b": cycle-a → cycle-b → cycle-a',
+    ],
+    [
+      'a workspace image named without an ARG',
+      'images/extra/Dockerfile',
+      'FROM ffreis/base\n',
+      'images/extra/Dockerfile:1: FROM names the workspace image "ffreis/base" directly',
+    ],
+    [
+      'a workspace image behind a registry variable',
+      'images/extra/Dockerfile',
+      'ARG REGISTRY\nARG TAG=1\nFROM ${REGISTRY}/ffreis/base:${TAG}\n',
+      'images/extra/Dockerfile:3: FROM ${REGISTRY}/ffreis/base:${TAG} names the workspace image "ffreis/base" in a form the ' +
+        'build cannot pin',
+    ],
+  ])(
+    'fails only the image with %s, naming the file and the next step; the rest of the workspace keeps working',
+    async (kind, file, content, message) => {
+      ws.write(file, content);
+      if (kind === 'a cycle') ws.write('images/cycle-b/Dockerfile', 'ARG A_IMAGE=ffreis/cycle-a\nFROM ${A_IMAGE}\n');
+      const project = file.split('/')[1];
+      try {
+        const build = await ws.nx(['run', `${project}:build`]);
+        expect(build.exitCode, build.output).not.toBe(0);
+        expect(build.output).toContain(message);
+        expect(build.output).not.toMatch(/: building /);
+        const projects = await ws.nx(['show', 'projects']);
+        expect(projects.exitCode, projects.output).toBe(0);
+        expect(projects.output).toContain('runner');
+        expect(await graphEdges(ws)).toContain('runner --> builder');
+      } finally {
+        ws.removePath(dirname(file));
+        ws.removePath('images/cycle-b');
+      }
+    },
+  );
 
   it('survives a heredoc whose body holds shell syntax: no glob inputs from it, every other image intact', async () => {
-    ws.write('images/heredoc/Dockerfile', 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\nCOPY <<EOF /etc/motd\nvalue $((1+1)) {a,b} [x] *\nEOF\n');
+    ws.write(
+      'images/heredoc/Dockerfile',
+      'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\nCOPY <<EOF /etc/motd\nvalue $((1+1)) {a,b} [x] *\nEOF\n',
+    );
     try {
       const shown = await ws.nx(['show', 'project', 'heredoc', '--json']);
       expect(shown.exitCode, shown.output).toBe(0);
@@ -76,7 +99,9 @@ describe('the inferred image graph', () => {
       expect(edges).toContain('team-service --> base');
       expect(edges).toContain('podman-style --> runner');
       const shown = await ws.nx(['show', 'project', 'podman-style', '--json']);
-      expect(JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.options.env.NX_IMAGES_DOCKERFILE).toBe('images/podman-style/Containerfile');
+      expect(JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.options.env.NX_IMAGES_DOCKERFILE).toBe(
+        'images/podman-style/Containerfile',
+      );
     } finally {
       ws.removePath('images/team');
       ws.removePath('images/podman-style');

@@ -12,7 +12,12 @@ const all = (status: string) => Object.fromEntries(CHAIN.map((name) => [name, st
 /** The projects Nx says it runs the target for ("Running target build for N projects …" then "- name" lines). */
 function projectsRun(output: string): string[] {
   const block = /Running target \S+ for \d+ projects?[^\n]*\n((?:\s*\n)?(?:\s*- [^\n]+\n)+)/.exec(output)?.[1] ?? '';
-  return block.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('- ')).map((l) => l.slice(2)).sort();
+  return block
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('- '))
+    .map((l) => l.slice(2))
+    .sort();
 }
 
 function enginesBuilt(output: string): string[] {
@@ -24,7 +29,8 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
   const { run: engine, imageId, tagsOf, removeRepositories } = engineTools(engineName);
   const build = (ws: TestWorkspace, env?: Record<string, string | undefined>) =>
     ws.nx(['run-many', '-t', 'build', '--output-style=stream'], { ...engineEnv(engineName), ...env });
-  const nx = (ws: TestWorkspace, args: string[], env?: Record<string, string | undefined>) => ws.nx(args, { ...engineEnv(engineName), ...env });
+  const nx = (ws: TestWorkspace, args: string[], env?: Record<string, string | undefined>) =>
+    ws.nx(args, { ...engineEnv(engineName), ...env });
   const dropLocalImages = () => removeRepositories(CHAIN.map((name) => `${PREFIX}/${name}`));
   const expectAllPresentInEngine = async (ws: TestWorkspace) => {
     for (const name of CHAIN) {
@@ -81,7 +87,9 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     expect(await imageId(builder?.ref as string)).toBeUndefined();
     const result = await build(ws);
     expect(result.exitCode, result.output).toBe(0);
-    expect(result.output).toContain(`builder: ${builder?.ref} is recorded in dist/images/builder/image.json but missing from ${engineName}: restoring it`);
+    expect(result.output).toContain(
+      `builder: ${builder?.ref} is recorded in dist/images/builder/image.json but missing from ${engineName}: restoring it`,
+    );
     expect(result.output).toMatch(/builder: restored \(rebuilt\) /);
     expect(statuses(ws)).toEqual({ ...all('present'), builder: 'restored' });
     expect(ws.refs()).toEqual(before);
@@ -111,7 +119,9 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
         expect(preview.output).toContain(`${name}: would pull ${repo}/${name}:${ws.meta(name)?.hash} (first build)`);
       }
       // runner is hashed on what it copies from builder, known only once builder is there: the preview says so.
-      expect(preview.output).toMatch(/runner: would build \S+ \(first build\) \(after builder would pull; what it copies may change then\)/);
+      expect(preview.output).toMatch(
+        /runner: would build \S+ \(first build\) \(after builder would pull; what it copies may change then\)/,
+      );
       for (const name of CHAIN) expect(await tagsOf(`${PREFIX}/${name}`)).toEqual([]);
       expect(fresh.meta('base')).toBeUndefined();
       const result = await build(fresh, env);
@@ -125,32 +135,35 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     }
   });
 
-  it('a fresh runner with an app change imports the layer cache from the registry: builder’s dependency step is not run again', async () => {
-    const fresh = createTestWorkspace(PREFIX);
-    try {
-      // Main's last build, made with the registry set (so docker embeds its layer cache), and
-      // pushed with :latest (the cache docker imports first).
-      ws.append('app/lib.py', `\n# main ${Date.now()}\n`);
-      const main = await build(ws, env);
-      expect(main.exitCode, main.output).toBe(0);
-      const pushed = await nx(ws, ['run-many', '-t', 'push', '--tags=latest'], env);
-      expect(pushed.exitCode, pushed.output).toBe(0);
-      // An empty engine: no image, no local layer cache.
-      await dropLocalImages();
-      await engine(engineName === 'docker' ? ['builder', 'prune', '--all', '--force'] : ['image', 'prune', '--all', '--force']);
-      fresh.append('app/lib.py', '\n# a change only this runner has\n');
-      const result = await build(fresh, env);
-      expect(result.exitCode, result.output).toBe(0);
-      expect(statuses(fresh)).toMatchObject({ base: 'pulled', 'base-builder': 'pulled', builder: 'built' });
-      const dependencyStep =
-        engineName === 'docker'
-          ? /#(\d+) \[[^\]]*\] RUN --mount=type=secret,id=pip\.conf[\s\S]*?#\1 CACHED/
-          : /RUN --mount=type=secret,id=pip\.conf[\s\S]*?--> Cache pulled from remote/;
-      expect(result.output).toMatch(dependencyStep);
-    } finally {
-      fresh.remove();
-    }
-  });
+  it(
+    'a fresh runner with an app change imports the layer cache from the registry: builder’s dependency step is not run ' + 'again',
+    async () => {
+      const fresh = createTestWorkspace(PREFIX);
+      try {
+        // Main's last build, made with the registry set (so docker embeds its layer cache), and
+        // pushed with :latest (the cache docker imports first).
+        ws.append('app/lib.py', `\n# main ${Date.now()}\n`);
+        const main = await build(ws, env);
+        expect(main.exitCode, main.output).toBe(0);
+        const pushed = await nx(ws, ['run-many', '-t', 'push', '--tags=latest'], env);
+        expect(pushed.exitCode, pushed.output).toBe(0);
+        // An empty engine: no image, no local layer cache.
+        await dropLocalImages();
+        await engine(engineName === 'docker' ? ['builder', 'prune', '--all', '--force'] : ['image', 'prune', '--all', '--force']);
+        fresh.append('app/lib.py', '\n# a change only this runner has\n');
+        const result = await build(fresh, env);
+        expect(result.exitCode, result.output).toBe(0);
+        expect(statuses(fresh)).toMatchObject({ base: 'pulled', 'base-builder': 'pulled', builder: 'built' });
+        const dependencyStep =
+          engineName === 'docker'
+            ? /#(\d+) \[[^\]]*\] RUN --mount=type=secret,id=pip\.conf[\s\S]*?#\1 CACHED/
+            : /RUN --mount=type=secret,id=pip\.conf[\s\S]*?--> Cache pulled from remote/;
+        expect(result.output).toMatch(dependencyStep);
+      } finally {
+        fresh.remove();
+      }
+    },
+  );
 
   it('builds only what a commit affects: app/ → builder and runner; images/base-runner/ → base-runner and runner', async () => {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: ws.dir, encoding: 'utf8' }).trim();
@@ -185,7 +198,10 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     ws.append('images/builder/Dockerfile', `\nRUN echo ${Date.now()} && sleep 6\n`);
     const builderTags = await tagsOf(`${PREFIX}/builder`);
     const child = execa('node', [`${ws.dir}/node_modules/nx/dist/bin/nx.js`, 'run-many', '-t', 'build', '--output-style=stream'], {
-      cwd: ws.dir, reject: false, all: true, env: { NX_DAEMON: 'false', NX_TUI: 'false', CI: 'true', ...engineEnv(engineName) },
+      cwd: ws.dir,
+      reject: false,
+      all: true,
+      env: { NX_DAEMON: 'false', NX_TUI: 'false', CI: 'true', ...engineEnv(engineName) },
     });
     let seen = '';
     await new Promise<void>((resolve, reject) => {

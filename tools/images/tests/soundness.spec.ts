@@ -9,9 +9,25 @@ import { assertEngineReady, clientOf, ENGINES, engineEnv, engineTools } from './
 import { createTestWorkspace, REPO_ROOT, type TestWorkspace } from './support/workspace';
 
 /** The case folders of those forms, and the files no image reads: the files changed on podman. */
-const PODMAN_FILES = /^(cases\/(uv|onbuild|stage-arg|global-arg|wildcard|dotfiles|keep|containerfile|chain|bind-all|unused|docs)\/|NOTES\.md$|\.dockerignore$)/;
+const PODMAN_FILES =
+  /^(cases\/(uv|onbuild|stage-arg|global-arg|wildcard|dotfiles|keep|containerfile|chain|bind-all|unused|docs)\/|NOTES\.md$|\.dockerignore$)/;
 /** The forms podman 4.3 is checked on (the rest run on docker only, to keep CI short). */
-const PODMAN_CASES = ['copy-child', 'uv', 'onbuild-parent', 'onbuild-child', 'stage-arg', 'global-arg', 'wildcard', 'dotfiles', 'keep', 'containerfile', 'chain-parent', 'chain-child', 'bind-all', 'add-url'];
+const PODMAN_CASES = [
+  'copy-child',
+  'uv',
+  'onbuild-parent',
+  'onbuild-child',
+  'stage-arg',
+  'global-arg',
+  'wildcard',
+  'dotfiles',
+  'keep',
+  'containerfile',
+  'chain-parent',
+  'chain-child',
+  'bind-all',
+  'add-url',
+];
 
 interface Outcome {
   file: string;
@@ -23,7 +39,17 @@ interface Outcome {
 /** Writes a tar archive of one file (for ADD's auto-extraction) with the given content. */
 function writeTar(ws: TestWorkspace, content: string): void {
   ws.write('cases/tar/src/data.txt', content);
-  execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-cf', join(ws.dir, 'cases/tar/bundle.tar'), '-C', join(ws.dir, 'cases/tar/src'), '.']);
+  execFileSync('tar', [
+    '--sort=name',
+    '--mtime=@0',
+    '--owner=0',
+    '--group=0',
+    '-cf',
+    join(ws.dir, 'cases/tar/bundle.tar'),
+    '-C',
+    join(ws.dir, 'cases/tar/src'),
+    '.',
+  ]);
   ws.removePath('cases/tar/src');
 }
 
@@ -38,7 +64,10 @@ async function builtHashes(ws: TestWorkspace, env: Record<string, string>, names
 }
 
 /** The images Nx would hand to the engine on every run, from Nx's own project graph and hasher (no build runs). */
-async function nxHashes(ws: TestWorkspace, env: Record<string, string>): Promise<{ hashes: Record<string, string>; alwaysBuilt: string[] }> {
+async function nxHashes(
+  ws: TestWorkspace,
+  env: Record<string, string>,
+): Promise<{ hashes: Record<string, string>; alwaysBuilt: string[] }> {
   const result = await execa(process.execPath, [join(REPO_ROOT, 'tools/images/tests/support/task-hashes.cjs'), 'build'], {
     cwd: ws.dir,
     env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_ISOLATE_PLUGINS: 'false', ...env },
@@ -48,7 +77,9 @@ async function nxHashes(ws: TestWorkspace, env: Record<string, string>): Promise
   const parsed = JSON.parse(result.stdout) as Record<string, { hash: string; alwaysBuild?: string }>;
   return {
     hashes: Object.fromEntries(Object.entries(parsed).map(([name, { hash }]) => [name, hash])),
-    alwaysBuilt: Object.entries(parsed).filter(([, p]) => p.alwaysBuild).map(([name]) => name),
+    alwaysBuilt: Object.entries(parsed)
+      .filter(([, p]) => p.alwaysBuild)
+      .map(([name]) => name),
   };
 }
 
@@ -82,7 +113,8 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
   async function buildGroundTruth(image: CorpusImage): Promise<string> {
     const args = ['build', '-q', '-f', join(ws.dir, image.dockerfile), '-t', `${GT}/${image.name}:latest`, '--network', 'host'];
     if (engineName === 'podman') args.splice(1, 0, '--layers', '--format', 'docker');
-    if (image.pinned) args.push('--build-arg', `BASE_IMAGE=${process.env.BASE_IMAGE}`, '--build-arg', `BASE_DIGEST=${process.env.BASE_DIGEST}`);
+    if (image.pinned)
+      args.push('--build-arg', `BASE_IMAGE=${process.env.BASE_IMAGE}`, '--build-arg', `BASE_DIGEST=${process.env.BASE_DIGEST}`);
     for (const [arg, parent] of Object.entries(image.parents ?? {})) args.push('--build-arg', `${arg}=${GT}/${parent}:latest`);
     if (image.target) args.push('--target', image.target);
     args.push(ws.dir);
@@ -115,7 +147,11 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
     writeTar(ws, 'archive content 0\n');
     for (const image of corpus) {
       ws.write(image.dockerfile, image.text.replaceAll('=ffreis/', `=${PREFIX}/`).replace('PORT', String(port)));
-      if (image.target) ws.write(image.dockerfile.replace(/[^/]+$/, 'project.json'), `${JSON.stringify({ targets: { build: { options: { target: image.target } } } })}\n`);
+      if (image.target)
+        ws.write(
+          image.dockerfile.replace(/[^/]+$/, 'project.json'),
+          `${JSON.stringify({ targets: { build: { options: { target: image.target } } } })}\n`,
+        );
     }
     await tools.removeRepositories(corpus.flatMap((image) => [`${PREFIX}/${image.name}`, `${GT}/${image.name}`]));
   });
@@ -139,7 +175,9 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
       '.dockerignore',
       ...(corpus.some((image) => image.target) ? ['images/target/project.json'] : []),
       ...corpus.map((image) => image.dockerfile),
-    ].filter((file) => file.startsWith('images/') ? corpus.some((image) => file.startsWith(image.dockerfile.replace(/[^/]+$/, ''))) : true);
+    ].filter((file) =>
+      file.startsWith('images/') ? corpus.some((image) => file.startsWith(image.dockerfile.replace(/[^/]+$/, ''))) : true,
+    );
     const names = corpus.map((image) => image.name);
     const handedToEngine = new Set((await nxHashes(ws, env)).alwaysBuilt);
     let hashes = await builtHashes(ws, env, names);
@@ -150,7 +188,12 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
       const nextHashes = await builtHashes(ws, env, names);
       const nextIds = await groundTruth();
       for (const image of corpus) {
-        outcomes.push({ file, image: image.name, hashChanged: hashes[image.name] !== nextHashes[image.name], engineChanged: ids[image.name] !== nextIds[image.name] });
+        outcomes.push({
+          file,
+          image: image.name,
+          hashChanged: hashes[image.name] !== nextHashes[image.name],
+          engineChanged: ids[image.name] !== nextIds[image.name],
+        });
       }
       hashes = nextHashes;
       ids = nextIds;
@@ -162,15 +205,29 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
     const agreed = hashChanges.filter((o) => o.engineChanged);
     const precision = hashChanges.length ? agreed.length / hashChanges.length : 1;
     console.log(
-      `soundness on ${engineName}: ${files.length} files × ${corpus.length} images; engine changes ${outcomes.filter((o) => o.engineChanged).length}, ` +
+      `soundness on ${engineName}: ${files.length} files × ${corpus.length} images; engine changes ` +
+        `${outcomes.filter((o) => o.engineChanged).length}, ` +
         `hash changes ${hashChanges.length}, unsound ${unsound.length}, precision ${(precision * 100).toFixed(1)}%, ` +
         `handed to the engine on every run: ${[...handedToEngine].sort().join(', ')}\n` +
-        `over-approximations: ${hashChanges.filter((o) => !o.engineChanged).map((o) => `${o.file}→${o.image}`).join(', ')}`,
+        `over-approximations: ${hashChanges
+          .filter((o) => !o.engineChanged)
+          .map((o) => `${o.file}→${o.image}`)
+          .join(', ')}`,
     );
     expect(unsound.map((o) => `${o.file} changed ${o.image} in the engine but not its hash`)).toEqual([]);
     // Files no image reads, or the engine never gets, change no hash.
-    for (const file of ['cases/unused/notes.md', 'cases/docs/guide.md', 'NOTES.md', 'cases/dotfiles/local.env', 'cases/keep/other.pyc', 'cases/wildcard/notes.txt'].filter((f) => files.includes(f))) {
-      expect(outcomes.filter((o) => o.file === file && o.hashChanged && o.image !== 'bind-all').map((o) => o.image), file).toEqual([]);
+    for (const file of [
+      'cases/unused/notes.md',
+      'cases/docs/guide.md',
+      'NOTES.md',
+      'cases/dotfiles/local.env',
+      'cases/keep/other.pyc',
+      'cases/wildcard/notes.txt',
+    ].filter((f) => files.includes(f))) {
+      expect(
+        outcomes.filter((o) => o.file === file && o.hashChanged && o.image !== 'bind-all').map((o) => o.image),
+        file,
+      ).toEqual([]);
     }
   });
 
@@ -192,9 +249,14 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
   it('hands an image to the engine on every run when it reads a file git ignores (Nx cannot hash it), and says so', async () => {
     const result = await ws.nx(['run', 'keep:build', '--output-style=stream'], env);
     expect(result.exitCode, result.output).toBe(0);
-    expect(result.output).toContain(`keep: handed to ${engineName} on every run: cases/keep/keep.pyc is ignored by git (so Nx cannot hash it) but sent to the engine; add it to .dockerignore`);
+    expect(result.output).toContain(
+      `keep: handed to ${engineName} on every run: cases/keep/keep.pyc is ignored by git (so Nx cannot hash it) but sent to the ` +
+        `engine; add it to .dockerignore`,
+    );
     const shown = await ws.nx(['show', 'project', 'keep', '--json']);
-    expect(JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.metadata.description).toContain('Always handed to the engine');
+    expect(JSON.parse(shown.output.slice(shown.output.indexOf('{'))).targets.build.metadata.description).toContain(
+      'Always handed to the engine',
+    );
   });
 });
 
@@ -208,7 +270,12 @@ describe('soundness and precision on the shipped chain (docker)', () => {
     { name: 'base-builder', dockerfile: 'images/base-builder/Dockerfile', text: '', parents: { BASE_IMAGE: 'base' } },
     { name: 'base-runner', dockerfile: 'images/base-runner/Dockerfile', text: '', parents: { BASE_IMAGE: 'base' } },
     { name: 'builder', dockerfile: 'images/builder/Dockerfile', text: '', parents: { BASE_BUILDER_IMAGE: 'base-builder' } },
-    { name: 'runner', dockerfile: 'images/runner/Dockerfile', text: '', parents: { BUILDER_IMAGE: 'builder', BASE_RUNNER_IMAGE: 'base-runner' } },
+    {
+      name: 'runner',
+      dockerfile: 'images/runner/Dockerfile',
+      text: '',
+      parents: { BUILDER_IMAGE: 'builder', BASE_RUNNER_IMAGE: 'base-runner' },
+    },
   ];
   let ws: TestWorkspace;
 
@@ -216,7 +283,8 @@ describe('soundness and precision on the shipped chain (docker)', () => {
     const ids: Record<string, string> = {};
     for (const image of CHAIN_IMAGES) {
       const args = ['build', '-q', '-f', join(ws.dir, image.dockerfile), '-t', `${GT}/${image.name}:latest`, '--network', 'host'];
-      if (image.pinned) args.push('--build-arg', `BASE_IMAGE=${process.env.BASE_IMAGE}`, '--build-arg', `BASE_DIGEST=${process.env.BASE_DIGEST}`);
+      if (image.pinned)
+        args.push('--build-arg', `BASE_IMAGE=${process.env.BASE_IMAGE}`, '--build-arg', `BASE_DIGEST=${process.env.BASE_DIGEST}`);
       for (const [arg, parent] of Object.entries(image.parents ?? {})) args.push('--build-arg', `${arg}=${GT}/${parent}:latest`);
       const result = await execa(clientOf('docker'), [...args, ws.dir], { env: { DOCKER_BUILDKIT: '1' }, reject: false, all: true });
       if (result.exitCode !== 0) throw new Error(`ground truth for ${image.name} failed:\n${result.all}`);
@@ -239,8 +307,17 @@ describe('soundness and precision on the shipped chain (docker)', () => {
     // Each file the chain's builds read, changed as a person would: code and text gain a line,
     // Dockerfiles a label; the pin moves to another digest of the same upstream.
     const files = [
-      'app/lib.py', 'app/main.py', 'app/tests/__init__.py', 'app/tests/test_lib.py', 'app/tests/test_main.py', 'app/pyproject.toml', 'app/requirements.txt',
-      'images/base-runner/entrypoint.sh', ...CHAIN_IMAGES.map((image) => image.dockerfile), 'README.md', 'package.json',
+      'app/lib.py',
+      'app/main.py',
+      'app/tests/__init__.py',
+      'app/tests/test_lib.py',
+      'app/tests/test_main.py',
+      'app/pyproject.toml',
+      'app/requirements.txt',
+      'images/base-runner/entrypoint.sh',
+      ...CHAIN_IMAGES.map((image) => image.dockerfile),
+      'README.md',
+      'package.json',
     ];
     const names = CHAIN_IMAGES.map((image) => image.name);
     let hashes = await builtHashes(ws, env, names);
@@ -255,7 +332,12 @@ describe('soundness and precision on the shipped chain (docker)', () => {
       const next = await builtHashes(ws, env, names);
       const nextIds = await groundTruth();
       for (const image of CHAIN_IMAGES) {
-        outcomes.push({ file, image: image.name, hashChanged: hashes[image.name] !== next[image.name], engineChanged: ids[image.name] !== nextIds[image.name] });
+        outcomes.push({
+          file,
+          image: image.name,
+          hashChanged: hashes[image.name] !== next[image.name],
+          engineChanged: ids[image.name] !== nextIds[image.name],
+        });
       }
       hashes = next;
       ids = nextIds;
@@ -264,8 +346,12 @@ describe('soundness and precision on the shipped chain (docker)', () => {
     const hashChanges = outcomes.filter((o) => o.hashChanged);
     const precision = hashChanges.filter((o) => o.engineChanged).length / hashChanges.length;
     console.log(
-      `shipped chain: ${files.length} files × 5 images; hash changes ${hashChanges.length}, unsound ${unsound.length}, precision ${(precision * 100).toFixed(1)}%\n` +
-        `over-approximations: ${hashChanges.filter((o) => !o.engineChanged).map((o) => `${o.file}→${o.image}`).join(', ')}`,
+      `shipped chain: ${files.length} files × 5 images; hash changes ${hashChanges.length}, unsound ${unsound.length}, precision ` +
+        `${(precision * 100).toFixed(1)}%\n` +
+        `over-approximations: ${hashChanges
+          .filter((o) => !o.engineChanged)
+          .map((o) => `${o.file}→${o.image}`)
+          .join(', ')}`,
     );
     expect(unsound.map((o) => `${o.file} changed ${o.image} in the engine but not its hash`)).toEqual([]);
     expect(precision).toBeGreaterThanOrEqual(0.9);

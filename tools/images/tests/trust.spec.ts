@@ -64,7 +64,15 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
   });
 
   it('keeps .env, .git and key files out of the runner, which is root-owned and read-only to the app’s user', async () => {
-    const probe = await tools.run(['run', '--rm', '--entrypoint', 'sh', ws.meta('runner')?.ref as string, '-c', 'ls -A /app; grep -rl canary /app /opt/venv 2>/dev/null; echo end']);
+    const probe = await tools.run([
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      ws.meta('runner')?.ref as string,
+      '-c',
+      'ls -A /app; grep -rl canary /app /opt/venv 2>/dev/null; echo end',
+    ]);
     expect(probe.stdout.trim().split('\n')).toEqual(['lib.py', 'main.py', 'requirements.lock', 'end']);
     const test = await ws.nx(['run', 'runner:test', '--output-style=stream'], env);
     expect(test.exitCode, test.output).toBe(0);
@@ -78,7 +86,9 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
     expect((await tools.run(['tag', base?.ref as string, runner?.ref as string])).exitCode).toBe(0);
     const result = await build(ws);
     expect(result.exitCode, result.output).toBe(0);
-    expect(result.output).toMatch(new RegExp(`runner: ${runner?.ref} holds image [0-9a-f]{12} labelled for hash ${base?.hash}, not this hash's build: not reusing it`));
+    expect(result.output).toMatch(
+      new RegExp(`runner: ${runner?.ref} holds image [0-9a-f]{12} labelled for hash ${base?.hash}, not this hash's build: not reusing it`),
+    );
     expect(ws.meta('runner')?.status).toBe('built');
     expect(await tools.imageId(`${PREFIX}/runner:latest`)).toBe(ws.meta('runner')?.imageId);
     expect(ws.meta('runner')?.imageId).not.toBe(base?.imageId);
@@ -95,7 +105,12 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
     await tools.removeRepositories([`${PREFIX}/runner`, `${registry.address}/${PREFIX}/runner`]);
     const result = await build(ws, { IMAGE_REGISTRY: `${registry.address}/${PREFIX}` });
     expect(result.exitCode, result.output).toBe(0);
-    expect(result.output).toMatch(new RegExp(`runner: ${registry.address}/${PREFIX}/runner:${runner?.hash} holds image [0-9a-f]{12} labelled for hash ${base?.hash}, not this hash's build: not reusing it, building instead`));
+    expect(result.output).toMatch(
+      new RegExp(
+        `runner: ${registry.address}/${PREFIX}/runner:${runner?.hash} holds image [0-9a-f]{12} labelled for hash ${base?.hash}, ` +
+          `not this hash's build: not reusing it, building instead`,
+      ),
+    );
     expect(ws.meta('runner')?.status).toBe('restored');
     expect(await tools.imageId(runner?.ref as string)).toBe(ws.meta('runner')?.imageId);
     expect(ws.meta('runner')?.imageId).not.toBe(base?.imageId);
@@ -127,23 +142,34 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
     // An image that must be built (a present one never waits: its fast path takes no lock).
     ws.write('images/locked/Dockerfile', `ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM \${BASE_IMAGE}@\${BASE_DIGEST}\nRUN echo ${Date.now()}\n`);
     const dir = join(ws.dir, 'dist/images/locked');
-    const holder = execa(process.execPath, ['-e', `
+    const holder = execa(
+      process.execPath,
+      [
+        '-e',
+        `
       const { lock } = require(${JSON.stringify(join(REPO_ROOT, 'node_modules/proper-lockfile'))});
       const fs = require('fs');
       fs.mkdirSync(${JSON.stringify(dir)}, { recursive: true });
-      lock(${JSON.stringify(dir)}, { lockfilePath: ${JSON.stringify(join(dir, '.lock'))}, stale: 10000, update: 2000, realpath: false }).then(() => {
-        fs.writeFileSync(${JSON.stringify(join(dir, '.lock-holder.json'))}, JSON.stringify({ pid: process.pid, host: 'other-run', since: new Date().toISOString() }));
+      const options = { lockfilePath: ${JSON.stringify(join(dir, '.lock'))}, stale: 10000, update: 2000, realpath: false };
+      lock(${JSON.stringify(dir)}, options).then(() => {
+        const holder = { pid: process.pid, host: 'other-run', since: new Date().toISOString() };
+        fs.writeFileSync(${JSON.stringify(join(dir, '.lock-holder.json'))}, JSON.stringify(holder));
         console.log('locked');
         setTimeout(() => process.exit(0), 60000);
       });
-    `], { reject: false, all: true });
+    `,
+      ],
+      { reject: false, all: true },
+    );
     try {
       await new Promise<void>((resolve) => holder.all?.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
       for (const style of ['stream', 'static']) {
         const result = await ws.nx(['run', 'locked:build', `--output-style=${style}`], { ...env, IMAGE_LOCK_TIMEOUT: '8' });
         expect(result.exitCode, result.output).not.toBe(0);
         expect(result.output).toMatch(/locked: waiting for the lock dist\/images\/locked\/\.lock, held by pid \d+ on other-run since /);
-        expect(result.output).toMatch(/locked: gave up after 8 s waiting for the lock dist\/images\/locked\/\.lock, held by pid \d+ on other-run/);
+        expect(result.output).toMatch(
+          /locked: gave up after 8 s waiting for the lock dist\/images\/locked\/\.lock, held by pid \d+ on other-run/,
+        );
         expect(result.output).toContain('[LOCK_TIMEOUT]');
       }
     } finally {
@@ -179,7 +205,10 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
         upstream.on('error', () => client.destroy());
       });
       await new Promise<void>((resolve) => proxy.listen(socket, resolve));
-      ws.write('images/slow/Dockerfile', `ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM \${BASE_IMAGE}@\${BASE_DIGEST}\nRUN echo ${Date.now()} && sleep 20\n`);
+      ws.write(
+        'images/slow/Dockerfile',
+        `ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM \${BASE_IMAGE}@\${BASE_DIGEST}\nRUN echo ${Date.now()} && sleep 20\n`,
+      );
       try {
         const child = ws.nx(['run', 'slow:build', '--output-style=stream'], { ...env, DOCKER_HOST: `unix://${socket}` });
         await new Promise((r) => setTimeout(r, 9_000));
@@ -187,7 +216,9 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
         for (const s of sockets) s.destroy();
         const result = await child;
         expect(result.exitCode).not.toBe(0);
-        expect(result.output).toContain('The docker engine stopped answering while "slow" was building, so this is not a failure of the Dockerfile');
+        expect(result.output).toContain(
+          'The docker engine stopped answering while "slow" was building, so this is not a failure of the Dockerfile',
+        );
         expect(result.output).toContain(`DOCKER_HOST=unix://${socket}`);
         expect(result.output).toContain('[ENGINE_DIED]');
         expect(result.output).not.toContain('Fix the failing step');

@@ -61,7 +61,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bin/build.sh, the fast path', () => {
   it('answers present from the run’s view alone: no engine call, a run mark for the children', () => {
-    const result = guard({ NX_IMAGES_VIEW: `${header()}\nffreis/base-runner ${'b'.repeat(64)} latest,${HASH}\nffreis/base ${ID} 99,latest,${HASH}` });
+    const result = guard({
+      NX_IMAGES_VIEW: `${header()}\nffreis/base-runner ${'b'.repeat(64)} latest,${HASH}\nffreis/base ${ID} 99,latest,${HASH}`,
+    });
     expect(result.output).toBe(`base: present ffreis/base:${HASH} (docker), no build needed`);
     expect(result.calls).toEqual([]);
     expect(readFileSync(join(records, 'runs/77'), 'utf8').trim()).toBe(HASH);
@@ -79,11 +81,16 @@ describe('bin/build.sh, the fast path', () => {
   });
 
   it('asks the engine itself when the view was taken for another store or client', () => {
-    for (const view of [`${header({ DOCKER_HOST: 'tcp://elsewhere:2375' })}\nffreis/base ${ID} latest,${HASH}`, `view1|docker|/other/docker|||||\nffreis/base ${ID} latest,${HASH}`]) {
+    for (const view of [
+      `${header({ DOCKER_HOST: 'tcp://elsewhere:2375' })}\nffreis/base ${ID} latest,${HASH}`,
+      `view1|docker|/other/docker|||||\nffreis/base ${ID} latest,${HASH}`,
+    ]) {
       rmSync(join(dir, 'calls'), { force: true });
       const result = guard({ NX_IMAGES_VIEW: view }, `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`);
       expect(result.output).toMatch(/: present /);
-      expect(result.calls).toEqual([`image inspect --format {{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}} ffreis/base:${HASH} ffreis/base:latest`]);
+      expect(result.calls).toEqual([
+        `image inspect --format {{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}} ffreis/base:${HASH} ffreis/base:latest`,
+      ]);
     }
   });
 
@@ -120,7 +127,9 @@ describe('bin/build.sh, the fast path', () => {
   });
 
   it('passes the target’s arguments to the full program', () => {
-    expect(execFileSync('sh', [join(dir, 'pkg/bin/build.sh'), '--target=test'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).trim()).toBe('FULL --target=test');
+    expect(
+      execFileSync('sh', [join(dir, 'pkg/bin/build.sh'), '--target=test'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).trim(),
+    ).toBe('FULL --target=test');
   });
 });
 

@@ -24,7 +24,9 @@ describe('the compiled plugin (what Nx loads from node_modules/@ffreis/nx-images
   it('is what the package, its executors and the build target point at', () => {
     const pkg = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as { main: string };
     expect(existsSync(join(PACKAGE, pkg.main))).toBe(true);
-    const executors = JSON.parse(readFileSync(join(PACKAGE, 'executors.json'), 'utf8')) as { executors: Record<string, { implementation: string }> };
+    const executors = JSON.parse(readFileSync(join(PACKAGE, 'executors.json'), 'utf8')) as {
+      executors: Record<string, { implementation: string }>;
+    };
     for (const { implementation } of Object.values(executors.executors)) {
       expect(implementation).toMatch(/^\.\/dist\/.*\.js$/);
       expect(existsSync(join(PACKAGE, implementation))).toBe(true);

@@ -25,7 +25,10 @@ function options(): BuildTargetOptions | undefined {
   try {
     return { ...(JSON.parse(process.env.NX_IMAGES_BUILD ?? '') as BuildTargetOptions), ...argumentOverrides(process.argv.slice(2)) };
   } catch {
-    console.error('NX_IMAGES_BUILD is not set: bin/build.sh runs this program for the inferred `build` target; run it through Nx (`npx nx run <image>:build`).');
+    console.error(
+      'NX_IMAGES_BUILD is not set: bin/build.sh runs this program for the inferred `build` target; run it through Nx (`npx nx ' +
+        'run <image>:build`).',
+    );
     return undefined;
   }
 }
@@ -33,7 +36,8 @@ function options(): BuildTargetOptions | undefined {
 const parsed = require.main === module ? options() : undefined;
 if (require.main === module && !parsed) process.exitCode = 1;
 else if (parsed) {
-  // NX_IMAGES_PLAN: a preview that builds nothing (an environment variable, not an Nx configuration: a configuration would change the task hash, so the preview would speak of other tags).
+  // NX_IMAGES_PLAN: a preview that builds nothing (an environment variable, not an Nx configuration: a configuration would change the
+  // task hash, so the preview would speak of other tags).
   const run = process.env.NX_IMAGES_PLAN ? runPreview : runBuild;
   run(parsed, process.env.NX_WORKSPACE_ROOT || process.cwd(), process.env).then((ok) => (process.exitCode = ok ? 0 : 1));
 }

@@ -21,9 +21,7 @@ export interface AcquireFacts {
 
 /** What to do, and the one line that says why when it is not the plain case. */
 export type Decision =
-  | { action: 'present' }
-  | { action: 'pull'; restoring: boolean; note?: string }
-  | { action: 'build'; restoring: boolean; note?: string };
+  { action: 'present' } | { action: 'pull'; restoring: boolean; note?: string } | { action: 'build'; restoring: boolean; note?: string };
 
 /**
  * Why an image under the hash tag is not this hash's build, or undefined when it is:
@@ -35,7 +33,10 @@ export function identityProblem(ref: string, held: HeldImage, hash: string, reco
     return `${ref} holds image ${held.id.replace(/^sha256:/, '').slice(0, 12)} ${label}, not this hash's build`;
   }
   if (record && record.imageId !== held.id) {
-    return `${ref} holds image ${held.id.replace(/^sha256:/, '').slice(0, 12)}, but the build record names ${record.imageId.replace(/^sha256:/, '').slice(0, 12)}`;
+    return (
+      `${ref} holds image ${held.id.replace(/^sha256:/, '').slice(0, 12)}, but the build record names ` +
+      `${record.imageId.replace(/^sha256:/, '').slice(0, 12)}`
+    );
   }
   return undefined;
 }

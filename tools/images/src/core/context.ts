@@ -79,7 +79,10 @@ export function scanContext(tree: ContextTree, root: string, engine: EngineIgnor
     if (!dir) return;
     for (const entry of tree.list(path)) visit(path === '' ? entry.name : `${path}/${entry.name}`, entry.dir);
   };
-  const entries = root === '' ? undefined : tree.list(posix.dirname(root) === '.' ? '' : posix.dirname(root)).find((e) => e.name === posix.basename(root));
+  const entries =
+    root === ''
+      ? undefined
+      : tree.list(posix.dirname(root) === '.' ? '' : posix.dirname(root)).find((e) => e.name === posix.basename(root));
   if (root === '') visit('', true);
   else if (entries) visit(root, entries.dir);
   return scan;

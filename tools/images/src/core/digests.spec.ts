@@ -18,13 +18,33 @@ describe('parseDigestsFile', () => {
   });
 
   it.each([
-    ['a line that is not KEY=VALUE', `BASE_IMAGE=ubuntu:24.04\njust words\nBASE_DIGEST=${DIGEST}`, /d\.env:2: "just words" is not a KEY=VALUE line/],
-    ['a malformed digest', 'BASE_IMAGE=ubuntu:24.04\nBASE_DIGEST=sha256:abc', /d\.env:2: BASE_DIGEST "sha256:abc" is not a digest: expected "sha256:" followed by 64 lowercase hex digits/],
+    [
+      'a line that is not KEY=VALUE',
+      `BASE_IMAGE=ubuntu:24.04\njust words\nBASE_DIGEST=${DIGEST}`,
+      /d\.env:2: "just words" is not a KEY=VALUE line/,
+    ],
+    [
+      'a malformed digest',
+      'BASE_IMAGE=ubuntu:24.04\nBASE_DIGEST=sha256:abc',
+      /d\.env:2: BASE_DIGEST "sha256:abc" is not a digest: expected "sha256:" followed by 64 lowercase hex digits/,
+    ],
     ['an uppercase digest', `BASE_IMAGE=ubuntu:24.04\nBASE_DIGEST=sha256:${'A'.repeat(64)}`, /d\.env:2: BASE_DIGEST .* is not a digest/],
-    ['a duplicate key', `BASE_IMAGE=ubuntu:24.04\nBASE_IMAGE=ubuntu:25.04\nBASE_DIGEST=${DIGEST}`, /d\.env:2: duplicate key BASE_IMAGE \(first set at line 1\)/],
-    ['an unknown key', `BASE_IMAGE=ubuntu:24.04\nBASE_DIGST=${DIGEST}`, /d\.env:2: unknown key BASE_DIGST; the digests file holds only BASE_IMAGE and BASE_DIGEST/],
+    [
+      'a duplicate key',
+      `BASE_IMAGE=ubuntu:24.04\nBASE_IMAGE=ubuntu:25.04\nBASE_DIGEST=${DIGEST}`,
+      /d\.env:2: duplicate key BASE_IMAGE \(first set at line 1\)/,
+    ],
+    [
+      'an unknown key',
+      `BASE_IMAGE=ubuntu:24.04\nBASE_DIGST=${DIGEST}`,
+      /d\.env:2: unknown key BASE_DIGST; the digests file holds only BASE_IMAGE and BASE_DIGEST/,
+    ],
     ['a missing key', 'BASE_IMAGE=ubuntu:24.04\n', /d\.env: missing key BASE_DIGEST; add a line BASE_DIGEST=sha256:<64 hex>/],
-    ['a digest inside BASE_IMAGE', `BASE_IMAGE=ubuntu@${DIGEST}\nBASE_DIGEST=${DIGEST}`, /d\.env:1: BASE_IMAGE .* is not an image name.*the digest goes in BASE_DIGEST/],
+    [
+      'a digest inside BASE_IMAGE',
+      `BASE_IMAGE=ubuntu@${DIGEST}\nBASE_DIGEST=${DIGEST}`,
+      /d\.env:1: BASE_IMAGE .* is not an image name.*the digest goes in BASE_DIGEST/,
+    ],
   ])('rejects %s with file:line and what was expected', (_case, content, message) => {
     try {
       parseDigestsFile(content, 'd.env');
@@ -51,7 +71,9 @@ describe('applyDigestOverrides', () => {
   });
 
   it('validates an override and names the variable', () => {
-    expect(() => applyDigestOverrides(parsed, { BASE_DIGEST: 'latest' })).toThrow(/environment variable BASE_DIGEST: BASE_DIGEST "latest" is not a digest/);
+    expect(() => applyDigestOverrides(parsed, { BASE_DIGEST: 'latest' })).toThrow(
+      /environment variable BASE_DIGEST: BASE_DIGEST "latest" is not a digest/,
+    );
   });
 });
 
@@ -59,7 +81,10 @@ describe('rewriteDigest', () => {
   const next = `sha256:${'d'.repeat(64)}`;
   it.each([
     [GOOD, GOOD.replace(DIGEST, next)],
-    [`# keep\nexport BASE_DIGEST="${DIGEST}" # trailing\nBASE_IMAGE=ubuntu:24.04\n`, `# keep\nexport BASE_DIGEST="${next}" # trailing\nBASE_IMAGE=ubuntu:24.04\n`],
+    [
+      `# keep\nexport BASE_DIGEST="${DIGEST}" # trailing\nBASE_IMAGE=ubuntu:24.04\n`,
+      `# keep\nexport BASE_DIGEST="${next}" # trailing\nBASE_IMAGE=ubuntu:24.04\n`,
+    ],
   ])('replaces only the digest', (before, after) => {
     expect(rewriteDigest(before, next)).toBe(after);
     expect(parseDigestsFile(rewriteDigest(before, next), 'd.env').BASE_DIGEST).toBe(next);

@@ -7,7 +7,8 @@ export type DigestKey = (typeof DIGEST_KEYS)[number];
 export type Digests = Record<DigestKey, string>;
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+|__)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+const IMAGE_NAME =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+|__)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 
 function checkValue(key: DigestKey, value: string, where: string): void {
   if (key === 'BASE_DIGEST' && !DIGEST.test(value)) {
@@ -40,7 +41,10 @@ export function parseDigestsFile(content: string, file: string): Digests {
     const where = `${file}:${lineNumber}`;
     const entries = Object.entries(parseEnvLine(trimmed));
     if (entries.length !== 1) {
-      throw new ImageError('DIGESTS_MALFORMED', `${where}: "${trimmed}" is not a KEY=VALUE line (expected e.g. BASE_DIGEST=sha256:<64 hex>).`);
+      throw new ImageError(
+        'DIGESTS_MALFORMED',
+        `${where}: "${trimmed}" is not a KEY=VALUE line (expected e.g. BASE_DIGEST=sha256:<64 hex>).`,
+      );
     }
     const [key, value] = entries[0];
     if (!(DIGEST_KEYS as readonly string[]).includes(key)) {
@@ -55,7 +59,10 @@ export function parseDigestsFile(content: string, file: string): Digests {
   });
   for (const key of DIGEST_KEYS) {
     if (!found.has(key)) {
-      throw new ImageError('DIGESTS_MALFORMED', `${file}: missing key ${key}; add a line ${key}=${key === 'BASE_DIGEST' ? 'sha256:<64 hex>' : '<image>:<tag>'}.`);
+      throw new ImageError(
+        'DIGESTS_MALFORMED',
+        `${file}: missing key ${key}; add a line ${key}=${key === 'BASE_DIGEST' ? 'sha256:<64 hex>' : '<image>:<tag>'}.`,
+      );
     }
   }
   const pick = (key: DigestKey) => (found.get(key) as { value: string }).value;
@@ -87,5 +94,8 @@ export function pinnedReference(digests: Digests): string {
  * order, quoting style of other lines) kept. The file must have been validated.
  */
 export function rewriteDigest(content: string, digest: string): string {
-  return content.replace(/^(\s*(?:export\s+)?BASE_DIGEST\s*=\s*)(["']?)[^"'\s#]*\2/m, (_all, head: string, quote: string) => `${head}${quote}${digest}${quote}`);
+  return content.replace(
+    /^(\s*(?:export\s+)?BASE_DIGEST\s*=\s*)(["']?)[^"'\s#]*\2/m,
+    (_all, head: string, quote: string) => `${head}${quote}${digest}${quote}`,
+  );
 }

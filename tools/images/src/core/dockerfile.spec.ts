@@ -49,7 +49,11 @@ describe('parseDockerfile', () => {
     ['an ENV built from an ARG', 'FROM a\nARG DIR=app\nENV SRC=${DIR}/pkg\nCOPY $SRC /x\n', ['app/pkg']],
     ['a redeclared global ARG', 'ARG SRC=lib\nFROM a\nARG SRC\nCOPY ${SRC} /x\n', ['lib']],
     ['an inline default', 'FROM a\nCOPY ${NOPE:-fallback}/x /x\n', ['fallback/x']],
-    ['a bind mount (uv’s layout)', 'FROM a\nRUN --mount=type=bind,source=uv.lock,target=uv.lock --mount=type=cache,target=/c uv sync\n', ['uv.lock']],
+    [
+      'a bind mount (uv’s layout)',
+      'FROM a\nRUN --mount=type=bind,source=uv.lock,target=uv.lock --mount=type=cache,target=/c uv sync\n',
+      ['uv.lock'],
+    ],
     ['a bind mount of the whole context', 'FROM a\nRUN --mount=type=bind,target=/src make\n', ['.']],
     ['a heredoc, whose body is never a path', 'FROM a\nCOPY <<EOF /x\nhello $((1+1)) */[x]\nEOF\nCOPY real.txt /y\n', ['real.txt']],
   ])('resolves %s', (_case, text, paths) => {
@@ -58,7 +62,11 @@ describe('parseDockerfile', () => {
   });
 
   it.each([
-    ['an ARG the build passes', 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\nARG BASE_IMAGE\nCOPY ${BASE_IMAGE}/x /x\n', ['BASE_IMAGE']],
+    [
+      'an ARG the build passes',
+      'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\nARG BASE_IMAGE\nCOPY ${BASE_IMAGE}/x /x\n',
+      ['BASE_IMAGE'],
+    ],
     ['an ARG with no value', 'FROM a\nARG SRC\nCOPY ${SRC}/x /x\n', []],
     ['an undeclared variable', 'FROM a\nCOPY ${TARGETARCH}/x /x\n', []],
     ['a pattern modifier', 'FROM a\nARG S=ab\nCOPY ${S#a} /x\n', []],
@@ -68,7 +76,9 @@ describe('parseDockerfile', () => {
   });
 
   it('reads the ONBUILD triggers a Dockerfile installs, apart from its own reads', () => {
-    const info = parseDockerfile('FROM a\nONBUILD COPY requirements.txt /r\nONBUILD RUN --mount=type=bind,source=setup.cfg,target=/s true\nONBUILD COPY ${SRC} /x\n');
+    const info = parseDockerfile(
+      'FROM a\nONBUILD COPY requirements.txt /r\nONBUILD RUN --mount=type=bind,source=setup.cfg,target=/s true\nONBUILD COPY ${SRC} /x\n',
+    );
     expect(info.reads.context).toEqual([]);
     expect(info.onbuild.context.map((r) => r.path)).toEqual(['requirements.txt', 'setup.cfg']);
     expect(info.onbuild.unknown).toHaveLength(1);
@@ -108,12 +118,20 @@ describe('substituteArgs', () => {
 
 describe('copyOnlyPaths', () => {
   it.each([
-    ['an empty stage only copied from (the runner’s form)', 'ARG B=ffreis/b\nFROM ${B} AS b\nFROM debian:12\nCOPY --from=b /opt/venv /opt/venv\nCOPY --from=b /app/ /app\n', ['/app', '/opt/venv']],
+    [
+      'an empty stage only copied from (the runner’s form)',
+      'ARG B=ffreis/b\nFROM ${B} AS b\nFROM debian:12\nCOPY --from=b /opt/venv /opt/venv\nCOPY --from=b /app/ /app\n',
+      ['/app', '/opt/venv'],
+    ],
     ['COPY --from the ARG itself', 'ARG B=ffreis/b\nFROM debian:12\nCOPY --from=${B} /a /b /dst/\n', ['/a', '/b']],
     ['a stage that runs something on it', 'ARG B=ffreis/b\nFROM ${B} AS b\nRUN true\nFROM debian:12\nCOPY --from=b /a /a\n', undefined],
     ['a stage built on its alias', 'ARG B=ffreis/b\nFROM ${B} AS b\nFROM b AS c\nFROM debian:12\nCOPY --from=c /a /a\n', undefined],
     ['the last stage', 'ARG B=ffreis/b\nFROM debian:12 AS x\nFROM ${B}\n', undefined],
-    ['a mount of it', 'ARG B=ffreis/b\nFROM ${B} AS b\nFROM debian:12\nCOPY --from=b /a /a\nRUN --mount=from=b,target=/m true\n', undefined],
+    [
+      'a mount of it',
+      'ARG B=ffreis/b\nFROM ${B} AS b\nFROM debian:12\nCOPY --from=b /a /a\nRUN --mount=from=b,target=/m true\n',
+      undefined,
+    ],
     ['a path with a variable or wildcard', 'ARG B=ffreis/b\nFROM ${B} AS b\nFROM debian:12\nCOPY --from=b /a/*.py /a/\n', undefined],
   ])('%s', (_case, text, expected) => {
     expect(copyOnlyPaths(parseDockerfile(text), 'B')).toEqual(expected);

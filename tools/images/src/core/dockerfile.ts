@@ -137,10 +137,15 @@ function buildkitFeaturesOf(instruction: Instruction): BuildkitFeature[] {
     for (const flag of instruction.getFlags()) {
       const name = flag.getName();
       if (CLASSIC_FLAGS[keyword].includes(name)) continue;
-      features.push({ feature: `${keyword} --${name}`, line: lineOf(instruction), tier: BUILDKIT_FLAGS[keyword].includes(name) ? 'buildkit' : 'modern' });
+      features.push({
+        feature: `${keyword} --${name}`,
+        line: lineOf(instruction),
+        tier: BUILDKIT_FLAGS[keyword].includes(name) ? 'buildkit' : 'modern',
+      });
     }
   }
-  if (heredocsOf(instruction).length > 0) features.push({ feature: `${keyword} with a heredoc`, line: lineOf(instruction), tier: 'modern' });
+  if (heredocsOf(instruction).length > 0)
+    features.push({ feature: `${keyword} with a heredoc`, line: lineOf(instruction), tier: 'modern' });
   return features;
 }
 
@@ -156,22 +161,25 @@ const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$([A-Za-z_
 export function substituteArgs(text: string, values: ReadonlyMap<string, string | undefined>): string | undefined {
   if (text.includes('\\$') || /\$\{[^}]*[#%/^,][^}]*\}/.test(text)) return undefined;
   let unknown = false;
-  const result = text.replace(VARIABLE, (_whole, braced: string | undefined, modifier: string | undefined, word: string | undefined, bare: string | undefined) => {
-    const name = (braced ?? bare) as string;
-    const known = values.has(name);
-    const value = values.get(name);
-    if (known && value === undefined) {
-      unknown = true;
-      return '';
-    }
-    const set = known && (modifier?.startsWith(':') ? value !== '' : true);
-    if (!modifier) {
-      if (!known) unknown = true;
-      return value ?? '';
-    }
-    if (modifier.endsWith('-')) return set ? (value as string) : (word ?? '');
-    return set ? (word ?? '') : '';
-  });
+  const result = text.replace(
+    VARIABLE,
+    (_whole, braced: string | undefined, modifier: string | undefined, word: string | undefined, bare: string | undefined) => {
+      const name = (braced ?? bare) as string;
+      const known = values.has(name);
+      const value = values.get(name);
+      if (known && value === undefined) {
+        unknown = true;
+        return '';
+      }
+      const set = known && (modifier?.startsWith(':') ? value !== '' : true);
+      if (!modifier) {
+        if (!known) unknown = true;
+        return value ?? '';
+      }
+      if (modifier.endsWith('-')) return set ? (value as string) : (word ?? '');
+      return set ? (word ?? '') : '';
+    },
+  );
   return unknown ? undefined : result;
 }
 
@@ -200,7 +208,13 @@ function copySources(instruction: JSONInstruction): { sources: string[]; heredoc
   const firstLine = instruction.getRange().start.line;
   // With heredocs, only the instruction's own line holds sources and the destination.
   const own = heredocs > 0 ? args.filter((a) => a.getRange().start.line === firstLine) : args;
-  return { sources: own.slice(0, -1).map((a) => a.getValue()).filter((v) => !v.startsWith('<<')), heredocs };
+  return {
+    sources: own
+      .slice(0, -1)
+      .map((a) => a.getValue())
+      .filter((v) => !v.startsWith('<<')),
+    heredocs,
+  };
 }
 
 /** `key=value,key=value` options of a flag such as `--mount`. */
@@ -263,7 +277,8 @@ function collectCopy(instruction: JSONInstruction, scope: StageScope, out: Reads
       continue;
     }
     const path = substituteArgs(raw, scope.values);
-    if (path === undefined) out.unknown.push({ line: at, reason: `${keyword} ${raw}: the source depends on a value known only at build time` });
+    if (path === undefined)
+      out.unknown.push({ line: at, reason: `${keyword} ${raw}: the source depends on a value known only at build time` });
     else out.context.push({ path, line: at, via: via === 'ONBUILD' ? 'ONBUILD' : keyword });
   }
 }
@@ -283,7 +298,8 @@ function collectRun(instruction: Run, scope: StageScope, out: ReadsCollector, vi
     }
     const raw = options.get('source') ?? options.get('src') ?? '.';
     const path = substituteArgs(raw, scope.values);
-    if (path === undefined) out.unknown.push({ line: at, reason: `RUN --mount source=${raw}: the source depends on a value known only at build time` });
+    if (path === undefined)
+      out.unknown.push({ line: at, reason: `RUN --mount source=${raw}: the source depends on a value known only at build time` });
     else out.context.push({ path, line: at, via: via === 'ONBUILD' ? 'ONBUILD' : 'RUN --mount' });
   }
 }
@@ -337,7 +353,12 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
 
   const imageReferences: ImageReference[] = [];
   const stageAliases: string[] = [];
-  const reference = (raw: string, values: ReadonlyMap<string, string | undefined>, at: Instruction, kind: ImageReference['instruction']) => {
+  const reference = (
+    raw: string,
+    values: ReadonlyMap<string, string | undefined>,
+    at: Instruction,
+    kind: ImageReference['instruction'],
+  ) => {
     imageReferences.push({ raw, resolved: substituteArgs(raw, values), args: variablesIn(raw), line: lineOf(at), instruction: kind });
   };
   const reads: ReadsCollector = { ...emptyReads(), stageAliases, reference };
@@ -350,7 +371,13 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
     const at = lineOf(instruction);
     const stage = stages[stages.length - 1];
     if (instruction instanceof From) {
-      stages.push({ alias: instruction.getBuildStage()?.toLowerCase(), from: instruction.getImage() ?? '', instructions: 0, copies: [], mounts: [] });
+      stages.push({
+        alias: instruction.getBuildStage()?.toLowerCase(),
+        from: instruction.getImage() ?? '',
+        instructions: 0,
+        copies: [],
+        mounts: [],
+      });
     } else if (stage) {
       stage.instructions += 1;
       if (instruction instanceof JSONInstruction && instruction.getKeyword() === 'COPY') {
@@ -367,7 +394,8 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
     }
     if (instruction instanceof From) {
       const image = instruction.getImage();
-      if (image && !stageAliases.includes(substituteArgs(image, fromGlobals)?.toLowerCase() ?? '')) reference(image, fromGlobals, instruction, 'FROM');
+      if (image && !stageAliases.includes(substituteArgs(image, fromGlobals)?.toLowerCase() ?? ''))
+        reference(image, fromGlobals, instruction, 'FROM');
       const alias = instruction.getBuildStage();
       if (alias) stageAliases.push(alias.toLowerCase());
       scope = new StageScope(globals, passed);
@@ -419,7 +447,9 @@ export function copyOnlyPaths(info: DockerfileInfo, arg: string): string[] | und
   const sources = new Set([...names, ...parentStages.map((s) => s.alias as string)]);
   if (info.stages.some((s) => sources.has(s.from.toLowerCase()) && !names.has(s.from))) return undefined;
   if (info.stages.some((s) => s.mounts.some((m) => sources.has(m.toLowerCase()) || names.has(m)))) return undefined;
-  const paths = info.stages.flatMap((s) => s.copies.filter((c) => sources.has(c.from.toLowerCase()) || names.has(c.from)).flatMap((c) => c.paths));
+  const paths = info.stages.flatMap((s) =>
+    s.copies.filter((c) => sources.has(c.from.toLowerCase()) || names.has(c.from)).flatMap((c) => c.paths),
+  );
   if (paths.length === 0 || paths.some((p) => !p.startsWith('/') || /[$*?[\\]/.test(p))) return undefined;
   return [...new Set(paths.map((p) => p.replace(/\/+$/, '') || '/'))].sort();
 }

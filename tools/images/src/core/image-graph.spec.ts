@@ -20,7 +20,13 @@ describe('resolveImageGraph', () => {
     ['base-builder', [{ name: 'base', arg: 'BASE_IMAGE', line: 1 }]],
     ['builder', [{ name: 'base-builder', arg: 'BASE_BUILDER_IMAGE', line: 1 }]],
     ['base-runner', [{ name: 'base', arg: 'BASE_IMAGE', line: 1 }]],
-    ['runner', [{ name: 'builder', arg: 'BUILDER_IMAGE', line: 1, copies: ['/app'] }, { name: 'base-runner', arg: 'BASE_RUNNER_IMAGE', line: 2 }]],
+    [
+      'runner',
+      [
+        { name: 'builder', arg: 'BUILDER_IMAGE', line: 1, copies: ['/app'] },
+        { name: 'base-runner', arg: 'BASE_RUNNER_IMAGE', line: 2 },
+      ],
+    ],
   ])('%s has parents %j', (name, parents) => {
     expect(graph.nodes.get(name)?.parents).toEqual(parents);
   });
@@ -47,7 +53,10 @@ describe('resolveImageGraph', () => {
   });
 
   it('joins a new Dockerfile FROM a workspace image with no other edit', () => {
-    const more = resolveImageGraph(entriesOf({ ...CHAIN_DOCKERFILES, debug: 'ARG RUNNER_IMAGE=ffreis/runner\nFROM ${RUNNER_IMAGE}\n' }), 'ffreis');
+    const more = resolveImageGraph(
+      entriesOf({ ...CHAIN_DOCKERFILES, debug: 'ARG RUNNER_IMAGE=ffreis/runner\nFROM ${RUNNER_IMAGE}\n' }),
+      'ffreis',
+    );
     expect(more.nodes.get('debug')?.parents.map((p) => p.name)).toEqual(['runner']);
   });
 
@@ -67,7 +76,10 @@ describe('resolveImageGraph', () => {
   });
 
   it('names both ends of a cycle and the lines that close it', () => {
-    const error = brokenBy({ a: 'ARG B_IMAGE=ffreis/b\nFROM ${B_IMAGE}\n', b: 'ARG A_IMAGE=ffreis/a\nFROM ${A_IMAGE}\n', c: 'FROM debian:12\n' }, 'a');
+    const error = brokenBy(
+      { a: 'ARG B_IMAGE=ffreis/b\nFROM ${B_IMAGE}\n', b: 'ARG A_IMAGE=ffreis/a\nFROM ${A_IMAGE}\n', c: 'FROM debian:12\n' },
+      'a',
+    );
     expect(isImageError(error, 'CYCLE')).toBe(true);
     expect(error.message).toContain('Image cycle from "a" to "b": a → b → a');
     expect(error.message).toContain('images/a/Dockerfile:1 (a is built from b)');
@@ -80,11 +92,21 @@ describe('resolveImageGraph', () => {
   });
 
   it.each([
-    ['a registry in front', 'ARG REGISTRY=reg.example:5000\nARG TAG=1\nFROM ${REGISTRY}/ffreis/base:${TAG}\n', 3, 'FROM ${REGISTRY}/ffreis/base:${TAG}'],
+    [
+      'a registry in front',
+      'ARG REGISTRY=reg.example:5000\nARG TAG=1\nFROM ${REGISTRY}/ffreis/base:${TAG}\n',
+      3,
+      'FROM ${REGISTRY}/ffreis/base:${TAG}',
+    ],
     ['a tag', 'FROM ffreis/base:1.2\n', 1, 'FROM names the workspace image "ffreis/base:1.2" directly'],
     ['a digest', `FROM ffreis/base@sha256:${'a'.repeat(64)}\n`, 1, 'FROM ffreis/base@sha256'],
     ['an ARG default with a digest', `ARG B=ffreis/base@sha256:${'a'.repeat(64)}\nFROM \${B}\n`, 1, 'ARG B=ffreis/base@sha256'],
-    ['COPY --from with a tag', 'FROM debian:12\nCOPY --from=ffreis/base:1 /x /x\n', 2, 'COPY --from names the workspace image "ffreis/base:1" directly'],
+    [
+      'COPY --from with a tag',
+      'FROM debian:12\nCOPY --from=ffreis/base:1 /x /x\n',
+      2,
+      'COPY --from names the workspace image "ffreis/base:1" directly',
+    ],
   ])('refuses a workspace image named with %s, with file:line and the supported form', (_case, text, line, what) => {
     const error = brokenBy({ ...CHAIN_DOCKERFILES, extra: text }, 'extra');
     expect(isImageError(error, 'DOCKERFILE_INVALID')).toBe(true);

@@ -88,7 +88,10 @@ function mentionedImage(text: string, prefix: string, known: Set<string>): strin
 const PLACEHOLDER = '\u0000';
 
 function shapeOf(text: string, defaults: ReadonlyMap<string, string | undefined>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => defaults.get((a ?? b) as string) ?? PLACEHOLDER);
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, a: string | undefined, b: string | undefined) => defaults.get((a ?? b) as string) ?? PLACEHOLDER,
+  );
 }
 
 function argName(name: string): string {

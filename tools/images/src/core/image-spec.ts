@@ -32,7 +32,13 @@ export interface ImageSpec {
 
 /** What the engine told of the image, gathered by the test executor. */
 export interface ImageObservations {
-  config: { User?: string; WorkingDir?: string; Entrypoint?: string[] | null; Env?: string[] | null; Labels?: Record<string, string> | null };
+  config: {
+    User?: string;
+    WorkingDir?: string;
+    Entrypoint?: string[] | null;
+    Env?: string[] | null;
+    Labels?: Record<string, string> | null;
+  };
   sizeBytes: number;
   commands: { exitCode: number; stdout: string; stderr: string }[];
   /** Per spec file, in order: undefined when missing. */
@@ -73,17 +79,34 @@ function commandResults(spec: CommandCheck, observed: ImageObservations['command
   const stdout = observed.stdout.replace(/\n$/, '');
   const results = [compare(`${name}: exit code`, spec.exitCode ?? 0, observed.exitCode)];
   if (spec.stdout !== undefined) results.push(compare(`${name}: stdout`, spec.stdout, stdout));
-  if (spec.stdoutMatches !== undefined) results.push(compare(`${name}: stdout matches /${spec.stdoutMatches}/`, `/${spec.stdoutMatches}/`, stdout, new RegExp(spec.stdoutMatches).test(stdout)));
+  if (spec.stdoutMatches !== undefined)
+    results.push(
+      compare(
+        `${name}: stdout matches /${spec.stdoutMatches}/`,
+        `/${spec.stdoutMatches}/`,
+        stdout,
+        new RegExp(spec.stdoutMatches).test(stdout),
+      ),
+    );
   if (spec.outputMatches !== undefined) {
     const output = `${observed.stdout}\n${observed.stderr}`.trim();
-    results.push(compare(`${name}: output matches /${spec.outputMatches}/`, `/${spec.outputMatches}/`, output, new RegExp(spec.outputMatches).test(output)));
+    results.push(
+      compare(
+        `${name}: output matches /${spec.outputMatches}/`,
+        `/${spec.outputMatches}/`,
+        output,
+        new RegExp(spec.outputMatches).test(output),
+      ),
+    );
   }
   return results;
 }
 
 function fileResults(spec: FileCheck, observed: ImageObservations['files'][number]): CheckResult[] {
   const exists = spec.exists ?? true;
-  const results = [compare(`file ${spec.path}: ${exists ? 'exists' : 'absent'}`, exists ? 'present' : 'absent', observed ? 'present' : 'absent')];
+  const results = [
+    compare(`file ${spec.path}: ${exists ? 'exists' : 'absent'}`, exists ? 'present' : 'absent', observed ? 'present' : 'absent'),
+  ];
   if (observed && spec.owner) results.push(compare(`file ${spec.path}: owner`, spec.owner, observed.owner));
   if (observed && spec.mode) results.push(compare(`file ${spec.path}: mode`, spec.mode.replace(/^0(?=[0-7]{3,4}$)/, ''), observed.mode));
   return results;

@@ -25,13 +25,29 @@ function ignoreOf(excluded: (path: string) => boolean, reincludeUnder: string[] 
 }
 
 const FILES = [
-  '.dockerignore', 'README.md', 'app/lib.py', 'app/main.py', 'app/project.json', 'app/__pycache__/lib.pyc', 'app/tests/test_lib.py',
-  'images/base/Dockerfile', 'images/base/digests.env', 'images/base-builder/Dockerfile', 'images/builder/Dockerfile',
-  'images/base-runner/Dockerfile', 'images/base-runner/entrypoint.sh', 'images/runner/Dockerfile', 'node_modules/x/index.js',
-  'tools/images/src/engines/docker.ts', 'tools/images/src/core/lint.ts',
+  '.dockerignore',
+  'README.md',
+  'app/lib.py',
+  'app/main.py',
+  'app/project.json',
+  'app/__pycache__/lib.pyc',
+  'app/tests/test_lib.py',
+  'images/base/Dockerfile',
+  'images/base/digests.env',
+  'images/base-builder/Dockerfile',
+  'images/builder/Dockerfile',
+  'images/base-runner/Dockerfile',
+  'images/base-runner/entrypoint.sh',
+  'images/runner/Dockerfile',
+  'node_modules/x/index.js',
+  'tools/images/src/engines/docker.ts',
+  'tools/images/src/core/lint.ts',
 ];
 
-function settingsFor(excluded: (path: string) => boolean, options: { untracked?: (p: string) => boolean; reincludeUnder?: string[] } = {}): InputSettings {
+function settingsFor(
+  excluded: (path: string) => boolean,
+  options: { untracked?: (p: string) => boolean; reincludeUnder?: string[] } = {},
+): InputSettings {
   const tree = treeOf(FILES);
   return {
     context: '.',
@@ -39,7 +55,8 @@ function settingsFor(excluded: (path: string) => boolean, options: { untracked?:
     outputDir: 'dist/images',
     pluginInputs: ['{workspaceRoot}/tools/images/src/engines/docker.ts'],
     list: tree.list,
-    scan: (root) => scanContext(tree, root, ignoreOf(excluded, options.reincludeUnder), { ignored: (p) => options.untracked?.(p) ?? false }),
+    scan: (root) =>
+      scanContext(tree, root, ignoreOf(excluded, options.reincludeUnder), { ignored: (p) => options.untracked?.(p) ?? false }),
   };
 }
 
@@ -51,7 +68,11 @@ const files = (name: string, settings?: InputSettings) => inputsOf(name, setting
 describe('createImageInputs', () => {
   it('gives base only its Dockerfile, the digests file and their overrides', () => {
     const { inputs } = inputsOf('base');
-    expect(files('base')).toEqual(['{workspaceRoot}/images/base/Dockerfile', '{workspaceRoot}/images/base/digests.env', '{workspaceRoot}/tools/images/src/engines/docker.ts']);
+    expect(files('base')).toEqual([
+      '{workspaceRoot}/images/base/Dockerfile',
+      '{workspaceRoot}/images/base/digests.env',
+      '{workspaceRoot}/tools/images/src/engines/docker.ts',
+    ]);
     expect(inputs).toContainEqual({ env: 'BASE_DIGEST' });
     expect(inputs).toContainEqual({ env: 'CONTAINER_ENGINE' });
     expect(inputs).toContainEqual({ externalDependencies: ['dockerfile-ast', 'dotenv', 'execa'] });
@@ -60,10 +81,15 @@ describe('createImageInputs', () => {
   it('gives builder the app, its own and its ancestors’ Dockerfiles, minus what the engine never sends', () => {
     expect(files('builder')).toEqual(
       expect.arrayContaining([
-        '{workspaceRoot}/app', '{workspaceRoot}/app/**/*',
-        '{workspaceRoot}/images/builder/Dockerfile', '{workspaceRoot}/images/base-builder/Dockerfile', '{workspaceRoot}/images/base/Dockerfile',
+        '{workspaceRoot}/app',
+        '{workspaceRoot}/app/**/*',
+        '{workspaceRoot}/images/builder/Dockerfile',
+        '{workspaceRoot}/images/base-builder/Dockerfile',
+        '{workspaceRoot}/images/base/Dockerfile',
         '{workspaceRoot}/images/base/digests.env',
-        '!{workspaceRoot}/app/project.json', '!{workspaceRoot}/app/__pycache__', '!{workspaceRoot}/app/__pycache__/**/*',
+        '!{workspaceRoot}/app/project.json',
+        '!{workspaceRoot}/app/__pycache__',
+        '!{workspaceRoot}/app/__pycache__/**/*',
       ]),
     );
     expect(files('builder').some((f) => f.includes('base-runner'))).toBe(false);
@@ -72,18 +98,31 @@ describe('createImageInputs', () => {
 
   it('gives runner its own chain, and only the content it copies out of builder (not builder’s inputs)', () => {
     const { inputs } = inputsOf('runner');
-    expect(files('runner')).toEqual(expect.arrayContaining(['{workspaceRoot}/images/base-runner/entrypoint.sh', '{workspaceRoot}/images/runner/Dockerfile', '{workspaceRoot}/images/base/digests.env']));
+    expect(files('runner')).toEqual(
+      expect.arrayContaining([
+        '{workspaceRoot}/images/base-runner/entrypoint.sh',
+        '{workspaceRoot}/images/runner/Dockerfile',
+        '{workspaceRoot}/images/base/digests.env',
+      ]),
+    );
     expect(files('runner').some((f) => f.includes('app/') || f.includes('builder/'))).toBe(false);
     expect(inputs).toContainEqual({ dependentTasksOutputFiles: 'dist/images/builder/exports.json', transitive: true });
     expect(graph.nodes.get('builder')?.exports).toEqual(['/app']);
   });
 
   it('keeps a parent’s inputs when the child builds on it, or when the parent installs ONBUILD triggers', () => {
-    const g = resolveImageGraph(entriesOf({
-      p: 'FROM a\nCOPY app /app\n', full: 'ARG P=ffreis/p\nFROM ${P}\n', stage: 'ARG P=ffreis/p\nFROM ${P} AS p\nRUN true\nFROM a\nCOPY --from=p /app /app\n',
-      o: 'FROM a\nONBUILD RUN true\n', copyo: 'ARG O=ffreis/o\nFROM ${O} AS o\nFROM a\nCOPY --from=o /x /x\n',
-    }), 'ffreis');
-    for (const name of ['full', 'stage']) expect(createImageInputs(g, name, settingsFor(shipped)).inputs).toContain('{workspaceRoot}/app/**/*');
+    const g = resolveImageGraph(
+      entriesOf({
+        p: 'FROM a\nCOPY app /app\n',
+        full: 'ARG P=ffreis/p\nFROM ${P}\n',
+        stage: 'ARG P=ffreis/p\nFROM ${P} AS p\nRUN true\nFROM a\nCOPY --from=p /app /app\n',
+        o: 'FROM a\nONBUILD RUN true\n',
+        copyo: 'ARG O=ffreis/o\nFROM ${O} AS o\nFROM a\nCOPY --from=o /x /x\n',
+      }),
+      'ffreis',
+    );
+    for (const name of ['full', 'stage'])
+      expect(createImageInputs(g, name, settingsFor(shipped)).inputs).toContain('{workspaceRoot}/app/**/*');
     expect(g.nodes.get('copyo')?.parents[0].copies).toBeUndefined();
   });
 
@@ -95,10 +134,14 @@ describe('createImageInputs', () => {
   it('never negates a Dockerfile, even when .dockerignore drops images/ (an allowlist)', () => {
     const allowlist = (p: string) => !p.startsWith('app');
     const whole = resolveImageGraph(entriesOf({ x: 'FROM a:1@sha256:' + 'a'.repeat(64) + '\nCOPY . /ctx\n' }), 'ffreis');
-    const negated = createImageInputs(whole, 'x', settingsFor(allowlist)).inputs.filter((i): i is string => typeof i === 'string' && i.startsWith('!'));
+    const negated = createImageInputs(whole, 'x', settingsFor(allowlist)).inputs.filter(
+      (i): i is string => typeof i === 'string' && i.startsWith('!'),
+    );
     expect(negated).toContain('!{workspaceRoot}/node_modules');
     expect(negated).not.toContain('!{workspaceRoot}/images');
-    expect(negated.some((n) => n.startsWith('!{workspaceRoot}/images/x') || n === '!{workspaceRoot}/tools/images/src/engines/docker.ts')).toBe(false);
+    expect(
+      negated.some((n) => n.startsWith('!{workspaceRoot}/images/x') || n === '!{workspaceRoot}/tools/images/src/engines/docker.ts'),
+    ).toBe(false);
     expect(negated).toContain('!{workspaceRoot}/images/base-runner');
   });
 
@@ -113,7 +156,9 @@ describe('createImageInputs', () => {
   it('falls back to the whole context when a read is not known before the build, and says why', () => {
     const g = resolveImageGraph(entriesOf({ x: 'FROM a\nARG SRC\nCOPY ${SRC}/lib.py /x\n' }), 'ffreis');
     const result = createImageInputs(g, 'x', settingsFor(shipped));
-    expect(result.wholeContext).toMatch(/^images\/x\/Dockerfile:3 COPY \$\{SRC\}\/lib.py: the source depends on a value known only at build time/);
+    expect(result.wholeContext).toMatch(
+      /^images\/x\/Dockerfile:3 COPY \$\{SRC\}\/lib.py: the source depends on a value known only at build time/,
+    );
     expect(result.inputs).toContain('{workspaceRoot}/**/*');
     expect(result.inputs).toContain('!{workspaceRoot}/node_modules');
   });
@@ -125,8 +170,18 @@ describe('createImageInputs', () => {
   });
 
   it.each([
-    ['remote content', 'FROM a\nADD https://example.com/x.tgz /x\n', () => false, /images\/x\/Dockerfile:2 ADD https:\/\/example.com\/x.tgz: remote content/],
-    ['a file git ignores but the engine sends', 'FROM a\nCOPY app /app\n', (p: string) => p === 'app/main.py', /app\/main.py is ignored by git \(so Nx cannot hash it\) but sent to the engine/],
+    [
+      'remote content',
+      'FROM a\nADD https://example.com/x.tgz /x\n',
+      () => false,
+      /images\/x\/Dockerfile:2 ADD https:\/\/example.com\/x.tgz: remote content/,
+    ],
+    [
+      'a file git ignores but the engine sends',
+      'FROM a\nCOPY app /app\n',
+      (p: string) => p === 'app/main.py',
+      /app\/main.py is ignored by git \(so Nx cannot hash it\) but sent to the engine/,
+    ],
   ])('hands the image to the engine on every run for %s', (_case, text, untracked, reason) => {
     const g = resolveImageGraph(entriesOf({ x: text, child: 'ARG X=ffreis/x\nFROM ${X}\n' }), 'ffreis');
     expect(createImageInputs(g, 'x', settingsFor(shipped, { untracked })).alwaysBuild).toMatch(reason);

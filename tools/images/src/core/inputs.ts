@@ -6,14 +6,14 @@ import { STORE_ENV } from '../engines/types';
 import { DIGEST_KEYS } from './digests';
 
 /** An Nx target input: a file set or one of the special forms. */
-export type TargetInput = string | { env: string } | { externalDependencies: string[] } | { dependentTasksOutputFiles: string; transitive?: boolean };
+export type TargetInput =
+  string | { env: string } | { externalDependencies: string[] } | { dependentTasksOutputFiles: string; transitive?: boolean };
 
 /** Packages that shape an image through the build program: their versions are inputs, the rest of the lockfile is not. */
 export const EXECUTOR_PACKAGES = ['dockerfile-ast', 'dotenv', 'execa'];
 
 /** Environment variables that select the engine's store: an image built in one store is not present in another. */
 export const ENGINE_ENV = ['CONTAINER_ENGINE', ...STORE_ENV];
-
 
 /** What the input computation needs to know beyond the graph. */
 export interface InputSettings {
@@ -72,7 +72,8 @@ function readRoot(path: string): string {
  */
 export function readInputs(context: string, path: string): string[] {
   const clean = posix.normalize(path.replace(/^\/+/, '')).replace(/\/+$/, '');
-  if (clean === '.' || clean === '' || clean.startsWith('..')) return [`{workspaceRoot}/${workspacePath(context, '')}/**/*`.replace('{workspaceRoot}//', '{workspaceRoot}/')];
+  if (clean === '.' || clean === '' || clean.startsWith('..'))
+    return [`{workspaceRoot}/${workspacePath(context, '')}/**/*`.replace('{workspaceRoot}//', '{workspaceRoot}/')];
   const segments = clean.split('/');
   const bad = segments.findIndex((s) => !WILDCARD.test(s) || s === '**');
   if (bad !== -1) {
@@ -154,9 +155,12 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
   const roots = [...new Set(contextReads.map((read) => readRoot(read.path)))];
   const scans = roots.map((root) => settings.scan(root));
   const untracked = [...new Set(scans.flatMap((scan) => scan.untracked))].sort();
-  const alwaysBuild = remote[0] ?? (untracked.length > 0
-    ? `${workspacePath(settings.context, untracked[0])} is ignored by git (so Nx cannot hash it) but sent to the engine; add it to .dockerignore`
-    : undefined);
+  const alwaysBuild =
+    remote[0] ??
+    (untracked.length > 0
+      ? `${workspacePath(settings.context, untracked[0])} is ignored by git (so Nx cannot hash it) but sent to the engine; add ` +
+        `it to .dockerignore`
+      : undefined);
   return {
     inputs: [
       ...[...files].sort(),

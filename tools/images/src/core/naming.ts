@@ -77,7 +77,10 @@ const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 export function imageNameFromPath(dockerfile: string, imagesRoot = 'images'): string {
   const folders = dockerfile.split('/').slice(imagesRoot.split('/').length, -1);
   if (folders.length === 0) {
-    throw new ImageError('BAD_IMAGE_NAME', `${dockerfile}: a Dockerfile directly in ${imagesRoot}/ names no image; put it in ${imagesRoot}/<name>/.`);
+    throw new ImageError(
+      'BAD_IMAGE_NAME',
+      `${dockerfile}: a Dockerfile directly in ${imagesRoot}/ names no image; put it in ${imagesRoot}/<name>/.`,
+    );
   }
   for (const folder of folders) {
     if (!COMPONENT.test(folder)) {
@@ -85,7 +88,14 @@ export function imageNameFromPath(dockerfile: string, imagesRoot = 'images'): st
         'BAD_IMAGE_NAME',
         `${dockerfile}: the folder "${folder}" cannot be part of an image name: docker takes lowercase ASCII letters and digits, ` +
           'separated by single ".", "_" or "-" (no spaces, no uppercase, no other characters).\n' +
-          `Rename the folder, e.g. "${folder.normalize('NFKD').replace(/[^\p{ASCII}]/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'image'}".`,
+          `Rename the folder, e.g. "${
+            folder
+              .normalize('NFKD')
+              .replace(/[^\p{ASCII}]/gu, '')
+              .toLowerCase()
+              .replace(/[^a-z0-9]+/g, '-')
+              .replace(/^-+|-+$/g, '') || 'image'
+          }".`,
       );
     }
   }

@@ -4,8 +4,16 @@ import { normalizePluginOptions, resolveEngineSettings, resolveRegistrySettings 
 describe('normalizePluginOptions', () => {
   it('fills the defaults', () => {
     expect(normalizePluginOptions(undefined)).toEqual({
-      prefix: 'ffreis', digestsFile: 'images/base/digests.env', context: '.', engine: 'docker',
-      client: undefined, network: undefined, registry: undefined, registryBestEffort: false, runImage: 'runner', outputDir: 'dist/images',
+      prefix: 'ffreis',
+      digestsFile: 'images/base/digests.env',
+      context: '.',
+      engine: 'docker',
+      client: undefined,
+      network: undefined,
+      registry: undefined,
+      registryBestEffort: false,
+      runImage: 'runner',
+      outputDir: 'dist/images',
     });
   });
   it.each([
@@ -27,8 +35,16 @@ describe('resolveEngineSettings', () => {
     expect(resolveEngineSettings(options, env)).toEqual(expected);
   });
   it.each([
-    [{}, { CONTAINER_ENGINE: 'podman', CONTAINER_CLIENT: '/usr/bin/docker' }, /The engine is podman but its client is "\/usr\/bin\/docker", a docker client \(CONTAINER_CLIENT\)/],
-    [{ engine: 'docker' as const, client: '/usr/bin/podman' }, {}, /The engine is docker but its client is "\/usr\/bin\/podman", a podman client \(plugin option client\)/],
+    [
+      {},
+      { CONTAINER_ENGINE: 'podman', CONTAINER_CLIENT: '/usr/bin/docker' },
+      /The engine is podman but its client is "\/usr\/bin\/docker", a docker client \(CONTAINER_CLIENT\)/,
+    ],
+    [
+      { engine: 'docker' as const, client: '/usr/bin/podman' },
+      {},
+      /The engine is docker but its client is "\/usr\/bin\/podman", a podman client \(plugin option client\)/,
+    ],
   ])('refuses a client of the other engine: %j %j', (options, env, message) => {
     expect(() => resolveEngineSettings(options, env)).toThrow(message);
   });
@@ -51,6 +67,8 @@ describe('resolveRegistrySettings', () => {
     expect(resolveRegistrySettings(options, env)).toEqual(expected);
   });
   it('names a malformed registry', () => {
-    expect(() => resolveRegistrySettings({}, { IMAGE_REGISTRY: 'http://reg' })).toThrow(/Registry "http:\/\/reg" .* is not a repository like "127.0.0.1:5000\/ffreis"/);
+    expect(() => resolveRegistrySettings({}, { IMAGE_REGISTRY: 'http://reg' })).toThrow(
+      /Registry "http:\/\/reg" .* is not a repository like "127.0.0.1:5000\/ffreis"/,
+    );
   });
 });

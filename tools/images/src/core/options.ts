@@ -60,7 +60,11 @@ export function normalizePluginOptions(options: ImagesPluginOptions | undefined)
     secrets: options?.secrets,
   };
   if (!PREFIX.test(normalized.prefix)) {
-    throw new ImageError('BAD_OPTION', `nx.json: plugin option prefix "${normalized.prefix}" is not a valid image repository (lowercase, e.g. "ffreis" or "registry:5000/team").`);
+    throw new ImageError(
+      'BAD_OPTION',
+      `nx.json: plugin option prefix "${normalized.prefix}" is not a valid image repository (lowercase, e.g. "ffreis" or ` +
+        `"registry:5000/team").`,
+    );
   }
   if (!ENGINES.includes(normalized.engine)) {
     throw new ImageError('BAD_OPTION', `nx.json: plugin option engine "${normalized.engine}" is not one of ${ENGINES.join(', ')}.`);
@@ -82,7 +86,8 @@ export function resolveEngineSettings(
   if (basename(client) === other) {
     throw new ImageError(
       'BAD_OPTION',
-      `The engine is ${engine} but its client is "${client}", a ${other} client (${env.CONTAINER_CLIENT ? 'CONTAINER_CLIENT' : 'plugin option client'}).\n` +
+      `The engine is ${engine} but its client is "${client}", a ${other} client ` +
+        `(${env.CONTAINER_CLIENT ? 'CONTAINER_CLIENT' : 'plugin option client'}).\n` +
         `Unset CONTAINER_CLIENT, or point it at ${engine}'s binary, or set CONTAINER_ENGINE=${other}.`,
     );
   }
@@ -96,7 +101,10 @@ export function resolveRegistrySettings(
 ): { registry?: string; bestEffort: boolean } {
   const registry = (env.IMAGE_REGISTRY ?? options.registry ?? '').replace(/\/+$/, '') || undefined;
   if (registry && !PREFIX.test(registry)) {
-    throw new ImageError('BAD_OPTION', `Registry "${registry}" (IMAGE_REGISTRY or the plugin option registry) is not a repository like "127.0.0.1:5000/ffreis".`);
+    throw new ImageError(
+      'BAD_OPTION',
+      `Registry "${registry}" (IMAGE_REGISTRY or the plugin option registry) is not a repository like "127.0.0.1:5000/ffreis".`,
+    );
   }
   const flag = env.IMAGE_REGISTRY_BEST_EFFORT;
   const bestEffort = flag !== undefined && flag !== '' ? /^(1|true|yes)$/i.test(flag) : Boolean(options.registryBestEffort);
@@ -109,11 +117,18 @@ const SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * The build secrets in force: the option's, then IMAGE_BUILD_SECRETS (`id=path,id=path`).
  * Ids are checked; paths are returned as given (the executor checks that they exist).
  */
-export function resolveSecrets(option: Record<string, string> | undefined, env: Record<string, string | undefined>): { id: string; src: string }[] {
+export function resolveSecrets(
+  option: Record<string, string> | undefined,
+  env: Record<string, string | undefined>,
+): { id: string; src: string }[] {
   const secrets = new Map(Object.entries(option ?? {}));
-  for (const entry of (env.IMAGE_BUILD_SECRETS ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of (env.IMAGE_BUILD_SECRETS ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf('=');
-    if (eq <= 0) throw new ImageError('BAD_OPTION', `IMAGE_BUILD_SECRETS: "${entry}" is not id=path (e.g. pip.conf=$HOME/.config/pip/pip.conf).`);
+    if (eq <= 0)
+      throw new ImageError('BAD_OPTION', `IMAGE_BUILD_SECRETS: "${entry}" is not id=path (e.g. pip.conf=$HOME/.config/pip/pip.conf).`);
     secrets.set(entry.slice(0, eq), entry.slice(eq + 1));
   }
   for (const id of secrets.keys()) {

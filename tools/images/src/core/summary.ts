@@ -32,5 +32,7 @@ export function formatSummary(entries: SummaryEntry[], wallMs: number): string {
   const counts = new Map<string, number>();
   entries.forEach((e) => counts.set(e.status, (counts.get(e.status) ?? 0) + 1));
   const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
-  return ['Images:', ...lines, `  total: ${entries.length} image${entries.length === 1 ? '' : 's'} (${tally}) in ${seconds(wallMs)}`].join('\n');
+  return ['Images:', ...lines, `  total: ${entries.length} image${entries.length === 1 ? '' : 's'} (${tally}) in ${seconds(wallMs)}`].join(
+    '\n',
+  );
 }

@@ -28,7 +28,10 @@ describe('explainRebuild', () => {
   });
 
   it('puts a changed parent first', () => {
-    const current = next({ parents: { 'base-builder': 'ffreis/base-builder:11' }, files: { ...base.files, 'images/base-builder/Dockerfile': 'z' } });
+    const current = next({
+      parents: { 'base-builder': 'ffreis/base-builder:11' },
+      files: { ...base.files, 'images/base-builder/Dockerfile': 'z' },
+    });
     expect(explainRebuild(base, current)).toBe('parent base-builder changed; images/base-builder/Dockerfile added');
   });
 

@@ -12,7 +12,10 @@ export interface InputsRecord {
   exports: Record<string, string>;
 }
 
-function changedKeys(before: Record<string, string>, after: Record<string, string>): { changed: string[]; added: string[]; removed: string[] } {
+function changedKeys(
+  before: Record<string, string>,
+  after: Record<string, string>,
+): { changed: string[]; added: string[]; removed: string[] } {
   const changed = Object.keys(after).filter((k) => k in before && before[k] !== after[k]);
   const added = Object.keys(after).filter((k) => !(k in before));
   const removed = Object.keys(before).filter((k) => !(k in after));
@@ -48,5 +51,7 @@ export function explainRebuild(previous: InputsRecord | undefined, current: Inpu
   list(files.changed, (f) => `${f} changed`);
   list(files.added, (f) => `${f} added`);
   list(files.removed, (f) => `${f} removed`);
-  return parts.length > 0 ? parts.slice(0, 2).join('; ') + (parts.length > 2 ? '; …' : '') : 'the plugin, an npm package or the Nx configuration changed';
+  return parts.length > 0
+    ? parts.slice(0, 2).join('; ') + (parts.length > 2 ? '; …' : '')
+    : 'the plugin, an npm package or the Nx configuration changed';
 }

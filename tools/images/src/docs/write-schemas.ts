@@ -4,23 +4,36 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import { withSharedOptions } from '../executors/shared-options';
 
 const executors = join(__dirname, '..', '..', 'src', 'executors');
-let changed = 0;
-for (const entry of readdirSync(executors, { withFileTypes: true })) {
-  if (!entry.isDirectory()) continue;
-  const file = join(executors, entry.name, 'schema.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    continue;
-  }
-  const next = JSON.stringify(withSharedOptions(JSON.parse(text)), null, 2) + '\n';
-  if (next !== text) {
-    writeFileSync(file, next);
+async function main(): Promise<number> {
+  let changed = 0;
+  for (const entry of readdirSync(executors, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const file = join(executors, entry.name, 'schema.json');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const schema = JSON.parse(text);
+    const next = withSharedOptions(schema);
+    if (isDeepStrictEqual(next, schema)) continue;
+    // Laid out as the repository's Prettier lays out JSON, so lint stays green.
+    writeFileSync(file, await format(JSON.stringify(next, null, 2), { ...(await resolveConfig(file)), filepath: file }));
     changed += 1;
   }
+  return changed;
 }
-console.log(`executor schemas: ${changed} rewritten`);
+
+main().then(
+  (changed) => console.log(`executor schemas: ${changed} rewritten`),
+  (error: Error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  },
+);

@@ -56,7 +56,9 @@ describe('checkBuilderSupports', () => {
   });
 
   it('refuses heredocs on podman before 4.8', () => {
-    expect(() => checkBuilderSupports('images/x/Dockerfile', features, { engine: 'podman', buildkit: false, version: '4.3.1', client: 'podman' })).toThrow(
+    expect(() =>
+      checkBuilderSupports('images/x/Dockerfile', features, { engine: 'podman', buildkit: false, version: '4.3.1', client: 'podman' }),
+    ).toThrow(
       /images\/x\/Dockerfile:3 uses COPY --link; images\/x\/Dockerfile:4 uses RUN with a heredoc.*\npodman 4\.3\.1 is too old for it: this syntax needs podman 4\.8 or newer/,
     );
   });

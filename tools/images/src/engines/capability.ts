@@ -42,11 +42,19 @@ export function checkBuilderSupports(dockerfile: string, features: BuildkitFeatu
   const where = unsupported.map((f) => `${dockerfile}:${f.line} uses ${f.feature}`).join('; ');
   let fix: string;
   if (builder.engine === 'podman') {
-    fix = `podman ${builder.version} is too old for it: this syntax needs podman ${PODMAN_MODERN.join('.')} or newer. Upgrade podman, rewrite the instruction (a heredoc as a COPY of a file, for example), or use CONTAINER_ENGINE=docker with buildx.`;
+    fix =
+      `podman ${builder.version} is too old for it: this syntax needs podman ${PODMAN_MODERN.join('.')} or newer. Upgrade ` +
+      `podman, rewrite the instruction (a heredoc as a COPY of a file, for example), or use CONTAINER_ENGINE=docker with buildx.`;
   } else if (!builder.buildkit) {
-    fix = `The docker client "${builder.client}" (${builder.version}) only offers the legacy builder here. Install buildx (Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client with BuildKit (e.g. /usr/bin/docker from docker.io 20.10).`;
+    fix =
+      `The docker client "${builder.client}" (${builder.version}) only offers the legacy builder here. Install buildx ` +
+      `(Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client with BuildKit (e.g. /usr/bin/docker from ` +
+      `docker.io 20.10).`;
   } else {
-    fix = `The docker client "${builder.client}" (${builder.version}) uses the BuildKit built into docker 20.10, whose Dockerfile frontend predates this syntax. Install buildx (Debian: apt-get install docker-buildx), or rewrite the instruction (a heredoc as a COPY of a file, for example).`;
+    fix =
+      `The docker client "${builder.client}" (${builder.version}) uses the BuildKit built into docker 20.10, whose ` +
+      `Dockerfile frontend predates this syntax. Install buildx (Debian: apt-get install docker-buildx), or rewrite the ` +
+      `instruction (a heredoc as a COPY of a file, for example).`;
   }
   throw new ImageError('ENGINE_TOO_OLD', `${where}, which the engine's builder cannot read.\n${fix}`);
 }

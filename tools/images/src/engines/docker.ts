@@ -3,7 +3,8 @@ import { INSPECT_FORMAT, type BuildSpec, type EngineAdapter, type EngineCommand 
 /** Flags shared by docker and podman builds. */
 export function commonBuildArgs(spec: BuildSpec): string[] {
   return [
-    '--file', spec.dockerfile,
+    '--file',
+    spec.dockerfile,
     ...spec.tags.flatMap((tag) => ['--tag', tag]),
     ...(spec.target ? ['--target', spec.target] : []),
     ...(spec.secrets ?? []).flatMap(({ id, src }) => ['--secret', `id=${id},src=${src}`]),
@@ -28,7 +29,14 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
     push: (ref) => cmd('push', ref),
     run: (ref, args) => cmd('run', '--rm', ref, ...args),
     runCheck: (ref, check) =>
-      cmd('run', '--rm', ...(check.user ? ['--user', check.user] : []), ...(check.entrypoint ? ['--entrypoint', check.entrypoint] : []), ref, ...check.args),
+      cmd(
+        'run',
+        '--rm',
+        ...(check.user ? ['--user', check.user] : []),
+        ...(check.entrypoint ? ['--entrypoint', check.entrypoint] : []),
+        ref,
+        ...check.args,
+      ),
     inspectConfig: (ref) => cmd('image', 'inspect', '--format', '{{json .Config}}|{{.Size}}', ref),
     createContainer: (ref) => cmd('create', '--entrypoint', 'true', ref),
     copyOut: (container, path) => cmd('cp', `${container}:${path}`, '-'),

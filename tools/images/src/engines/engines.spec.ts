@@ -16,8 +16,22 @@ describe('engine adapters', () => {
   it('docker builds with BuildKit through DOCKER_BUILDKIT and plain progress', () => {
     expect(engineAdapter('docker', '/usr/bin/docker').build(spec)).toEqual({
       command: '/usr/bin/docker',
-      args: ['build', '--progress', 'plain', '--file', '/w/images/base/Dockerfile', '--tag', 'ffreis/base:1',
-        '--build-arg', 'BASE_IMAGE=ubuntu:24.04', '--label', 'org.ffreis.image=base', '--network', 'host', '/w'],
+      args: [
+        'build',
+        '--progress',
+        'plain',
+        '--file',
+        '/w/images/base/Dockerfile',
+        '--tag',
+        'ffreis/base:1',
+        '--build-arg',
+        'BASE_IMAGE=ubuntu:24.04',
+        '--label',
+        'org.ffreis.image=base',
+        '--network',
+        'host',
+        '/w',
+      ],
       env: { DOCKER_BUILDKIT: '1' },
     });
   });
@@ -38,7 +52,13 @@ describe('engine adapters', () => {
 
   it.each(['docker', 'podman'] as const)('%s spells inspect, tag, list, remove and run the same way', (engine) => {
     const adapter = engineAdapter(engine);
-    expect(adapter.inspectImage('a:1').args).toEqual(['image', 'inspect', '--format', '{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}', 'a:1']);
+    expect(adapter.inspectImage('a:1').args).toEqual([
+      'image',
+      'inspect',
+      '--format',
+      '{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}',
+      'a:1',
+    ]);
     expect(adapter.tag('a:1', 'a:latest').args).toEqual(['tag', 'a:1', 'a:latest']);
     expect(adapter.listTags('ffreis/base').args).toEqual(['images', '--format', '{{.Repository}}:{{.Tag}}', 'ffreis/base']);
     expect(adapter.removeImages(['a:1', 'a:2']).args).toEqual(['rmi', 'a:1', 'a:2']);
@@ -51,7 +71,13 @@ describe('engine adapters', () => {
     expect(cache).toEqual({ from: ['127.0.0.1:5000/team/builder:latest', '127.0.0.1:5000/team/builder:41'], inline: true });
     const args = docker.build({ ...spec, cache }).args;
     expect(args.slice(-7)).toEqual([
-      '--cache-from', '127.0.0.1:5000/team/builder:latest', '--cache-from', '127.0.0.1:5000/team/builder:41', '--build-arg', 'BUILDKIT_INLINE_CACHE=1', '/w',
+      '--cache-from',
+      '127.0.0.1:5000/team/builder:latest',
+      '--cache-from',
+      '127.0.0.1:5000/team/builder:41',
+      '--build-arg',
+      'BUILDKIT_INLINE_CACHE=1',
+      '/w',
     ]);
     expect(docker.layerCache('r/t', 'builder', undefined, false)).toBeUndefined();
   });
@@ -61,7 +87,13 @@ describe('engine adapters', () => {
     const cache = podman.layerCache('127.0.0.1:5000/team', 'builder');
     expect(cache).toEqual({ from: ['127.0.0.1:5000/team/cache/builder'], to: '127.0.0.1:5000/team/cache/builder' });
     const args = podman.build({ ...spec, cache }).args;
-    expect(args.slice(-5)).toEqual(['--cache-from', '127.0.0.1:5000/team/cache/builder', '--cache-to', '127.0.0.1:5000/team/cache/builder', '/w']);
+    expect(args.slice(-5)).toEqual([
+      '--cache-from',
+      '127.0.0.1:5000/team/cache/builder',
+      '--cache-to',
+      '127.0.0.1:5000/team/cache/builder',
+      '/w',
+    ]);
   });
 
   it('builds without cache flags when no registry serves one', () => {

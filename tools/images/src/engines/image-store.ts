@@ -24,7 +24,8 @@ export async function inspectImage(adapter: EngineAdapter, ref: string): Promise
   if (!id || !/^(sha256:)?[0-9a-f]{12,}$/.test(id.trim())) {
     throw new ImageError(
       'ENGINE_FAILED',
-      `${adapter.client} answered \`image inspect ${ref}\` with success but no image id (${JSON.stringify(result.stdout.slice(0, 80))}): it is not a working ${adapter.name} client.\n` +
+      `${adapter.client} answered \`image inspect ${ref}\` with success but no image id ` +
+        `(${JSON.stringify(result.stdout.slice(0, 80))}): it is not a working ${adapter.name} client.\n` +
         `Point CONTAINER_CLIENT at ${adapter.name}'s binary, or unset it.`,
     );
   }
@@ -56,7 +57,11 @@ export async function tagImage(adapter: EngineAdapter, source: string, target: s
 export async function listTags(adapter: EngineAdapter, repository: string): Promise<string[]> {
   for (let attempt = 1; ; attempt++) {
     const result = await runEngine(adapter, adapter.listTags(repository), { allowFailure: true });
-    if (result.exitCode === 0) return result.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.endsWith(':<none>'));
+    if (result.exitCode === 0)
+      return result.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.endsWith(':<none>'));
     if (attempt >= 5 || !/image not known/i.test(result.stderr)) {
       throw new ImageError('ENGINE_FAILED', `${adapter.client} could not list the tags of ${repository}: ${result.stderr.trim()}`);
     }
@@ -72,7 +77,9 @@ export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promi
   const result = await runEngine(adapter, adapter.build(spec), { stream: true, allowFailure: true });
   if (result.exitCode !== 0 && spec.cache && CACHE_FAILURE.test(result.stderr)) {
     // A layer cache that cannot be written (or read) is a warning, never a failure: build without it.
-    console.warn(`warning: the layer cache in the registry could not be used (${CACHE_FAILURE.exec(result.stderr)?.[0]}): building without it.`);
+    console.warn(
+      `warning: the layer cache in the registry could not be used (${CACHE_FAILURE.exec(result.stderr)?.[0]}): building without it.`,
+    );
     return (await runEngine(adapter, adapter.build({ ...spec, cache: undefined }), { stream: true, allowFailure: true })).exitCode;
   }
   return result.exitCode;
@@ -98,13 +105,15 @@ export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoi
   // Below 23, `docker build` uses the BuildKit built into the client and daemon, buildx or not.
   if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
   const buildx = await runEngine(adapter, adapter.buildxVersion(), { allowFailure: true });
-  if (buildx.exitCode === 0) return { buildkit: true, buildx: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
+  if (buildx.exitCode === 0)
+    return { buildkit: true, buildx: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
   return {
     buildkit: false,
     version,
     note:
       `the legacy builder: the docker client "${adapter.client}" (${version}) has no buildx plugin, so BuildKit is off. ` +
-      'Install buildx (Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client that has BuildKit (e.g. /usr/bin/docker from docker.io).',
+      'Install buildx (Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client that has BuildKit (e.g. ' +
+      '/usr/bin/docker from docker.io).',
   };
 }
 

@@ -9,7 +9,10 @@ export function engineAdapter(engine: EngineName, client?: string): EngineAdapte
 }
 
 /** The adapter for the engine in force: the options, then CONTAINER_ENGINE / CONTAINER_CLIENT. */
-export function engineAdapterFor(options: Pick<ImagesPluginOptions, 'engine' | 'client'>, env: Record<string, string | undefined>): EngineAdapter {
+export function engineAdapterFor(
+  options: Pick<ImagesPluginOptions, 'engine' | 'client'>,
+  env: Record<string, string | undefined>,
+): EngineAdapter {
   const settings = resolveEngineSettings(options, env);
   return engineAdapter(settings.engine, settings.client);
 }

@@ -10,7 +10,11 @@ describe('an image in the registry', () => {
 
 describe('registryError', () => {
   it('names the registry, the action, the engine’s reason and the next steps', () => {
-    const error = registryError('127.0.0.1:5001/team', 'look for 127.0.0.1:5001/team/base:1', 'Error response from daemon: Get "http://127.0.0.1:5001/v2/": dial tcp 127.0.0.1:5001: connect: connection refused');
+    const error = registryError(
+      '127.0.0.1:5001/team',
+      'look for 127.0.0.1:5001/team/base:1',
+      'Error response from daemon: Get "http://127.0.0.1:5001/v2/": dial tcp 127.0.0.1:5001: connect: connection refused',
+    );
     expect(error.code).toBe('REGISTRY_UNREACHABLE');
     expect(error.message).toContain('The registry 127.0.0.1:5001/team could not be reached to look for 127.0.0.1:5001/team/base:1');
     expect(error.message).toContain('connect: connection refused');

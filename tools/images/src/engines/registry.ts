@@ -3,18 +3,33 @@ import type { EngineAdapter } from './types';
 import { runEngine } from './run-engine';
 
 const NOT_FOUND = /manifest unknown|not found|does not exist|no such image|name unknown/i;
-const UNREACHABLE = /connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|server gave HTTP response to HTTPS client|pinging container registry|TLS handshake|context deadline exceeded/i;
+const UNREACHABLE = new RegExp(
+  [
+    'connection refused',
+    'no such host',
+    'i/o timeout',
+    'dial tcp',
+    'network is unreachable',
+    'server gave HTTP response to HTTPS client',
+    'pinging container registry',
+    'TLS handshake',
+    'context deadline exceeded',
+  ].join('|'),
+  'i',
+);
 
 /** What a failed registry command means for the person at the terminal. */
 export function registryError(registry: string, action: string, stderr: string): ImageError {
   const first = stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
   const insecure = /HTTP response to HTTPS client/i.test(stderr)
-    ? `\nThe engine talks HTTPS to it: add "${registry.split('/')[0]}" to the daemon's insecure-registries (podman: registries.conf [[registry]] insecure = true).`
+    ? `\nThe engine talks HTTPS to it: add "${registry.split('/')[0]}" to the daemon's insecure-registries (podman: ` +
+      `registries.conf [[registry]] insecure = true).`
     : '';
   return new ImageError(
     'REGISTRY_UNREACHABLE',
     `The registry ${registry} could not be reached to ${action}:\n  ${first}${insecure}\n` +
-      'Start or fix the registry (or check `docker login` for it); to build locally while it is down, set IMAGE_REGISTRY_BEST_EFFORT=1; to work without it, unset IMAGE_REGISTRY.',
+      'Start or fix the registry (or check `docker login` for it); to build locally while it is down, set ' +
+      'IMAGE_REGISTRY_BEST_EFFORT=1; to work without it, unset IMAGE_REGISTRY.',
   );
 }
 

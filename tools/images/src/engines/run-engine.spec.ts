@@ -28,7 +28,9 @@ describe('engineErrorFor', () => {
   it('says which containers.conf setting fixes podman’s rlimit failure', () => {
     const podman = engineAdapter('podman');
     const error = engineErrorFor(podman, podman.run('a:1', []), {
-      stderr: 'Error: runc: runc create failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 7: operation not permitted: OCI permission denied',
+      stderr:
+        'Error: runc: runc create failed: unable to start container process: error during container init: error setting rlimits ' +
+        'for ready process: error setting rlimit type 7: operation not permitted: OCI permission denied',
     });
     expect(error?.code).toBe('ENGINE_ULIMITS');
     expect(error?.message).toContain('default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]');

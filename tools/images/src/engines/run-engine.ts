@@ -23,27 +23,49 @@ export async function runEngineBinary(adapter: EngineAdapter, command: EngineCom
   const engineError = engineErrorFor(adapter, command, { code: (result as { code?: string }).code, stderr });
   if (engineError) throw engineError;
   if (result.exitCode !== 0) {
-    throw new ImageError('ENGINE_FAILED', `\`${command.command} ${command.args.join(' ')}\` failed (exit ${result.exitCode}):\n${stderr.trim().split('\n').slice(-5).join('\n')}`);
+    throw new ImageError(
+      'ENGINE_FAILED',
+      `\`${command.command} ${command.args.join(' ')}\` failed (exit ` +
+        `${result.exitCode}):\n${stderr.trim().split('\n').slice(-5).join('\n')}`,
+    );
   }
   return result.stdout as Uint8Array;
 }
 
-const UNREACHABLE = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|dial unix .*(no such file|connection refused)|unable to connect to Podman|connect: no such file or directory/i;
+const UNREACHABLE = new RegExp(
+  [
+    'Cannot connect to the Docker daemon',
+    'Is the docker daemon running',
+    'error during connect',
+    'dial unix .*(no such file|connection refused)',
+    'unable to connect to Podman',
+    'connect: no such file or directory',
+  ].join('|'),
+  'i',
+);
 
 function describeEndpoint(adapter: EngineAdapter): string {
   if (adapter.name === 'docker') {
-    return process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'the default socket unix:///var/run/docker.sock (DOCKER_HOST is unset)';
+    return process.env.DOCKER_HOST
+      ? `DOCKER_HOST=${process.env.DOCKER_HOST}`
+      : 'the default socket unix:///var/run/docker.sock (DOCKER_HOST is unset)';
   }
   return process.env.CONTAINER_HOST ? `CONTAINER_HOST=${process.env.CONTAINER_HOST}` : 'podman’s local storage';
 }
 
 /** The engine-level error a failed command means, if it means one (missing client, unreachable daemon). */
-export function engineErrorFor(adapter: EngineAdapter, command: EngineCommand, result: { code?: string; stderr?: string }): ImageError | undefined {
+export function engineErrorFor(
+  adapter: EngineAdapter,
+  command: EngineCommand,
+  result: { code?: string; stderr?: string },
+): ImageError | undefined {
   if (result.code === 'ENOENT') {
     return new ImageError(
       'ENGINE_MISSING',
       `The ${adapter.name} client "${command.command}" was not found.\n` +
-        `Install ${adapter.name === 'docker' ? 'Docker (Debian: apt-get install docker.io)' : 'podman (Debian: apt-get install podman)'}, ` +
+        `Install ${
+          adapter.name === 'docker' ? 'Docker (Debian: apt-get install ' + 'docker.io)' : 'podman (Debian: apt-get install ' + 'podman)'
+        }, ` +
         'or point CONTAINER_CLIENT (or the plugin option "client") at its binary; CONTAINER_ENGINE=docker|podman picks the engine.',
     );
   }
@@ -84,7 +106,8 @@ export async function runEngine(adapter: EngineAdapter, command: EngineCommand, 
   if (outcome.exitCode !== 0 && !options.allowFailure) {
     throw new ImageError(
       'ENGINE_FAILED',
-      `\`${command.command} ${command.args.join(' ')}\` failed (exit ${outcome.exitCode}):\n${stderr.trim().split('\n').slice(-5).join('\n')}`,
+      `\`${command.command} ${command.args.join(' ')}\` failed (exit ` +
+        `${outcome.exitCode}):\n${stderr.trim().split('\n').slice(-5).join('\n')}`,
     );
   }
   return outcome;

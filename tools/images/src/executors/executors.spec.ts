@@ -42,8 +42,18 @@ const common = { prefix: 'ffreis', outputDir: 'dist/images', engine: 'docker' as
 
 function record(name: string, over: Partial<ImageMetadata> = {}) {
   writeMetadata(join(root, 'dist/images', name, 'image.json'), {
-    name, ref: `ffreis/${name}:42`, latest: `ffreis/${name}:latest`, imageId: ID, hash: '42', parents: [], sizeBytes: 1,
-    durationMs: 1, status: 'built', engine: 'docker', finishedAt: new Date().toISOString(), ...over,
+    name,
+    ref: `ffreis/${name}:42`,
+    latest: `ffreis/${name}:latest`,
+    imageId: ID,
+    hash: '42',
+    parents: [],
+    sizeBytes: 1,
+    durationMs: 1,
+    status: 'built',
+    engine: 'docker',
+    finishedAt: new Date().toISOString(),
+    ...over,
   });
 }
 const inspectAnswer = (args: string[]) =>
@@ -74,16 +84,23 @@ describe('clean', () => {
   it('removes every tag one at a time, then the record and the stamp', async () => {
     record('base');
     writeFileSync(join(root, 'dist/images/base/stamp'), `${ID}\n`);
-    answers.push((a) => (a[0] === 'images' ? { exitCode: 0, stdout: 'ffreis/base:42\nffreis/base:latest\nffreis/base:<none>\n' } : undefined));
+    answers.push((a) =>
+      a[0] === 'images' ? { exitCode: 0, stdout: 'ffreis/base:42\nffreis/base:latest\nffreis/base:<none>\n' } : undefined,
+    );
     expect(await cleanExecutor({ name: 'base', ...common }, context())).toEqual({ success: true });
-    expect(calls.filter((c) => c[0] === 'rmi')).toEqual([['rmi', 'ffreis/base:42'], ['rmi', 'ffreis/base:latest']]);
+    expect(calls.filter((c) => c[0] === 'rmi')).toEqual([
+      ['rmi', 'ffreis/base:42'],
+      ['rmi', 'ffreis/base:latest'],
+    ]);
     expect(() => readFileSync(join(root, 'dist/images/base/image.json'))).toThrow();
     expect(() => readFileSync(join(root, 'dist/images/base/stamp'))).toThrow();
   });
 
   it('fails with the engine’s reason when a tag cannot be removed, but not for one already gone', async () => {
     answers.push((a) => (a[0] === 'images' ? { exitCode: 0, stdout: 'ffreis/base:1\nffreis/base:2\n' } : undefined));
-    answers.push((a) => (a[0] === 'rmi' && a[1] === 'ffreis/base:1' ? { exitCode: 1, stderr: 'Error: No such image: ffreis/base:1' } : undefined));
+    answers.push((a) =>
+      a[0] === 'rmi' && a[1] === 'ffreis/base:1' ? { exitCode: 1, stderr: 'Error: No such image: ffreis/base:1' } : undefined,
+    );
     answers.push((a) => (a[0] === 'rmi' ? { exitCode: 1, stderr: 'conflict: image is being used by running container' } : undefined));
     expect(await cleanExecutor({ name: 'base', ...common }, context())).toEqual({ success: false });
     expect(errors.join('\n')).toMatch(/docker rmi ffreis\/base:2 failed: conflict: image is being used .*\[ENGINE_FAILED\]/);
@@ -96,14 +113,20 @@ describe('push', () => {
     answers.push(inspectAnswer);
     const result = await pushExecutor({ name: 'runner', ...common, registry: '127.0.0.1:5000/team', tags: 'latest,git-abc' }, context());
     expect(result).toEqual({ success: true });
-    expect(calls.filter((c) => c[0] === 'push').map((c) => c[1])).toEqual(['127.0.0.1:5000/team/runner:42', '127.0.0.1:5000/team/runner:latest', '127.0.0.1:5000/team/runner:git-abc']);
+    expect(calls.filter((c) => c[0] === 'push').map((c) => c[1])).toEqual([
+      '127.0.0.1:5000/team/runner:42',
+      '127.0.0.1:5000/team/runner:latest',
+      '127.0.0.1:5000/team/runner:git-abc',
+    ]);
   });
 
   it('refuses without a registry, with a bad tag, or with nothing built, before any push', async () => {
     expect(await pushExecutor({ name: 'runner', ...common }, context())).toEqual({ success: false });
     expect(await pushExecutor({ name: 'runner', ...common, registry: 'r:5000/t', tags: 'bad tag' }, context())).toEqual({ success: false });
     expect(await pushExecutor({ name: 'runner', ...common, registry: 'r:5000/t' }, context())).toEqual({ success: false });
-    expect(errors.join('\n')).toMatch(/\[NO_REGISTRY\][\s\S]*"bad tag" is not a valid image tag[\s\S]*Nothing to push for "runner": build it first.*\[NOT_BUILT\]/);
+    expect(errors.join('\n')).toMatch(
+      /\[NO_REGISTRY\][\s\S]*"bad tag" is not a valid image tag[\s\S]*Nothing to push for "runner": build it first.*\[NOT_BUILT\]/,
+    );
     expect(calls.filter((c) => c[0] === 'push')).toEqual([]);
   });
 });
@@ -129,9 +152,15 @@ describe('test', () => {
   it('checks the recorded image against its spec through the adapter’s commands', async () => {
     record('runner');
     mkdirSync(join(root, 'images/runner'), { recursive: true });
-    const spec = { user: '10001', commands: [{ name: 'greets', entrypoint: 'id', args: ['-u'], stdout: '10001' }], files: [{ path: '/app', owner: '0:0' }] };
+    const spec = {
+      user: '10001',
+      commands: [{ name: 'greets', entrypoint: 'id', args: ['-u'], stdout: '10001' }],
+      files: [{ path: '/app', owner: '0:0' }],
+    };
     writeFileSync(join(root, 'images/runner/image-test.json'), JSON.stringify(spec));
-    answers.push((a) => (a.includes('{{json .Config}}|{{.Size}}') ? { exitCode: 0, stdout: '{"User":"10001","Labels":{}}|1000' } : undefined));
+    answers.push((a) =>
+      a.includes('{{json .Config}}|{{.Size}}') ? { exitCode: 0, stdout: '{"User":"10001","Labels":{}}|1000' } : undefined,
+    );
     answers.push((a) => (a.includes('--user') ? { exitCode: 0, stdout: '0:0 755' } : undefined));
     answers.push((a) => (a[0] === 'run' ? { exitCode: 0, stdout: '10001' } : undefined));
     expect(await testExecutor({ name: 'runner', ...common, spec: 'images/runner/image-test.json' }, context())).toEqual({ success: true });
@@ -156,8 +185,15 @@ describe('lint', () => {
     writeFileSync(join(root, 'images/base/digests.env'), `BASE_IMAGE=debian:bookworm\nBASE_DIGEST=${DIGEST('b')}\n`);
     writeFileSync(join(root, 'images/base/Dockerfile'), 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n');
     writeFileSync(join(root, 'images/base/Runner'), 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\nUSER root\n');
-    expect(await lintExecutor({ name: 'base', prefix: 'ffreis', dockerfile: 'images/base/Dockerfile', digestsFile: 'images/base/digests.env' }, context())).toEqual({ success: true });
-    expect(await lintExecutor({ name: 'runner', prefix: 'ffreis', dockerfile: 'images/base/Runner', isRunImage: true }, context())).toEqual({ success: false });
+    expect(
+      await lintExecutor(
+        { name: 'base', prefix: 'ffreis', dockerfile: 'images/base/Dockerfile', digestsFile: 'images/base/digests.env' },
+        context(),
+      ),
+    ).toEqual({ success: true });
+    expect(await lintExecutor({ name: 'runner', prefix: 'ffreis', dockerfile: 'images/base/Runner', isRunImage: true }, context())).toEqual(
+      { success: false },
+    );
     expect(logs.join('\n')).toMatch(/images\/base\/Runner:3/);
     expect(calls).toEqual([]);
   });
@@ -178,10 +214,14 @@ describe('update-digest', () => {
 
   it('with --check, reports a stale pin and changes nothing; a current pin passes', async () => {
     registryDigest = DIGEST('c');
-    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'images/base/digests.env', check: true }, context())).toEqual({ success: false });
+    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'images/base/digests.env', check: true }, context())).toEqual({
+      success: false,
+    });
     expect(readFileSync(file(), 'utf8')).toContain(DIGEST('b'));
     registryDigest = DIGEST('b');
-    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'images/base/digests.env', check: true }, context())).toEqual({ success: true });
+    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'images/base/digests.env', check: true }, context())).toEqual({
+      success: true,
+    });
   });
 
   it('names a missing digests file', async () => {

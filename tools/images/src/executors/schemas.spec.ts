@@ -25,12 +25,15 @@ describe('the executors’ schemas', () => {
     expect(schemas.map(([name]) => name).sort()).toEqual(['build', 'clean', 'lint', 'push', 'run', 'test', 'update-digest']);
   });
 
-  it.each(schemas)('%s: an option the plugin also has defaults to the plugin’s default (core/options.ts is the one source)', (_name, schema) => {
-    for (const [key, property] of Object.entries(schema.properties)) {
-      if (!(key in defaults) || property.default === undefined) continue;
-      expect(property.default, key).toEqual(defaults[key]);
-    }
-  });
+  it.each(schemas)(
+    '%s: an option the plugin also has defaults to the plugin’s default (core/options.ts is the one source)',
+    (_name, schema) => {
+      for (const [key, property] of Object.entries(schema.properties)) {
+        if (!(key in defaults) || property.default === undefined) continue;
+        expect(property.default, key).toEqual(defaults[key]);
+      }
+    },
+  );
 
   it.each(schemas)('%s: a shared option (name, prefix, outputDir, engine, client) is written from shared-options.ts', (_name, schema) => {
     expect(withSharedOptions(schema)).toEqual(schema);
@@ -38,6 +41,11 @@ describe('the executors’ schemas', () => {
 
   it('offer the engines the plugin knows (core/options.ts ENGINES)', () => {
     expect(sharedOptionSchemas().engine.enum).toEqual([...ENGINES]);
-    expect(schemas.filter(([, schema]) => schema.properties.engine).map(([name]) => name).sort()).toEqual(['build', 'clean', 'push', 'run', 'test']);
+    expect(
+      schemas
+        .filter(([, schema]) => schema.properties.engine)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['build', 'clean', 'push', 'run', 'test']);
   });
 });

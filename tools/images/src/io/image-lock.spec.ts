@@ -12,11 +12,16 @@ describe('withImageLock', () => {
   it('runs holders of one lock one after the other', async () => {
     const dir = fresh();
     const events: string[] = [];
-    const holder = (id: string) => withImageLock(dir, async () => {
-      events.push(`${id}:in`);
-      await sleep(100);
-      events.push(`${id}:out`);
-    }, { notify: () => undefined });
+    const holder = (id: string) =>
+      withImageLock(
+        dir,
+        async () => {
+          events.push(`${id}:in`);
+          await sleep(100);
+          events.push(`${id}:out`);
+        },
+        { notify: () => undefined },
+      );
     await Promise.all([holder('a'), holder('b')]);
     expect(events).toHaveLength(4);
     expect(events[1]).toBe(`${events[0].split(':')[0]}:out`);
@@ -37,7 +42,12 @@ describe('withImageLock', () => {
     let releaseHolder: () => void = () => undefined;
     const held = withImageLock(dir, () => new Promise<void>((resolve) => (releaseHolder = resolve)), { notify: () => undefined });
     await sleep(100);
-    const error = await withImageLock(dir, async () => 'never', { timeoutMs: 1200, noticeAfterMs: 300, notify: (m) => notices.push(m), label: 'builder' }).catch((e: unknown) => e);
+    const error = await withImageLock(dir, async () => 'never', {
+      timeoutMs: 1200,
+      noticeAfterMs: 300,
+      notify: (m) => notices.push(m),
+      label: 'builder',
+    }).catch((e: unknown) => e);
     releaseHolder();
     await held;
     expect(notices).toHaveLength(1);
@@ -48,11 +58,18 @@ describe('withImageLock', () => {
 
   it('releases the lock when the work fails', async () => {
     const dir = fresh();
-    await expect(withImageLock(dir, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      withImageLock(dir, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     await expect(withImageLock(dir, async () => 'again')).resolves.toBe('again');
   });
 
-  it.each([[{}, undefined], [{ IMAGE_LOCK_TIMEOUT: '90' }, 90_000]])('reads IMAGE_LOCK_TIMEOUT %j', (env, expected) => {
+  it.each([
+    [{}, undefined],
+    [{ IMAGE_LOCK_TIMEOUT: '90' }, 90_000],
+  ])('reads IMAGE_LOCK_TIMEOUT %j', (env, expected) => {
     expect(lockTimeoutFrom(env)).toBe(expected);
   });
 

@@ -92,7 +92,10 @@ export async function withImageLock<T>(dir: string, work: () => Promise<T>, opti
       }
       if (!noticed && waited >= noticeAfterMs) {
         noticed = true;
-        notify(`${label}: waiting for the lock ${shown}, held by ${who} (another run building this image); giving up after ${Math.round(timeoutMs / 1000)} s`);
+        notify(
+          `${label}: waiting for the lock ${shown}, held by ${who} (another run building this image); giving up after ` +
+            `${Math.round(timeoutMs / 1000)} s`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

@@ -21,12 +21,17 @@ function readNxCaches(): NxCaches | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const cache = require('nx/src/project-graph/nx-deps-cache') as {
-      readFileMapCache(): { fileMap: { projectFileMap: Record<string, { file: string; hash: string }[]>; nonProjectFiles: { file: string; hash: string }[] } } | null;
+      readFileMapCache(): {
+        fileMap: { projectFileMap: Record<string, { file: string; hash: string }[]>; nonProjectFiles: { file: string; hash: string }[] };
+      } | null;
       readProjectGraphCache(): { projectGraph: NxCaches['graph'] } | null;
     };
     const fileMap = cache.readFileMapCache()?.fileMap;
     if (!fileMap) return undefined;
-    return { graph: cache.readProjectGraphCache()?.projectGraph, files: [...Object.values(fileMap.projectFileMap).flat(), ...fileMap.nonProjectFiles] };
+    return {
+      graph: cache.readProjectGraphCache()?.projectGraph,
+      files: [...Object.values(fileMap.projectFileMap).flat(), ...fileMap.nonProjectFiles],
+    };
   } catch {
     return undefined;
   }

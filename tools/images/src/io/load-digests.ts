@@ -9,7 +9,11 @@ export function loadDigests(workspaceRoot: string, file: string, env: Record<str
   try {
     content = readFileSync(join(workspaceRoot, file), 'utf8');
   } catch {
-    throw new ImageError('DIGESTS_FILE_MISSING', `${file}: the digests file is missing. Create it with BASE_IMAGE=<image>:<tag> and BASE_DIGEST=sha256:<64 hex>, or set the plugin option digestsFile.`);
+    throw new ImageError(
+      'DIGESTS_FILE_MISSING',
+      `${file}: the digests file is missing. Create it with BASE_IMAGE=<image>:<tag> and BASE_DIGEST=sha256:<64 hex>, or set the ` +
+        `plugin option digestsFile.`,
+    );
   }
   return applyDigestOverrides(parseDigestsFile(content, file), env);
 }

@@ -7,7 +7,11 @@ import { locateImage } from './reference';
 
 describe('locateImage', () => {
   it.each([
-    ['ubuntu:resolute-20260106.1', undefined, { host: 'registry-1.docker.io', repository: 'library/ubuntu', tag: 'resolute-20260106.1', scheme: 'https' }],
+    [
+      'ubuntu:resolute-20260106.1',
+      undefined,
+      { host: 'registry-1.docker.io', repository: 'library/ubuntu', tag: 'resolute-20260106.1', scheme: 'https' },
+    ],
     ['docker.io/library/debian:12', undefined, { host: 'registry-1.docker.io', repository: 'library/debian', tag: '12', scheme: 'https' }],
     ['ghcr.io/org/base:1', undefined, { host: 'ghcr.io', repository: 'org/base', tag: '1', scheme: 'https' }],
     ['127.0.0.1:5000/debian:bookworm', undefined, { host: '127.0.0.1:5000', repository: 'debian', tag: 'bookworm', scheme: 'http' }],
@@ -24,8 +28,12 @@ describe('locateImage', () => {
 
 describe('parseChallenge', () => {
   it('reads a bearer challenge', () => {
-    expect(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull"')).toEqual({
-      realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/ubuntu:pull',
+    expect(
+      parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull"'),
+    ).toEqual({
+      realm: 'https://auth.docker.io/token',
+      service: 'registry.docker.io',
+      scope: 'repository:library/ubuntu:pull',
     });
   });
   it('ignores basic auth', () => {
@@ -52,7 +60,10 @@ describe('resolveTagDigest against a token-protected registry', () => {
       seen.push({ accept: req.headers.accept, auth: req.headers.authorization });
       if (req.headers.authorization !== 'Bearer anon-token') {
         res.statusCode = 401;
-        res.setHeader('www-authenticate', `Bearer realm="http://${req.headers.host}/token",service="test-registry",scope="repository:library/ubuntu:pull"`);
+        res.setHeader(
+          'www-authenticate',
+          `Bearer realm="http://${req.headers.host}/token",service="test-registry",scope="repository:library/ubuntu:pull"`,
+        );
         res.end();
         return;
       }
@@ -78,13 +89,17 @@ describe('resolveTagDigest against a token-protected registry', () => {
   });
 
   it('names an unknown tag', async () => {
-    await expect(resolveTagDigest(locateImage('ubuntu:99.99', `http://${host}`))).rejects.toThrow(/has no tag library\/ubuntu:99\.99 \(HTTP 404/);
+    await expect(resolveTagDigest(locateImage('ubuntu:99.99', `http://${host}`))).rejects.toThrow(
+      /has no tag library\/ubuntu:99\.99 \(HTTP 404/,
+    );
     await expect(resolveTagDigest(locateImage('ubuntu:99.99', `http://${host}`))).rejects.toMatchObject({ code: 'TAG_NOT_FOUND' });
   });
 
   it('names an unreachable registry', async () => {
     const error = await resolveTagDigest(locateImage('127.0.0.1:59173/debian:12')).catch((e: unknown) => e);
     expect(isImageError(error, 'REGISTRY_UNREACHABLE')).toBe(true);
-    expect((error as Error).message).toMatch(/The registry 127\.0\.0\.1:59173 could not be reached \(ECONNREFUSED\).*\n.*The digests file was not changed/);
+    expect((error as Error).message).toMatch(
+      /The registry 127\.0\.0\.1:59173 could not be reached \(ECONNREFUSED\).*\n.*The digests file was not changed/,
+    );
   });
 });

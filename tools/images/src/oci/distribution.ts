@@ -27,8 +27,10 @@ async function request(url: string, init: RequestInit, location: RegistryLocatio
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new ImageError(
       'REGISTRY_UNREACHABLE',
-      `The registry ${location.host} could not be reached (${cause?.code ?? cause?.message ?? (error as Error).message}) while asking for ${location.repository}:${location.tag}.\n` +
-        'Check the network or the registry; for a private mirror, pass --registry=<host> (or set DIGEST_REGISTRY). The digests file was not changed.',
+      `The registry ${location.host} could not be reached (${cause?.code ?? cause?.message ?? (error as Error).message}) while ` +
+        `asking for ${location.repository}:${location.tag}.\n` +
+        'Check the network or the registry; for a private mirror, pass --registry=<host> (or set DIGEST_REGISTRY). The digests ' +
+        'file was not changed.',
     );
   }
 }
@@ -42,7 +44,11 @@ async function anonymousToken(challenge: Record<string, string>, location: Regis
   const body = (await response.json().catch(() => ({}))) as { token?: string; access_token?: string };
   const token = body.token ?? body.access_token;
   if (!response.ok || !token) {
-    throw new ImageError('REGISTRY_UNREACHABLE', `The registry ${location.host} refused an anonymous token for ${location.repository} (HTTP ${response.status}). The digests file was not changed.`);
+    throw new ImageError(
+      'REGISTRY_UNREACHABLE',
+      `The registry ${location.host} refused an anonymous token for ${location.repository} (HTTP ${response.status}). The ` +
+        `digests file was not changed.`,
+    );
   }
   return token;
 }
@@ -62,10 +68,17 @@ export async function resolveTagDigest(location: RegistryLocation, timeoutMs = 1
     response = await request(url, { method: 'HEAD', headers }, location, timeoutMs);
   }
   if (response.status === 404) {
-    throw new ImageError('TAG_NOT_FOUND', `${location.host} has no tag ${location.repository}:${location.tag} (HTTP 404 for ${url}). Check BASE_IMAGE's tag; the digests file was not changed.`);
+    throw new ImageError(
+      'TAG_NOT_FOUND',
+      `${location.host} has no tag ${location.repository}:${location.tag} (HTTP 404 for ${url}). Check BASE_IMAGE's tag; the ` +
+        `digests file was not changed.`,
+    );
   }
   if (!response.ok) {
-    throw new ImageError('REGISTRY_UNREACHABLE', `${location.host} answered HTTP ${response.status} for ${url}. The digests file was not changed.`);
+    throw new ImageError(
+      'REGISTRY_UNREACHABLE',
+      `${location.host} answered HTTP ${response.status} for ${url}. The digests file was not changed.`,
+    );
   }
   const digest = response.headers.get('docker-content-digest');
   if (digest) return digest;

@@ -7,7 +7,9 @@ import { metadataPath, readMetadata } from '../records/metadata';
 import { imageDockerfileOf } from './load-graph';
 
 function imageParents(graph: ProjectGraph): Map<string, string[]> {
-  const images = Object.values(graph.nodes).filter((n) => imageDockerfileOf(n.data)).map((n) => n.name);
+  const images = Object.values(graph.nodes)
+    .filter((n) => imageDockerfileOf(n.data))
+    .map((n) => n.name);
   return new Map(images.map((name) => [name, (graph.dependencies[name] ?? []).map((d) => d.target).filter((t) => images.includes(t))]));
 }
 
@@ -80,17 +82,27 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
             durationMs: thisRun ? meta.durationMs : Math.max(durationMs, 0),
             ...(thisRun && meta.reason ? { reason: meta.reason } : {}),
           }
-        : { name, status: result.status === 'success' ? 'unknown' : result.status === 'skipped' ? 'skipped' : 'failed', durationMs: Math.max(durationMs, 0) },
+        : {
+            name,
+            status: result.status === 'success' ? 'unknown' : result.status === 'skipped' ? 'skipped' : 'failed',
+            durationMs: Math.max(durationMs, 0),
+          },
     );
   }
   if (entries.length === 0) return;
   // `run-many` and `affected` run every dependent of a failed image; `nx run x:build` runs none.
-  addSkipped(entries, (context.argv ?? []).some((a) => a === 'run-many' || a === 'affected'));
+  addSkipped(
+    entries,
+    (context.argv ?? []).some((a) => a === 'run-many' || a === 'affected'),
+  );
   entries.sort((a, b) => a.name.localeCompare(b.name));
   const wallMs = context.endTime - context.startTime;
   const dir = join(context.workspaceRoot, options.outputDir);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ images: entries, wallMs, finishedAt: new Date(context.endTime).toISOString() }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'summary.json'),
+    `${JSON.stringify({ images: entries, wallMs, finishedAt: new Date(context.endTime).toISOString() }, null, 2)}\n`,
+  );
   console.log(`\n${formatSummary(entries, wallMs)}\n`);
   exitOneOnFailure(entries, context.taskResults);
 };

@@ -16,7 +16,9 @@ function projectOwning(path: string, roots: [string, string][], self: string): s
  */
 export const createDependencies: CreateDependencies<ImagesPluginOptions> = (rawOptions, context) => {
   const options = normalizePluginOptions(rawOptions);
-  const dockerfiles = Object.values(context.projects).map((p) => imageDockerfileOf(p)).filter((d): d is string => Boolean(d));
+  const dockerfiles = Object.values(context.projects)
+    .map((p) => imageDockerfileOf(p))
+    .filter((d): d is string => Boolean(d));
   if (dockerfiles.length === 0) return [];
   const graph = loadImageGraph(context.workspaceRoot, dockerfiles, options.prefix);
   const roots = Object.entries(context.projects).map(([key, p]) => [p.name ?? key, p.root] as [string, string]);

@@ -36,7 +36,11 @@ describe('createNodes', () => {
     for (const project of Object.values(projects)) {
       expect(project.targets?.build).toMatchObject({ executor: 'nx:run-commands', dependsOn: ['^build'], cache: false });
       expect(project.targets?.build?.options.command).toBe('sh node_modules/@ffreis/nx-images/bin/build.sh');
-      expect(project.targets?.build?.options.env).toMatchObject({ NX_IMAGES_NAME: project.name, NX_IMAGES_REPOSITORY: `ffreis/${project.name}`, NX_IMAGES_RECORDS: `dist/images/${project.name}` });
+      expect(project.targets?.build?.options.env).toMatchObject({
+        NX_IMAGES_NAME: project.name,
+        NX_IMAGES_REPOSITORY: `ffreis/${project.name}`,
+        NX_IMAGES_RECORDS: `dist/images/${project.name}`,
+      });
       expect(project.targets?.build?.metadata?.description).toMatch(/^Build ffreis\//);
       expect(project.targets?.clean?.metadata?.description).toMatch(/make clean-/);
     }
@@ -53,7 +57,10 @@ describe('createNodes', () => {
     const buildOptions = (name: string) => JSON.parse(projects[name].targets?.build?.options.env.NX_IMAGES_BUILD);
     expect(buildOptions('base')).toMatchObject({ prefix: 'ffreis', parents: [], digestsFile: 'pins.env' });
     expect(buildOptions('runner')).toMatchObject({
-      parents: [{ name: 'builder', arg: 'BUILDER_IMAGE' }, { name: 'base-runner', arg: 'BASE_RUNNER_IMAGE' }],
+      parents: [
+        { name: 'builder', arg: 'BUILDER_IMAGE' },
+        { name: 'base-runner', arg: 'BASE_RUNNER_IMAGE' },
+      ],
     });
     expect(buildOptions('runner').digestsFile).toBeUndefined();
     expect(projects.base.targets?.['update-digest']).toBeDefined();
@@ -64,17 +71,37 @@ describe('createNodes', () => {
 describe('createDependencies', () => {
   it('draws the chain and the builder → app edge from the Dockerfiles', async () => {
     const root = workspaceWith(CHAIN_DOCKERFILES);
-    const projects: Record<string, { name: string; root: string; targets: Record<string, { executor: string; options?: { env: Record<string, string> } }> }> = {
+    const projects: Record<
+      string,
+      { name: string; root: string; targets: Record<string, { executor: string; options?: { env: Record<string, string> } }> }
+    > = {
       app: { name: 'app', root: 'app', targets: {} },
     };
     for (const name of Object.keys(CHAIN_DOCKERFILES)) {
-      projects[name] = { name, root: `images/${name}`, targets: { build: { executor: 'nx:run-commands', options: { env: { NX_IMAGES_DOCKERFILE: `images/${name}/Dockerfile` } } } } };
+      projects[name] = {
+        name,
+        root: `images/${name}`,
+        targets: { build: { executor: 'nx:run-commands', options: { env: { NX_IMAGES_DOCKERFILE: `images/${name}/Dockerfile` } } } },
+      };
     }
-    const edges = await createDependencies({}, {
-      projects, workspaceRoot: root, nxJsonConfiguration, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
-    });
+    const edges = await createDependencies(
+      {},
+      {
+        projects,
+        workspaceRoot: root,
+        nxJsonConfiguration,
+        externalNodes: {},
+        fileMap: { projectFileMap: {}, nonProjectFiles: [] },
+        filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+      },
+    );
     expect(edges.map((e) => `${e.source}->${e.target}`).sort()).toEqual([
-      'base-builder->base', 'base-runner->base', 'builder->app', 'builder->base-builder', 'runner->base-runner', 'runner->builder',
+      'base-builder->base',
+      'base-runner->base',
+      'builder->app',
+      'builder->base-builder',
+      'runner->base-runner',
+      'runner->builder',
     ]);
     expect(edges.every((e) => 'sourceFile' in e && e.sourceFile === `images/${e.source}/Dockerfile`)).toBe(true);
   });
@@ -85,7 +112,12 @@ describe('the whole createNodes result for the shipped workspace', () => {
     const repo = join(__dirname, '../../../..');
     const root = mkdtempSync(join(tmpdir(), 'nx-images-shipped-'));
     try {
-      const tracked = execFileSync('git', ['ls-files', 'images', 'app', '.dockerignore', '.gitignore', 'nx.json'], { cwd: repo, encoding: 'utf8' }).split('\n').filter(Boolean);
+      const tracked = execFileSync('git', ['ls-files', 'images', 'app', '.dockerignore', '.gitignore', 'nx.json'], {
+        cwd: repo,
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .filter(Boolean);
       for (const file of tracked) {
         mkdirSync(dirname(join(root, file)), { recursive: true });
         copyFileSync(join(repo, file), join(root, file));

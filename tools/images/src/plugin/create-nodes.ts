@@ -79,12 +79,20 @@ export function createImageTargets(
       cache: false,
       metadata: {
         technologies: ['docker'],
-        description: `Build ${options.prefix}/${node.name} from ${node.dockerfile}, tagged with the Nx hash (skipped when that tag is present) and moved to :latest.${hashNote}`,
+        description:
+          `Build ${options.prefix}/${node.name} from ${node.dockerfile}, tagged with the Nx hash (skipped when that ` +
+          `tag is present) and moved to :latest.${hashNote}`,
       },
     },
     lint: {
       executor: `${EXECUTORS}:lint`,
-      options: { name: node.name, prefix: options.prefix, dockerfile: node.dockerfile, digestsFile: build.digestsFile, isRunImage: node.name === options.runImage },
+      options: {
+        name: node.name,
+        prefix: options.prefix,
+        dockerfile: node.dockerfile,
+        digestsFile: build.digestsFile,
+        isRunImage: node.name === options.runImage,
+      },
       inputs: [
         `{workspaceRoot}/${node.dockerfile}`,
         ...(build.digestsFile ? [`{workspaceRoot}/${build.digestsFile}`] : []),
@@ -94,13 +102,20 @@ export function createImageTargets(
         { externalDependencies: [...EXECUTOR_PACKAGES, 'dockerfile-utils'] },
       ],
       cache: true,
-      metadata: { technologies: ['docker'], description: `Lint ${node.dockerfile}: dockerfile-utils diagnostics plus pinned digests, no :latest, non-root runner, apt lists removed.` },
+      metadata: {
+        technologies: ['docker'],
+        description:
+          `Lint ${node.dockerfile}: dockerfile-utils diagnostics plus pinned digests, no :latest, non-root runner, ` + `apt lists removed.`,
+      },
     },
     clean: {
       executor: `${EXECUTORS}:clean`,
       options: common,
       cache: false,
-      metadata: { technologies: ['docker'], description: `Remove every tag of ${options.prefix}/${node.name} from the engine and its metadata (make clean-${node.name}).` },
+      metadata: {
+        technologies: ['docker'],
+        description: `Remove every tag of ${options.prefix}/${node.name} from the engine and its metadata (make clean-${node.name}).`,
+      },
     },
   };
   if (specFile) {
@@ -115,7 +130,10 @@ export function createImageTargets(
       ],
       dependsOn: ['build'],
       cache: true,
-      metadata: { technologies: ['docker'], description: `Run the checks of ${specFile} against ${options.prefix}/${node.name} (cached per image hash).` },
+      metadata: {
+        technologies: ['docker'],
+        description: `Run the checks of ${specFile} against ${options.prefix}/${node.name} (cached per image hash).`,
+      },
     };
   }
   targets.push = {
@@ -125,7 +143,8 @@ export function createImageTargets(
     cache: false,
     metadata: {
       technologies: ['docker'],
-      description: `Push ${options.prefix}/${node.name}'s hash tag to the registry (IMAGE_REGISTRY); --tags=latest,… pushes moving tags too.`,
+      description:
+        `Push ${options.prefix}/${node.name}'s hash tag to the registry (IMAGE_REGISTRY); --tags=latest,… pushes ` + `moving tags too.`,
     },
   };
   if (build.digestsFile) {
@@ -135,7 +154,8 @@ export function createImageTargets(
       cache: false,
       metadata: {
         technologies: ['docker'],
-        description: `Move BASE_DIGEST in ${build.digestsFile} to the digest BASE_IMAGE's tag points at now; --check only reports a stale pin.`,
+        description:
+          `Move BASE_DIGEST in ${build.digestsFile} to the digest BASE_IMAGE's tag points at now; --check only ` + `reports a stale pin.`,
       },
     };
   }
@@ -145,7 +165,10 @@ export function createImageTargets(
       options: common,
       dependsOn: ['build'],
       cache: false,
-      metadata: { technologies: ['docker'], description: `Build, then run the app in ${options.prefix}/${node.name} (make run-app). Extra args go to the app.` },
+      metadata: {
+        technologies: ['docker'],
+        description: `Build, then run the app in ${options.prefix}/${node.name} (make run-app). Extra args go to the app.`,
+      },
     };
   }
   return targets;
@@ -175,19 +198,38 @@ export const createNodes: CreateNodes<ImagesPluginOptions> = [
     const broken = [...graph.broken].map(([name, { dockerfile, error }]) => {
       logger.warn(`${PLUGIN_PACKAGE}: image "${name}" cannot be built: ${error.message.split('\n')[0]}`);
       const root = posix.dirname(dockerfile);
-      const result: CreateNodesResult = { projects: { [root]: { name, root, projectType: 'application', tags: ['type:image'], targets: brokenTargets(error) } } };
+      const result: CreateNodesResult = {
+        projects: { [root]: { name, root, projectType: 'application', tags: ['type:image'], targets: brokenTargets(error) } },
+      };
       return [dockerfile, result] as const;
     });
-    return [...broken, ...[...graph.nodes.values()].map((node) => {
-      const root = posix.dirname(node.dockerfile);
-      const spec = `${root}/${IMAGE_SPEC}`;
-      const targets = createImageTargets(node, graph, options, settingsFor(node.dockerfile), context, existsSync(join(context.workspaceRoot, spec)) ? spec : undefined);
-      const result: CreateNodesResult = {
-        projects: {
-          [root]: { name: node.name, root, projectType: 'application', tags: ['type:image'], targets, metadata: { targetGroups: { Image: Object.keys(targets) } } },
-        },
-      };
-      return [node.dockerfile, result] as const;
-    })];
+    return [
+      ...broken,
+      ...[...graph.nodes.values()].map((node) => {
+        const root = posix.dirname(node.dockerfile);
+        const spec = `${root}/${IMAGE_SPEC}`;
+        const targets = createImageTargets(
+          node,
+          graph,
+          options,
+          settingsFor(node.dockerfile),
+          context,
+          existsSync(join(context.workspaceRoot, spec)) ? spec : undefined,
+        );
+        const result: CreateNodesResult = {
+          projects: {
+            [root]: {
+              name: node.name,
+              root,
+              projectType: 'application',
+              tags: ['type:image'],
+              targets,
+              metadata: { targetGroups: { Image: Object.keys(targets) } },
+            },
+          },
+        };
+        return [node.dockerfile, result] as const;
+      }),
+    ];
   },
 ];

@@ -29,15 +29,24 @@ describe('the engine view taken before a run', () => {
   });
 
   it('names the engine, the client and every setting that picks the store', () => {
-    expect(viewHeader('docker', '/usr/bin/docker', { DOCKER_HOST: 'tcp://h:2375', CONTAINER_HOST: 'x', CONTAINERS_STORAGE_CONF: '/s.conf' })).toBe(
-      'view1|docker|/usr/bin/docker|tcp://h:2375||x||/s.conf',
-    );
+    expect(
+      viewHeader('docker', '/usr/bin/docker', { DOCKER_HOST: 'tcp://h:2375', CONTAINER_HOST: 'x', CONTAINERS_STORAGE_CONF: '/s.conf' }),
+    ).toBe('view1|docker|/usr/bin/docker|tcp://h:2375||x||/s.conf');
   });
 
   it('is the header bin/build.sh compares with, field for field', () => {
     const script = readFileSync(join(__dirname, '../../bin/build.sh'), 'utf8');
-    const header = /header="([^"]+)"/.exec(script)?.[1];
-    expect(header).toBe('view1|$engine|$client|${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}');
-    expect(viewHeader('E', 'C', { DOCKER_HOST: '1', DOCKER_CONTEXT: '2', CONTAINER_HOST: '3', CONTAINER_CONNECTION: '4', CONTAINERS_STORAGE_CONF: '5' })).toBe('view1|E|C|1|2|3|4|5');
+    const store = /store="([^"]+)"/.exec(script)?.[1];
+    expect(/header="([^"]+)"/.exec(script)?.[1]).toBe('view1|$engine|$client|$store');
+    expect(store).toBe('${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}');
+    expect(
+      viewHeader('E', 'C', {
+        DOCKER_HOST: '1',
+        DOCKER_CONTEXT: '2',
+        CONTAINER_HOST: '3',
+        CONTAINER_CONNECTION: '4',
+        CONTAINERS_STORAGE_CONF: '5',
+      }),
+    ).toBe('view1|E|C|1|2|3|4|5');
   });
 });

@@ -40,7 +40,12 @@ export function viewLines(listing: string, prefix: string): string[] {
   for (const [repository, tags] of byRepo) {
     const latest = tags.find((t) => t.tag === LATEST_TAG);
     if (!latest) continue;
-    lines.push(`${repository} ${latest.id} ${tags.filter((t) => t.id === latest.id).map((t) => t.tag).join(',')}`);
+    lines.push(
+      `${repository} ${latest.id} ${tags
+        .filter((t) => t.id === latest.id)
+        .map((t) => t.tag)
+        .join(',')}`,
+    );
   }
   return lines;
 }

@@ -2,7 +2,14 @@ import dockerignore from '@balena/dockerignore';
 import gitignore, { type Ignore } from 'ignore';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
-import { patternCouldMatchInside, scanContext, type ContextScan, type EngineIgnore, type HashIgnore, type IgnorePattern } from '../core/context';
+import {
+  patternCouldMatchInside,
+  scanContext,
+  type ContextScan,
+  type EngineIgnore,
+  type HashIgnore,
+  type IgnorePattern,
+} from '../core/context';
 import { parseDockerfile } from '../core/dockerfile';
 import { ImageError } from '../core/errors';
 import { parentArgNames, resolveImageGraph, usesDigestPin, type DockerfileEntry, type ImageGraph } from '../core/image-graph';
@@ -63,7 +70,8 @@ export function loadImageGraph(workspaceRoot: string, dockerfiles: readonly stri
     if (files.length > 1) {
       throw new ImageError(
         'BAD_IMAGE_NAME',
-        `${files.sort().join(' and ')} all name the image "${name}": an image has one Dockerfile (or Containerfile), and nested folders join with "-".\n` +
+        `${files.sort().join(' and ')} all name the image "${name}": an image has one Dockerfile (or Containerfile), and nested ` +
+          `folders join with "-".\n` +
           'Keep one of them, or rename a folder.',
       );
     }
@@ -105,7 +113,10 @@ function hashIgnoreOf(workspaceRoot: string, context: string): HashIgnore {
   const perDir = new Map<string, Ignore | undefined>();
   const rulesOf = (dir: string) => {
     if (!perDir.has(dir)) {
-      const lines = [...(readLines(join(workspaceRoot, dir, '.gitignore')) ?? []), ...(dir === '' ? (readLines(join(workspaceRoot, '.nxignore')) ?? []) : [])];
+      const lines = [
+        ...(readLines(join(workspaceRoot, dir, '.gitignore')) ?? []),
+        ...(dir === '' ? (readLines(join(workspaceRoot, '.nxignore')) ?? []) : []),
+      ];
       perDir.set(dir, lines.length > 0 ? gitignore().add(lines) : undefined);
     }
     return perDir.get(dir);
@@ -167,6 +178,8 @@ export function readInputSettings(workspaceRoot: string, options: NormalizedPlug
 }
 
 /** The Dockerfile of a project this plugin inferred as an image, or undefined for any other project. */
-export function imageDockerfileOf(project: { targets?: Record<string, { options?: { env?: Record<string, string> } }> }): string | undefined {
+export function imageDockerfileOf(project: {
+  targets?: Record<string, { options?: { env?: Record<string, string> } }>;
+}): string | undefined {
   return project.targets?.build?.options?.env?.NX_IMAGES_DOCKERFILE;
 }

@@ -170,7 +170,9 @@ COPY --from=test /src/app /app/app
     name: 'json-form',
     dockerfile: 'images/json-form/Dockerfile',
     pinned: true,
-    text: `${PIN}${FROM_PIN}\nCOPY --chown=1000:1000 ["cases/json-form/with space.txt", "/data/"]\nCOPY --chmod=644 cases/json-form/plain.txt /data/\n`,
+    text:
+      `${PIN}${FROM_PIN}\nCOPY --chown=1000:1000 ["cases/json-form/with space.txt", "/data/"]\nCOPY --chmod=644 ` +
+      `cases/json-form/plain.txt /data/\n`,
   },
   {
     name: 'bind-all',
@@ -239,7 +241,9 @@ USER \${AIRFLOW_UID}
     pinned: true,
     parents: { PARENT_IMAGE: 'chain-parent' },
     // Only copies out of its parent: hashed on the copied content, not the parent's inputs.
-    text: `ARG PARENT_IMAGE=ffreis/chain-parent\n${PIN}FROM \${PARENT_IMAGE} AS parent\n${FROM_PIN}\nCOPY --from=parent /parent.txt /copied.txt\nCOPY cases/chain/child.txt /child.txt\n`,
+    text:
+      `ARG PARENT_IMAGE=ffreis/chain-parent\n${PIN}FROM \${PARENT_IMAGE} AS parent\n${FROM_PIN}\nCOPY --from=parent ` +
+      `/parent.txt /copied.txt\nCOPY cases/chain/child.txt /child.txt\n`,
   },
   {
     name: 'keep',

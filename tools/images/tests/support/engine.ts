@@ -35,7 +35,10 @@ export function engineTools(engineName: EngineName) {
     /** Every `repository:tag` of a repository. */
     async tagsOf(repository: string): Promise<string[]> {
       const result = await tools.run(['images', '--format', '{{.Repository}}:{{.Tag}}', repository]);
-      return result.stdout.split('\n').filter((l) => l && !l.endsWith(':<none>')).sort();
+      return result.stdout
+        .split('\n')
+        .filter((l) => l && !l.endsWith(':<none>'))
+        .sort();
     },
     /** Removes every image of the given repositories (test set-up and clean-up). */
     async removeRepositories(repositories: string[]): Promise<void> {
@@ -58,9 +61,14 @@ export const removeRepositories = docker.removeRepositories;
 /** Fails loudly (never skips) when an engine or the pinned upstream is not there. */
 export async function assertEngineReady(engineName: EngineName = 'docker'): Promise<void> {
   const tools = engineTools(engineName);
-  const version = await tools.run(engineName === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : ['info', '--format', '{{.Version.Version}}']);
+  const version = await tools.run(
+    engineName === 'docker' ? ['version', '--format', '{{.Server.Version}}'] : ['info', '--format', '{{.Version.Version}}'],
+  );
   if (version.exitCode !== 0) {
-    throw new Error(`The integration suite needs ${engineName} (${clientOf(engineName)}): ${version.all}\nStart the engines with: eval "$(bash .ci/engine.sh)"`);
+    throw new Error(
+      `The integration suite needs ${engineName} (${clientOf(engineName)}): ${version.all}\nStart the engines with: eval "$(bash ` +
+        `.ci/engine.sh)"`,
+    );
   }
   if (!process.env.BASE_IMAGE || !process.env.BASE_DIGEST) {
     throw new Error('BASE_IMAGE and BASE_DIGEST must pin an upstream the engine can pull here; `eval "$(bash .ci/engine.sh)"` sets them.');

@@ -24,7 +24,11 @@ export async function startRegistry(port: number): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'registry-'));
   const address = `127.0.0.1:${port}`;
   const config = join(dir, 'registry.yml');
-  writeFileSync(config, `version: 0.1\nlog: { level: error }\nstorage: { filesystem: { rootdirectory: ${dir}/data }, delete: { enabled: true } }\nhttp: { addr: ${address} }\n`);
+  writeFileSync(
+    config,
+    `version: 0.1\nlog: { level: error }\nstorage: { filesystem: { rootdirectory: ${dir}/data }, delete: { enabled: true } ` +
+      `}\nhttp: { addr: ${address} }\n`,
+  );
   const child: ResultPromise = execa('docker-registry', ['serve', config], { reject: false, stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await ping(address)); i++) await new Promise((r) => setTimeout(r, 100));
   if (!(await ping(address))) {

@@ -29,9 +29,19 @@ async function main() {
     const plans = inspector.inspectHashPlan(projects, [target]);
     for (const [id, inputs] of Object.entries(plans)) {
       const project = id.split(':')[0];
-      if (result[project]) result[project].files = inputs.filter((i) => i.startsWith('file:')).map((i) => i.slice(5)).sort();
+      if (result[project])
+        result[project].files = inputs
+          .filter((i) => i.startsWith('file:'))
+          .map((i) => i.slice(5))
+          .sort();
     }
   }
   process.stdout.write(JSON.stringify(result));
 }
-main().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

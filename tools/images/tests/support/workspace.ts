@@ -1,6 +1,17 @@
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ImageMetadata } from '../../src/records/metadata';
@@ -57,7 +68,8 @@ export function createTestWorkspace(prefix: string): TestWorkspace {
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
   for (const image of readdirSync(join(dir, 'images'))) {
     const dockerfile = join(dir, 'images', image, 'Dockerfile');
-    if (statSync(dockerfile, { throwIfNoEntry: false })) writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8').replaceAll('=ffreis/', `=${prefix}/`));
+    if (statSync(dockerfile, { throwIfNoEntry: false }))
+      writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8').replaceAll('=ffreis/', `=${prefix}/`));
   }
   const nxJson = join(dir, 'nx.json');
   writeFileSync(nxJson, readFileSync(nxJson, 'utf8').replace('"prefix": "ffreis"', `"prefix": "${prefix}"`));
@@ -72,7 +84,15 @@ export function createTestWorkspace(prefix: string): TestWorkspace {
         reject: false,
         all: true,
         stdin: 'ignore',
-        env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: undefined, FORCE_COLOR: '0', CI: 'true', ...env },
+        env: {
+          NX_DAEMON: 'false',
+          NX_NO_CLOUD: 'true',
+          NX_TUI: 'false',
+          NX_SKIP_NX_CACHE: undefined,
+          FORCE_COLOR: '0',
+          CI: 'true',
+          ...env,
+        },
         extendEnv: true,
       });
       return { exitCode: result.exitCode ?? 1, output: String(result.all ?? ''), durationMs: Date.now() - started };
@@ -94,7 +114,9 @@ export function createTestWorkspace(prefix: string): TestWorkspace {
     refs: () => Object.fromEntries(CHAIN.map((name) => [name, workspace.meta(name)?.ref])),
     statuses() {
       try {
-        const summary = JSON.parse(readFileSync(join(dir, 'dist/images/summary.json'), 'utf8')) as { images: { name: string; status: string }[] };
+        const summary = JSON.parse(readFileSync(join(dir, 'dist/images/summary.json'), 'utf8')) as {
+          images: { name: string; status: string }[];
+        };
         return Object.fromEntries(CHAIN.map((name) => [name, summary.images.find((i) => i.name === name)?.status]));
       } catch {
         return {};
@@ -107,5 +129,7 @@ export function createTestWorkspace(prefix: string): TestWorkspace {
 
 /** The images whose recorded ref differs between two snapshots. */
 export function changedImages(before: Record<string, string | undefined>, after: Record<string, string | undefined>): string[] {
-  return Object.keys(after).filter((name) => before[name] !== after[name]).sort();
+  return Object.keys(after)
+    .filter((name) => before[name] !== after[name])
+    .sort();
 }

@@ -23,8 +23,10 @@ async function assertEngineAlive(adapter: EngineAdapter, name: string, latest: s
     if (!isImageError(error, 'ENGINE_UNREACHABLE') && !isImageError(error, 'ENGINE_FAILED')) throw error;
     throw new ImageError(
       'ENGINE_DIED',
-      `The ${adapter.name} engine stopped answering while "${name}" was building, so this is not a failure of the Dockerfile:\n  ${error.message.split('\n').slice(0, 2).join('\n  ')}\n` +
-        `Check the engine (systemctl status ${adapter.name}, its log, free disk and memory), then rerun. Nothing was tagged: ${latest} still points where it did.`,
+      `The ${adapter.name} engine stopped answering while "${name}" was building, ` +
+        `so this is not a failure of the Dockerfile:\n  ${error.message.split('\n').slice(0, 2).join('\n  ')}\n` +
+        `Check the engine (systemctl status ${adapter.name}, its log, free disk and memory), then rerun. ` +
+        `Nothing was tagged: ${latest} still points where it did.`,
     );
   }
 }
@@ -56,11 +58,17 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
   const secrets = resolveSecrets(options.secrets, process.env).map(({ id, src }) => {
     const path = resolve(root, src);
     if (!existsSync(path)) {
-      throw new ImageError('BAD_OPTION', `Build secret "${id}" names ${src}, which does not exist. Create it, or drop it from IMAGE_BUILD_SECRETS / the option secrets.`);
+      throw new ImageError(
+        'BAD_OPTION',
+        `Build secret "${id}" names ${src}, which does not exist. Create it, or drop it from IMAGE_BUILD_SECRETS / the option secrets.`,
+      );
     }
     return { id, src: path };
   });
-  console.log(`${options.name}: building ${plan.ref} with ${builder.note}${secrets.length ? ` (secrets: ${secrets.map((s) => s.id).join(', ')})` : ''}`);
+  console.log(
+    `${options.name}: building ${plan.ref} with ${builder.note}` +
+      (secrets.length ? ` (secrets: ${secrets.map((s) => s.id).join(', ')})` : ''),
+  );
   const building = buildImage(adapter, {
     dockerfile: join(root, options.dockerfile),
     context: join(root, options.context),
@@ -98,8 +106,11 @@ export async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, b
   exported?.catch(() => undefined);
   const built = await inspectImage(adapter, plan.ref);
   if (!built || built.labels[HASH_LABEL] !== plan.hash) {
-    throw new ImageError('ENGINE_FAILED', `${adapter.client} reported success but ${plan.ref} is not in its store${built ? ' with this hash\'s label' : ''}; nothing was recorded.`);
+    throw new ImageError(
+      'ENGINE_FAILED',
+      `${adapter.client} reported success but ${plan.ref} is not in its store` +
+        `${built ? " with this hash's label" : ''}; nothing was recorded.`,
+    );
   }
   return { parents, built, inputs, exports: exported && { imageId: built.id, digests: await exported } };
 }
-

@@ -23,7 +23,9 @@ vi.mock('../../engines/run-engine', () => ({
       const ref = command.args[command.args.length - 1];
       const image = store[ref];
       const labels = image?.hash ? JSON.stringify({ 'org.ffreis.nx-hash': image.hash }) : 'null';
-      return image ? { exitCode: 0, stdout: `${image.id}|1000|["${ref}"]|${labels}`, stderr: '' } : { exitCode: 1, stdout: '', stderr: `Error: No such image: ${ref}` };
+      return image
+        ? { exitCode: 0, stdout: `${image.id}|1000|["${ref}"]|${labels}`, stderr: '' }
+        : { exitCode: 1, stdout: '', stderr: `Error: No such image: ${ref}` };
     }
     if (verb === 'version') return { exitCode: 0, stdout: '20.10.24', stderr: '' };
     if (verb === 'buildx') return { exitCode: 1, stdout: '', stderr: 'unknown command' };
@@ -45,13 +47,22 @@ vi.mock('../../engines/run-engine', () => ({
   },
 }));
 
-
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 let root: string;
 let errors: string[];
 
 function options(over: Partial<BuildTargetOptions> = {}): BuildTargetOptions {
-  return { name: 'builder', prefix: 'ffreis', dockerfile: 'images/builder/Dockerfile', context: '.', outputDir: 'dist/images', parents: [{ name: 'base', arg: 'BASE_IMAGE' }], engine: 'docker', client: 'docker', ...over };
+  return {
+    name: 'builder',
+    prefix: 'ffreis',
+    dockerfile: 'images/builder/Dockerfile',
+    context: '.',
+    outputDir: 'dist/images',
+    parents: [{ name: 'base', arg: 'BASE_IMAGE' }],
+    engine: 'docker',
+    client: 'docker',
+    ...over,
+  };
 }
 const run = (over?: Partial<BuildTargetOptions>) => buildExecutor(options(over), { root } as ExecutorContext);
 const meta = (name: string) => join(root, 'dist/images', name, 'image.json');
@@ -69,7 +80,16 @@ beforeEach(() => {
   vi.spyOn(console, 'error').mockImplementation((...args) => void errors.push(args.join(' ')));
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
   vi.stubEnv('NX_TASK_HASH', '42');
-  for (const key of ['BASE_IMAGE', 'BASE_DIGEST', 'CONTAINER_ENGINE', 'CONTAINER_CLIENT', 'IMAGE_REGISTRY', 'NX_INVOCATION_ROOT_PID', 'IMAGE_BUILD_SECRETS']) vi.stubEnv(key, '');
+  for (const key of [
+    'BASE_IMAGE',
+    'BASE_DIGEST',
+    'CONTAINER_ENGINE',
+    'CONTAINER_CLIENT',
+    'IMAGE_REGISTRY',
+    'NX_INVOCATION_ROOT_PID',
+    'IMAGE_BUILD_SECRETS',
+  ])
+    vi.stubEnv(key, '');
 });
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -83,7 +103,12 @@ describe('build executor (engine stubbed)', () => {
     expect(build).toContain('BASE_IMAGE=ffreis/base:1');
     expect(build[build.indexOf('--tag') + 1]).toBe('ffreis/builder:42');
     expect(calls).toContainEqual(['tag', 'ffreis/builder:42', 'ffreis/builder:latest']);
-    expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({ ref: 'ffreis/builder:42', status: 'built', hash: '42', parents: [{ name: 'base', ref: 'ffreis/base:1' }] });
+    expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({
+      ref: 'ffreis/builder:42',
+      status: 'built',
+      hash: '42',
+      parents: [{ name: 'base', ref: 'ffreis/base:1' }],
+    });
   });
 
   it('skips the engine build when the hash tag is present', async () => {
@@ -94,9 +119,24 @@ describe('build executor (engine stubbed)', () => {
   });
 
   it.each([
-    ['an image labelled for another hash', { id: ID('c'), hash: '7' }, undefined, /builder: ffreis\/builder:42 holds image c{12} labelled for hash 7, not this hash's build: not reusing it/],
-    ['an image with no hash label', { id: ID('c') }, undefined, /builder: ffreis\/builder:42 holds image c{12} with no hash label, not this hash's build/],
-    ['an image whose id is not the recorded one', { id: ID('c'), hash: '42' }, ID('d'), /builder: ffreis\/builder:42 holds image c{12}, but the build record names d{12}: not reusing it/],
+    [
+      'an image labelled for another hash',
+      { id: ID('c'), hash: '7' },
+      undefined,
+      /builder: ffreis\/builder:42 holds image c{12} labelled for hash 7, not this hash's build: not reusing it/,
+    ],
+    [
+      'an image with no hash label',
+      { id: ID('c') },
+      undefined,
+      /builder: ffreis\/builder:42 holds image c{12} with no hash label, not this hash's build/,
+    ],
+    [
+      'an image whose id is not the recorded one',
+      { id: ID('c'), hash: '42' },
+      ID('d'),
+      /builder: ffreis\/builder:42 holds image c{12}, but the build record names d{12}: not reusing it/,
+    ],
   ])('rebuilds instead of reusing %s, and says what it found', async (_case, image, recordedId, line) => {
     const logs: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...args) => void logs.push(args.join(' ')));
@@ -116,7 +156,9 @@ describe('build executor (engine stubbed)', () => {
     vi.stubEnv('CONTAINER_CLIENT', '/bin/true');
     store['ffreis/builder:42'] = { id: '' };
     expect(await run()).toEqual({ success: false });
-    expect(errors.join('\n')).toMatch(/answered `image inspect ffreis\/builder:42` with success but no image id .*it is not a working docker client/);
+    expect(errors.join('\n')).toMatch(
+      /answered `image inspect ffreis\/builder:42` with success but no image id .*it is not a working docker client/,
+    );
     expect(existsSync(meta('builder'))).toBe(false);
   });
 
@@ -127,13 +169,24 @@ describe('build executor (engine stubbed)', () => {
     expect(await run()).toEqual({ success: false });
     expect(calls.some((c) => c[0] === 'tag')).toBe(false);
     expect(existsSync(meta('builder'))).toBe(false);
-    expect(errors.join('\n')).toContain('✖ builder: Image "builder" failed to build from images/builder/Dockerfile (docker exit 2); its output is above.');
-    expect(errors.join('\n')).toContain('Nothing was tagged: ffreis/builder:latest still points where it did. Fix the failing step, then rerun: npx nx run builder:build [BUILD_FAILED]');
+    expect(errors.join('\n')).toContain(
+      '✖ builder: Image "builder" failed to build from images/builder/Dockerfile (docker exit 2); its output is above.',
+    );
+    expect(errors.join('\n')).toContain(
+      'Nothing was tagged: ffreis/builder:latest still points where it did. Fix the failing step, then rerun: npx nx run ' +
+        'builder:build [BUILD_FAILED]',
+    );
   });
 
   it.each([
     ['has no build record', () => writeFileSync(meta('base'), 'not json'), 'base has no build record in dist/images'],
-    ['is missing from the engine', () => { store = {}; }, "ffreis/base:1 is not in docker's store"],
+    [
+      'is missing from the engine',
+      () => {
+        store = {};
+      },
+      "ffreis/base:1 is not in docker's store",
+    ],
   ])('refuses to build when the parent %s', async (_case, arrange, message) => {
     arrange();
     expect(await run()).toEqual({ success: false });
@@ -146,7 +199,9 @@ describe('build executor (engine stubbed)', () => {
     vi.stubEnv('NX_INVOCATION_ROOT_PID', String(process.pid));
     expect(await run()).toEqual({ success: false });
     expect(calls.some((c) => c[0] === 'build')).toBe(false);
-    expect(errors.join('\n')).toContain('Image "builder" is built from "base", whose build is not part of this run (--exclude-task-dependencies?)');
+    expect(errors.join('\n')).toContain(
+      'Image "builder" is built from "base", whose build is not part of this run (--exclude-task-dependencies?)',
+    );
     markRun(join(root, 'dist/images/base'), String(process.pid), '1');
     expect(await run()).toEqual({ success: true });
     expect(readFileSync(join(root, 'dist/images/builder/runs', String(process.pid)), 'utf8').trim()).toBe('42');
@@ -154,8 +209,16 @@ describe('build executor (engine stubbed)', () => {
   });
 
   it.each([
-    ['the digests file is missing', () => undefined, 'images/base/digests.env: the digests file is missing. Create it with BASE_IMAGE=<image>:<tag> and BASE_DIGEST=sha256:<64 hex>'],
-    ['the digests file is malformed', () => writeFileSync(join(root, 'images/base/digests.env'), 'BASE_IMAGE=debian:12\n'), 'images/base/digests.env: missing key BASE_DIGEST'],
+    [
+      'the digests file is missing',
+      () => undefined,
+      'images/base/digests.env: the digests file is missing. Create it with BASE_IMAGE=<image>:<tag> and BASE_DIGEST=sha256:<64 hex>',
+    ],
+    [
+      'the digests file is malformed',
+      () => writeFileSync(join(root, 'images/base/digests.env'), 'BASE_IMAGE=debian:12\n'),
+      'images/base/digests.env: missing key BASE_DIGEST',
+    ],
     ['NX_TASK_HASH is unset', () => vi.stubEnv('NX_TASK_HASH', ''), 'NX_TASK_HASH is not set'],
   ])('makes no engine call when %s', async (_case, arrange, message) => {
     mkdirSync(join(root, 'images/base'), { recursive: true });

@@ -42,7 +42,9 @@ async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promis
     if (!(await pullIfPresent(adapter, registry, source))) return 'absent';
   } catch (error) {
     if (!bestEffort || !isImageError(error, 'REGISTRY_UNREACHABLE')) throw error;
-    console.warn(`${plan.options.name}: warning: ${error.message}\n${plan.options.name}: IMAGE_REGISTRY_BEST_EFFORT is set: building locally.`);
+    console.warn(
+      `${plan.options.name}: warning: ${error.message}\n${plan.options.name}: IMAGE_REGISTRY_BEST_EFFORT is set: building locally.`,
+    );
     return 'unreachable';
   }
   await tagImage(adapter, source, plan.ref);
@@ -86,7 +88,8 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   removeMetadata(plan.metaFile);
   removeStamp(dirname(plan.metaFile));
   if (decision.note) console.log(`${name}: ${decision.note.replace('the engine', adapter.name)}`);
-  if (decision.restoring) console.log(`${name}: ${plan.ref} is recorded in ${relative(plan.root, plan.metaFile)} but missing from ${adapter.name}: restoring it`);
+  if (decision.restoring)
+    console.log(`${name}: ${plan.ref} is recorded in ${relative(plan.root, plan.metaFile)} but missing from ${adapter.name}: restoring it`);
   const lookup = decision.action === 'pull' ? await pullFromRegistry(plan, adapter) : undefined;
   if (lookup === 'pulled') {
     const pulled = (await inspectImage(adapter, plan.ref)) as ImageFacts;
@@ -107,7 +110,10 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   await moveLatest(plan, adapter, built);
   const reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
   await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason });
-  console.log(`${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ${((Date.now() - plan.started) / 1000).toFixed(1)} s: ${reason}`);
+  console.log(
+    `${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ` +
+      `${((Date.now() - plan.started) / 1000).toFixed(1)} s: ${reason}`,
+  );
 }
 
 /**

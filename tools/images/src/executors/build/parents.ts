@@ -60,4 +60,3 @@ export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): 
     }),
   );
 }
-

@@ -26,7 +26,11 @@ export function planBuild(options: BuildTargetOptions, root: string, env: NodeJS
   const hash = env.NX_TASK_HASH as string;
   const tag = tagFromHash(hash);
   return {
-    options, root, hash, tag, started,
+    options,
+    root,
+    hash,
+    tag,
+    started,
     ref: imageRef(options.prefix, options.name, tag),
     latest: imageRef(options.prefix, options.name, LATEST_TAG),
     engine: resolveEngineSettings(options, env),
@@ -36,4 +40,3 @@ export function planBuild(options: BuildTargetOptions, root: string, env: NodeJS
     rootPid: env.NX_INVOCATION_ROOT_PID || undefined,
   };
 }
-

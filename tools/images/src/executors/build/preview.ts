@@ -74,14 +74,15 @@ export async function runPreview(options: BuildTargetOptions, root: string, env:
         ? `handed to the engine on every run: ${options.alwaysBuild}`
         : decision.restoring
           ? 'recorded here but missing from the engine'
-          : decision.note ?? explainRebuild(readInputsRecord(dir), currentInputs(root, options.name, plan.hash, env, parents));
+          : (decision.note ?? explainRebuild(readInputsRecord(dir), currentInputs(root, options.name, plan.hash, env, parents)));
       const registry = decision.action === 'pull' ? await registryHolds(plan) : undefined;
       if (registry?.holds) {
         action = 'would pull';
         line = `would pull ${registry.source} (${why})${after}`;
       } else {
         action = 'would build';
-        const unknown = registry && registry.holds === undefined ? `; the registry could not be asked (${registry.problem}), so it may pull instead` : '';
+        const unknown =
+          registry && registry.holds === undefined ? `; the registry could not be asked (${registry.problem}), so it may pull instead` : '';
         line = `would build ${plan.ref} (${why}${unknown})${after}`;
       }
     }

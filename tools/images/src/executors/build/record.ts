@@ -31,9 +31,17 @@ export async function writeRecord(
     writeExports(dir, facts.id, exported?.imageId === facts.id ? exported.digests : await exportDigests(adapter, plan.ref, exports));
   }
   writeMetadata(plan.metaFile, {
-    name: plan.options.name, ref: plan.ref, latest: plan.latest, imageId: facts.id, hash: plan.hash,
-    parents: parents.map(({ name, ref }) => ({ name, ref })), sizeBytes: facts.sizeBytes,
-    durationMs: Date.now() - plan.started, status, engine: plan.engine.engine, finishedAt: new Date().toISOString(),
+    name: plan.options.name,
+    ref: plan.ref,
+    latest: plan.latest,
+    imageId: facts.id,
+    hash: plan.hash,
+    parents: parents.map(({ name, ref }) => ({ name, ref })),
+    sizeBytes: facts.sizeBytes,
+    durationMs: Date.now() - plan.started,
+    status,
+    engine: plan.engine.engine,
+    finishedAt: new Date().toISOString(),
     ...(why?.reason ? { reason: why.reason } : {}),
   });
   // What went into this hash, for the next build's explanation (after the image is known good).
@@ -42,4 +50,3 @@ export async function writeRecord(
   writeStamp(dir, facts.id);
   if (plan.rootPid) markRun(dir, plan.rootPid, plan.hash);
 }
-

@@ -20,7 +20,12 @@ export default async function lintExecutor(options: LintTargetOptions, context: 
   try {
     const digests = options.digestsFile ? loadDigests(context.root, options.digestsFile, {}) : undefined;
     const content = readFileSync(join(context.root, options.dockerfile), 'utf8');
-    const findings = lintDockerfile(content, { file: options.dockerfile, prefix: options.prefix, isRunImage: Boolean(options.isRunImage), digests });
+    const findings = lintDockerfile(content, {
+      file: options.dockerfile,
+      prefix: options.prefix,
+      isRunImage: Boolean(options.isRunImage),
+      digests,
+    });
     const errors = findings.filter((f) => f.severity === 'error').length;
     if (findings.length > 0) console.log(formatFindings(findings));
     console.log(`${options.name}: ${options.dockerfile}: ${errors} error(s), ${findings.length - errors} warning(s)`);

@@ -24,7 +24,10 @@ export default async function pushExecutor(options: PushTargetOptions, context: 
   try {
     const { registry } = resolveRegistrySettings(options, process.env);
     if (!registry) {
-      throw new ImageError('NO_REGISTRY', 'No registry to push to: set IMAGE_REGISTRY (e.g. 127.0.0.1:5000/ffreis) or the plugin option "registry" in nx.json.');
+      throw new ImageError(
+        'NO_REGISTRY',
+        'No registry to push to: set IMAGE_REGISTRY (e.g. 127.0.0.1:5000/ffreis) or the plugin option "registry" in nx.json.',
+      );
     }
     const extra = (Array.isArray(options.tags) ? options.tags : (options.tags ?? '').split(',')).map((t) => t.trim()).filter(Boolean);
     const bad = extra.find((t) => !TAG_PATTERN.test(t));
@@ -33,7 +36,10 @@ export default async function pushExecutor(options: PushTargetOptions, context: 
     const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
     const adapter = engineAdapterFor(options, process.env);
     if (!meta || !(await inspectImage(adapter, meta.ref))) {
-      throw new ImageError('NOT_BUILT', `Nothing to push for "${options.name}": build it first (push depends on build): npx nx run ${options.name}:push`);
+      throw new ImageError(
+        'NOT_BUILT',
+        `Nothing to push for "${options.name}": build it first (push depends on build): npx nx run ${options.name}:push`,
+      );
     }
     const hashTag = splitImageRef(meta.ref).tag as string;
     for (const tag of [hashTag, ...extra]) {

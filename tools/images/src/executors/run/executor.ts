@@ -21,7 +21,10 @@ export default async function runExecutor(options: RunTargetOptions, context: Ex
   try {
     const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
     if (!meta) {
-      throw new ImageError('NOT_BUILT', `No build record for "${options.name}" in ${options.outputDir}. Build it first: npx nx run ${options.name}:build`);
+      throw new ImageError(
+        'NOT_BUILT',
+        `No build record for "${options.name}" in ${options.outputDir}. Build it first: npx nx run ${options.name}:build`,
+      );
     }
     const adapter = engineAdapterFor(options, process.env);
     const given = typeof options.args === 'string' ? options.args.split(/\s+/).filter(Boolean) : (options.args ?? []);

@@ -34,7 +34,10 @@ async function observe(adapter: EngineAdapter, ref: string, spec: ImageSpec): Pr
   let files: ImageObservations['files'] = [];
   const paths = (spec.files ?? []).map((f) => f.path);
   if (paths.length > 0) {
-    const probe = await runEngine(adapter, adapter.runCheck(ref, { user: '0', entrypoint: 'sh', args: ['-c', FILE_PROBE, 'probe', ...paths] }));
+    const probe = await runEngine(
+      adapter,
+      adapter.runCheck(ref, { user: '0', entrypoint: 'sh', args: ['-c', FILE_PROBE, 'probe', ...paths] }),
+    );
     files = probe.stdout.split('\n').map((line) => {
       if (line.trim() === 'missing') return undefined;
       const [owner, mode] = line.trim().split(' ');
@@ -58,7 +61,11 @@ export default async function testExecutor(options: TestTargetOptions, context: 
     }
     const spec = parseImageSpec(raw, options.spec);
     const meta = readMetadata(metadataPath(context.root, options.outputDir, options.name));
-    if (!meta) throw new ImageError('NOT_BUILT', `No build record for "${options.name}": test depends on build; run npx nx run ${options.name}:test`);
+    if (!meta)
+      throw new ImageError(
+        'NOT_BUILT',
+        `No build record for "${options.name}": test depends on build; run npx nx run ${options.name}:test`,
+      );
     const results = evaluateSpec(spec, await observe(engineAdapterFor(options, process.env), meta.ref, spec));
     const failed = results.filter((r) => !r.ok).length;
     console.log(`${options.name}: ${meta.ref} against ${options.spec}\n${formatResults(results)}`);

@@ -35,13 +35,17 @@ export default async function updateDigestExecutor(options: UpdateDigestOptions,
     const location = locateImage(digests.BASE_IMAGE, process.env.DIGEST_REGISTRY || options.registry);
     const current = await resolveTagDigest(location);
     if (process.env.BASE_IMAGE || process.env.BASE_DIGEST) {
-      console.warn(`${options.name}: note: BASE_IMAGE/BASE_DIGEST are set in the environment and override ${options.digestsFile} in builds.`);
+      console.warn(
+        `${options.name}: note: BASE_IMAGE/BASE_DIGEST are set in the environment and override ${options.digestsFile} in builds.`,
+      );
     }
     if (current === digests.BASE_DIGEST) {
       console.log(`${options.digestsFile}: ${digests.BASE_IMAGE} is pinned to its current digest ${current}.`);
       return { success: true };
     }
-    const stale = `${options.digestsFile}: the pin of ${digests.BASE_IMAGE} is stale:\n  pinned  ${digests.BASE_DIGEST}\n  current ${current} (from ${location.host})`;
+    const stale =
+      `${options.digestsFile}: the pin of ${digests.BASE_IMAGE} is stale:\n  pinned  ${digests.BASE_DIGEST}\n  ` +
+      `current ${current} (from ${location.host})`;
     if (options.check) {
       console.error(`${stale}\nUpdate it: npx nx run ${options.name}:update-digest`);
       return { success: false };

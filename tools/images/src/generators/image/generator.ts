@@ -25,7 +25,11 @@ function finalUser(tree: Tree, name: string, prefix: string, seen = new Set<stri
   const users = dockerfile.getInstructions().filter((i) => i.getKeyword() === 'USER' && i.getRange().start.line > start);
   if (users.length > 0) return users[users.length - 1].getArgumentsContent() ?? undefined;
   const parentArg = /^\$\{?(\w+)\}?$/.exec(last?.getImageName() ?? '')?.[1];
-  const parentDefault = dockerfile.getARGs().find((a) => a.getProperty()?.getName() === parentArg)?.getProperty()?.getValue();
+  const parentDefault = dockerfile
+    .getARGs()
+    .find((a) => a.getProperty()?.getName() === parentArg)
+    ?.getProperty()
+    ?.getValue();
   const parent = parentDefault?.startsWith(`${prefix}/`) ? parentDefault.slice(prefix.length + 1) : undefined;
   return parent ? finalUser(tree, parent, prefix, seen) : undefined;
 }
@@ -44,7 +48,10 @@ export default function imageGenerator(tree: Tree, options: ImageGeneratorOption
   const name = options.name?.trim();
   const dockerfile = `${IMAGES}/${name}/Dockerfile`;
   if (!name || name.includes('/')) {
-    throw new ImageError('BAD_IMAGE_NAME', `"${options.name}" is not an image name: give one folder name, e.g. \`nx g ${PLUGIN_PACKAGE}:image debug --parent=runner\`.`);
+    throw new ImageError(
+      'BAD_IMAGE_NAME',
+      `"${options.name}" is not an image name: give one folder name, e.g. \`nx g ${PLUGIN_PACKAGE}:image debug --parent=runner\`.`,
+    );
   }
   imageNameFromPath(dockerfile, IMAGES); // throws with docker's naming rule and a suggestion
   if (dockerfileOf(tree, name)) {
@@ -52,10 +59,14 @@ export default function imageGenerator(tree: Tree, options: ImageGeneratorOption
   }
   const parentFile = options.parent ? dockerfileOf(tree, options.parent) : undefined;
   if (!parentFile) {
-    const known = tree.children(IMAGES).filter((child) => dockerfileOf(tree, child)).sort();
+    const known = tree
+      .children(IMAGES)
+      .filter((child) => dockerfileOf(tree, child))
+      .sort();
     throw new ImageError(
       'UNKNOWN_PARENT',
-      `--parent=${options.parent ?? ''}: the workspace has no image "${options.parent ?? ''}" (${IMAGES}/<parent>/Dockerfile). Images: ${known.join(', ') || 'none'}.`,
+      `--parent=${options.parent ?? ''}: the workspace has no image "${options.parent ?? ''}" (${IMAGES}/<parent>/Dockerfile). ` +
+        `Images: ${known.join(', ') || 'none'}.`,
     );
   }
   const arg = `${options.parent.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_IMAGE`;
