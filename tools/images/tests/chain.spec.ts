@@ -244,30 +244,27 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(changedImages(before, ws.refs())).toEqual(['builder']);
   });
 
-  it(
-    'rebuilds none for a file no build sends (README, a package.json script, lockfile churn, an app cache file, a lint ' + 'rule)',
-    async () => {
-      const before = ws.refs();
-      ws.append('README.md', '\nA line no image sees.\n');
-      ws.write('package.json', ws.read('package.json').replace('"graph": "nx graph"', '"graph": "nx graph",\n    "extra": "echo extra"'));
-      ws.write('app/__pycache__/lib.cpython-311.pyc', 'not python');
-      ws.write('images/runner/NOTES.txt', 'not copied by any Dockerfile');
-      // A lint rule shapes no image: editing it re-tags nothing.
-      ws.append('tools/images/src/core/lint.ts', '\n// a lint rule changed\n');
-      // Lockfile churn that leaves the executor's own packages alone.
-      const lock = ws.read('package-lock.json');
-      const churned = lock.replace(
-        '"name": "ffreis-images",\n      "version": "0.0.0"',
-        '"name": "ffreis-images",\n      "version": "0.0.1"',
-      );
-      expect(churned).not.toBe(lock);
-      ws.write('package-lock.json', churned);
-      const result = await build(ws);
-      expect(result.exitCode, result.output).toBe(0);
-      expect(result.output).not.toMatch(/: building /);
-      expect(changedImages(before, ws.refs())).toEqual([]);
-    },
-  );
+  it('rebuilds none for a file no build sends (README, a package.json script, lockfile churn, app cache file, lint rule)', async () => {
+    const before = ws.refs();
+    ws.append('README.md', '\nA line no image sees.\n');
+    ws.write('package.json', ws.read('package.json').replace('"graph": "nx graph"', '"graph": "nx graph",\n    "extra": "echo extra"'));
+    ws.write('app/__pycache__/lib.cpython-311.pyc', 'not python');
+    ws.write('images/runner/NOTES.txt', 'not copied by any Dockerfile');
+    // A lint rule shapes no image: editing it re-tags nothing.
+    ws.append('tools/images/src/core/lint.ts', '\n// a lint rule changed\n');
+    // Lockfile churn that leaves the executor's own packages alone.
+    const lock = ws.read('package-lock.json');
+    const churned = lock.replace(
+      '"name": "ffreis-images",\n      "version": "0.0.0"',
+      '"name": "ffreis-images",\n      "version": "0.0.1"',
+    );
+    expect(churned).not.toBe(lock);
+    ws.write('package-lock.json', churned);
+    const result = await build(ws);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).not.toMatch(/: building /);
+    expect(changedImages(before, ws.refs())).toEqual([]);
+  });
 
   it('re-tags all five when a plugin module that shapes images changes (engine arguments)', async () => {
     const before = ws.refs();

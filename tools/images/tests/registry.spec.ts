@@ -135,35 +135,32 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     }
   });
 
-  it(
-    'a fresh runner with an app change imports the layer cache from the registry: builder’s dependency step is not run ' + 'again',
-    async () => {
-      const fresh = createTestWorkspace(PREFIX);
-      try {
-        // Main's last build, made with the registry set (so docker embeds its layer cache), and
-        // pushed with :latest (the cache docker imports first).
-        ws.append('app/lib.py', `\n# main ${Date.now()}\n`);
-        const main = await build(ws, env);
-        expect(main.exitCode, main.output).toBe(0);
-        const pushed = await nx(ws, ['run-many', '-t', 'push', '--tags=latest'], env);
-        expect(pushed.exitCode, pushed.output).toBe(0);
-        // An empty engine: no image, no local layer cache.
-        await dropLocalImages();
-        await engine(engineName === 'docker' ? ['builder', 'prune', '--all', '--force'] : ['image', 'prune', '--all', '--force']);
-        fresh.append('app/lib.py', '\n# a change only this runner has\n');
-        const result = await build(fresh, env);
-        expect(result.exitCode, result.output).toBe(0);
-        expect(statuses(fresh)).toMatchObject({ base: 'pulled', 'base-builder': 'pulled', builder: 'built' });
-        const dependencyStep =
-          engineName === 'docker'
-            ? /#(\d+) \[[^\]]*\] RUN --mount=type=secret,id=pip\.conf[\s\S]*?#\1 CACHED/
-            : /RUN --mount=type=secret,id=pip\.conf[\s\S]*?--> Cache pulled from remote/;
-        expect(result.output).toMatch(dependencyStep);
-      } finally {
-        fresh.remove();
-      }
-    },
-  );
+  it('a fresh runner with an app change imports layer cache from the registry: builder’s dependency step does not run again', async () => {
+    const fresh = createTestWorkspace(PREFIX);
+    try {
+      // Main's last build, made with the registry set (so docker embeds its layer cache), and
+      // pushed with :latest (the cache docker imports first).
+      ws.append('app/lib.py', `\n# main ${Date.now()}\n`);
+      const main = await build(ws, env);
+      expect(main.exitCode, main.output).toBe(0);
+      const pushed = await nx(ws, ['run-many', '-t', 'push', '--tags=latest'], env);
+      expect(pushed.exitCode, pushed.output).toBe(0);
+      // An empty engine: no image, no local layer cache.
+      await dropLocalImages();
+      await engine(engineName === 'docker' ? ['builder', 'prune', '--all', '--force'] : ['image', 'prune', '--all', '--force']);
+      fresh.append('app/lib.py', '\n# a change only this runner has\n');
+      const result = await build(fresh, env);
+      expect(result.exitCode, result.output).toBe(0);
+      expect(statuses(fresh)).toMatchObject({ base: 'pulled', 'base-builder': 'pulled', builder: 'built' });
+      const dependencyStep =
+        engineName === 'docker'
+          ? /#(\d+) \[[^\]]*\] RUN --mount=type=secret,id=pip\.conf[\s\S]*?#\1 CACHED/
+          : /RUN --mount=type=secret,id=pip\.conf[\s\S]*?--> Cache pulled from remote/;
+      expect(result.output).toMatch(dependencyStep);
+    } finally {
+      fresh.remove();
+    }
+  });
 
   it('builds only what a commit affects: app/ → builder and runner; images/base-runner/ → base-runner and runner', async () => {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: ws.dir, encoding: 'utf8' }).trim();

@@ -64,7 +64,7 @@ export function engineErrorFor(
       'ENGINE_MISSING',
       `The ${adapter.name} client "${command.command}" was not found.\n` +
         `Install ${
-          adapter.name === 'docker' ? 'Docker (Debian: apt-get install ' + 'docker.io)' : 'podman (Debian: apt-get install ' + 'podman)'
+          adapter.name === 'docker' ? 'Docker (Debian: apt-get install docker.io)' : 'podman (Debian: apt-get install podman)'
         }, ` +
         'or point CONTAINER_CLIENT (or the plugin option "client") at its binary; CONTAINER_ENGINE=docker|podman picks the engine.',
     );

@@ -105,7 +105,7 @@ export function createImageTargets(
       metadata: {
         technologies: ['docker'],
         description:
-          `Lint ${node.dockerfile}: dockerfile-utils diagnostics plus pinned digests, no :latest, non-root runner, ` + `apt lists removed.`,
+          `Lint ${node.dockerfile}: dockerfile-utils diagnostics plus pinned digests, no :latest, non-root runner, ` + 'apt lists removed.',
       },
     },
     clean: {
@@ -144,7 +144,7 @@ export function createImageTargets(
     metadata: {
       technologies: ['docker'],
       description:
-        `Push ${options.prefix}/${node.name}'s hash tag to the registry (IMAGE_REGISTRY); --tags=latest,… pushes ` + `moving tags too.`,
+        `Push ${options.prefix}/${node.name}'s hash tag to the registry (IMAGE_REGISTRY); ` + '--tags=latest,… pushes moving tags too.',
     },
   };
   if (build.digestsFile) {
@@ -155,7 +155,7 @@ export function createImageTargets(
       metadata: {
         technologies: ['docker'],
         description:
-          `Move BASE_DIGEST in ${build.digestsFile} to the digest BASE_IMAGE's tag points at now; --check only ` + `reports a stale pin.`,
+          `Move BASE_DIGEST in ${build.digestsFile} to the digest BASE_IMAGE's tag points at now; ` + '--check only reports a stale pin.',
       },
     };
   }
