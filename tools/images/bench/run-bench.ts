@@ -7,7 +7,8 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { engineTools } from '../tests/support/engine';
+import { engineEnv, engineTools } from '../tests/support/engine';
+import type { EngineName } from '../src/core/options';
 import { startRegistry } from '../tests/support/registry';
 import { CHAIN, createTestWorkspace, REPO_ROOT, type TestWorkspace } from '../tests/support/workspace';
 import { runBaseline } from './baseline';
@@ -47,6 +48,57 @@ async function emptyEngine() {
   await dropImages(OURS);
   await dropImages(BASE);
   await docker.run(['builder', 'prune', '--all', '--force']);
+}
+
+/**
+ * The bench fixture's dependency step: fixed CPU work with a deterministic result (about
+ * 25–30 s here), standing in for a real `pip install` of a heavy stack (PyPI is out of reach).
+ */
+const HEAVY_DEPENDENCY_STEP =
+  '# Bench fixture: a dependency step that costs what a real install does (deterministic).\n' +
+  "RUN python -c \"import hashlib; h = b''; exec('for _ in range(30_000_000): h = hashlib.sha256(h).digest()'); " +
+  "open('/src/dependencies.bin', 'wb').write(h)\"\n";
+
+/**
+ * "Fresh runner, app changed", on one engine: the registry holds the previous commit's
+ * images (hash tags and :latest), the engine is emptied, and app/lib.py changed, so builder
+ * and runner build. With the layer cache, builder's dependency step comes from the registry;
+ * with IMAGE_LAYER_CACHE=off it runs again.
+ */
+async function freshRunnerAppChanged(engineName: EngineName, registry: string): Promise<{ cached: Stats; uncached: Stats }> {
+  const prefix = `bench-layers-${engineName}`;
+  const tools = engineTools(engineName);
+  const ws = createTestWorkspace(prefix);
+  const env = { ...engineEnv(engineName), IMAGE_REGISTRY: `${registry}/${prefix}` };
+  const empty = async () => {
+    const listed = await tools.run(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    const refs = listed.stdout.split('\n').filter((r) => r.includes(prefix) && !r.endsWith(':<none>'));
+    if (refs.length > 0) await tools.run(['rmi', '--force', ...refs]);
+    await tools.run(engineName === 'docker' ? ['builder', 'prune', '--all', '--force'] : ['image', 'prune', '--force']);
+    ws.removePath('dist');
+  };
+  try {
+    const dockerfile = 'images/builder/Dockerfile';
+    const requirements = 'COPY --chown=appuser:appgroup app/requirements.txt ./requirements.txt\n';
+    if (!ws.read(dockerfile).includes(requirements)) throw new Error(`${dockerfile}: the requirements COPY moved; update the bench`);
+    ws.write(dockerfile, ws.read(dockerfile).replace(requirements, requirements + HEAVY_DEPENDENCY_STEP));
+    await empty();
+    await nxBuild(ws, env);
+    const pushed = await ws.nx(['run-many', '-t', 'push', '--tags=latest'], env);
+    if (pushed.exitCode !== 0) throw new Error(pushed.output);
+    let edit = 0;
+    const prepare = async () => {
+      await empty();
+      // A new app change each run: a hash the registry has never seen.
+      ws.append('app/lib.py', `\n# bench edit ${edit++}\n`);
+    };
+    const cached = await measure(COLD_RUNS, prepare, () => nxBuild(ws, env));
+    const uncached = await measure(COLD_RUNS, prepare, () => nxBuild(ws, { ...env, IMAGE_LAYER_CACHE: 'off' }));
+    return { cached, uncached };
+  } finally {
+    await empty();
+    ws.remove();
+  }
 }
 
 async function measure(runs: number, prepare: (i: number) => Promise<void>, work: () => Promise<unknown>): Promise<Stats> {
@@ -198,6 +250,15 @@ async function main() {
         () => nxBuild(ws),
       );
       rows.push({ scenario: 'cold build (empty engine, no registry)', ours: coldOurs, baseline: cold, note: 'both build everything' });
+      for (const engineName of ['docker', 'podman'] as const) {
+        const { cached, uncached } = await freshRunnerAppChanged(engineName, registry.address);
+        rows.push({
+          scenario: `fresh runner, app changed, heavy dependency step (${engineName}): layer cache from the registry`,
+          ours: cached,
+          baseline: uncached,
+          note: 'baseline: the same run with IMAGE_LAYER_CACHE=off',
+        });
+      }
     } finally {
       await registry.stop();
       await docker.removeRepositories(CHAIN.map((n) => `${registry.address}/bench/${n}`));

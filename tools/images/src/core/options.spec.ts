@@ -56,13 +56,20 @@ describe('resolveEngineSettings', () => {
 
 describe('resolveRegistrySettings', () => {
   it.each([
-    [{}, {}, { registry: undefined, bestEffort: false }],
-    [{ registry: 'reg:5000/team/' }, {}, { registry: 'reg:5000/team', bestEffort: false }],
-    [{ registry: 'reg:5000/team' }, { IMAGE_REGISTRY: '127.0.0.1:5000/ffreis' }, { registry: '127.0.0.1:5000/ffreis', bestEffort: false }],
-    [{ registry: 'reg:5000/team' }, { IMAGE_REGISTRY: '' }, { registry: undefined, bestEffort: false }],
-    [{ registryBestEffort: true }, {}, { registry: undefined, bestEffort: true }],
-    [{ registryBestEffort: true }, { IMAGE_REGISTRY_BEST_EFFORT: '0' }, { registry: undefined, bestEffort: false }],
-    [{}, { IMAGE_REGISTRY_BEST_EFFORT: '1' }, { registry: undefined, bestEffort: true }],
+    [{}, {}, { registry: undefined, bestEffort: false, layerCache: true }],
+    [{ registry: 'reg:5000/team/' }, {}, { registry: 'reg:5000/team', bestEffort: false, layerCache: true }],
+    [
+      { registry: 'reg:5000/team' },
+      { IMAGE_REGISTRY: '127.0.0.1:5000/ffreis' },
+      { registry: '127.0.0.1:5000/ffreis', bestEffort: false, layerCache: true },
+    ],
+    [{ registry: 'reg:5000/team' }, { IMAGE_REGISTRY: '' }, { registry: undefined, bestEffort: false, layerCache: true }],
+    [{ registryBestEffort: true }, {}, { registry: undefined, bestEffort: true, layerCache: true }],
+    [{ registryBestEffort: true }, { IMAGE_REGISTRY_BEST_EFFORT: '0' }, { registry: undefined, bestEffort: false, layerCache: true }],
+    [{}, { IMAGE_REGISTRY_BEST_EFFORT: '1' }, { registry: undefined, bestEffort: true, layerCache: true }],
+    [{}, { IMAGE_LAYER_CACHE: 'off' }, { registry: undefined, bestEffort: false, layerCache: false }],
+    [{}, { IMAGE_LAYER_CACHE: '0' }, { registry: undefined, bestEffort: false, layerCache: false }],
+    [{}, { IMAGE_LAYER_CACHE: 'on' }, { registry: undefined, bestEffort: false, layerCache: true }],
   ])('options %j with env %j', (options, env, expected) => {
     expect(resolveRegistrySettings(options, env)).toEqual(expected);
   });

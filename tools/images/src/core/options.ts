@@ -98,7 +98,7 @@ export function resolveEngineSettings(
 export function resolveRegistrySettings(
   options: Pick<ImagesPluginOptions, 'registry' | 'registryBestEffort'>,
   env: Record<string, string | undefined>,
-): { registry?: string; bestEffort: boolean } {
+): { registry?: string; bestEffort: boolean; layerCache: boolean } {
   const registry = (env.IMAGE_REGISTRY ?? options.registry ?? '').replace(/\/+$/, '') || undefined;
   if (registry && !PREFIX.test(registry)) {
     throw new ImageError(
@@ -108,7 +108,10 @@ export function resolveRegistrySettings(
   }
   const flag = env.IMAGE_REGISTRY_BEST_EFFORT;
   const bestEffort = flag !== undefined && flag !== '' ? /^(1|true|yes)$/i.test(flag) : Boolean(options.registryBestEffort);
-  return { registry, bestEffort };
+  // IMAGE_LAYER_CACHE=off: a build the registry cannot serve whole starts from no layers of it
+  // (as a cold build would). Never part of the hash: cache sources change no image.
+  const layerCache = !/^(0|false|no|off)$/i.test(env.IMAGE_LAYER_CACHE ?? '');
+  return { registry, bestEffort, layerCache };
 }
 
 const SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -105,7 +105,10 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     await untagImage(adapter, plan.ref);
   }
   // The registry answered: its layer cache (the image's previous builds there) serves the build.
-  const cache = lookup === 'absent' ? { previousTag: previous?.ref ? splitImageRef(previous.ref).tag : undefined } : undefined;
+  const cache =
+    lookup === 'absent' && plan.registry.layerCache
+      ? { previousTag: previous?.ref ? splitImageRef(previous.ref).tag : undefined }
+      : undefined;
   const { parents, built, exports, inputs } = await buildAndInspect(plan, adapter, buildFacts, cache);
   await moveLatest(plan, adapter, built);
   const reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
