@@ -52,11 +52,11 @@ async function emptyEngine() {
 
 /**
  * The bench fixture's dependency step: fixed CPU work with a deterministic result (about
- * 25–30 s here), standing in for a real `pip install` of a heavy stack (PyPI is out of reach).
+ * 90–100 s here), standing in for a real `pip install` of a heavy stack (PyPI is out of reach).
  */
 const HEAVY_DEPENDENCY_STEP =
   '# Bench fixture: a dependency step that costs what a real install does (deterministic).\n' +
-  "RUN python -c \"import hashlib; h = b''; exec('for _ in range(30_000_000): h = hashlib.sha256(h).digest()'); " +
+  "RUN python -c \"import hashlib; h = b''; exec('for _ in range(100_000_000): h = hashlib.sha256(h).digest()'); " +
   "open('/src/dependencies.bin', 'wb').write(h)\"\n";
 
 /**

@@ -6,7 +6,7 @@
 # at the same image, the image is present and nothing else runs. What the engine holds
 # comes from the view the plugin's preTasksExecution hook took with one query for the
 # whole run (NX_IMAGES_VIEW), or, without a view for this engine and store, from one
-# `image inspect`. Anything else goes to the full program (dist/build/main.js), which
+# `image inspect`. Anything else goes to the full program (dist/build/main.bundle.js), which
 # restores, pulls or builds, checks identity and records. Options a project.json sets on
 # the target (`target`) arrive as arguments, which the program reads. NX_IMAGES_PLAN=1 makes
 # the run a preview: the same checks, no tag, no build, no record.
@@ -65,4 +65,4 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
     exit 0
   fi
 fi
-exec node "$(dirname "$0")/../dist/build/main.js" "$@"
+exec node "$(dirname "$0")/../dist/build/main.bundle.js" "$@"

@@ -48,7 +48,7 @@ beforeEach(() => {
   mkdirSync(join(dir, 'pkg/bin'), { recursive: true });
   mkdirSync(join(dir, 'pkg/dist/build'), { recursive: true });
   copyFileSync(join(__dirname, '../../bin/build.sh'), join(dir, 'pkg/bin/build.sh'));
-  writeFileSync(join(dir, 'pkg/dist/build/main.js'), 'console.log("FULL " + process.argv.slice(2).join(" "));\n');
+  writeFileSync(join(dir, 'pkg/dist/build/main.bundle.js'), 'console.log("FULL " + process.argv.slice(2).join(" "));\n');
   records = join(dir, 'records');
   mkdirSync(records);
   writeFileSync(join(records, 'stamp'), `sha256:${ID}\n`);

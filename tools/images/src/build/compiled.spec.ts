@@ -21,6 +21,14 @@ describe('the compiled plugin (what Nx loads from node_modules/@ffreis/nx-images
     expect(stale.map((s) => relative(PACKAGE, s))).toEqual([]);
   });
 
+  it('bundles the build program (what bin/build.sh runs on a miss) from sources no newer than the bundle', () => {
+    const bundle = join(PACKAGE, 'dist/build/main.bundle.js');
+    expect(existsSync(bundle)).toBe(true);
+    const newer = sources(join(PACKAGE, 'src')).filter((source) => statSync(source).mtimeMs > statSync(bundle).mtimeMs);
+    expect(newer.map((s) => relative(PACKAGE, s))).toEqual([]);
+    expect(readFileSync(join(PACKAGE, 'bin/build.sh'), 'utf8')).toContain('dist/build/main.bundle.js');
+  });
+
   it('is what the package, its executors and the build target point at', () => {
     const pkg = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as { main: string };
     expect(existsSync(join(PACKAGE, pkg.main))).toBe(true);
@@ -31,7 +39,7 @@ describe('the compiled plugin (what Nx loads from node_modules/@ffreis/nx-images
       expect(implementation).toMatch(/^\.\/dist\/.*\.js$/);
       expect(existsSync(join(PACKAGE, implementation))).toBe(true);
     }
-    expect(existsSync(join(PACKAGE, 'dist/build/main.js'))).toBe(true);
+    expect(existsSync(join(PACKAGE, 'dist/build/main.bundle.js'))).toBe(true);
     expect(statSync(join(PACKAGE, 'bin/build.sh')).mode & 0o111).not.toBe(0);
   });
 });

@@ -37,10 +37,16 @@ export interface ImagesPluginOptions {
    * adds to them. Their contents are never hashed, logged or recorded. Default: none.
    */
   secrets?: Record<string, string>;
+  /**
+   * Labels for every image (`{ "org.opencontainers.image.vendor": "Team" }`), over those read
+   * from the root package.json (`repository` → source, `license` → licenses). Part of the hash.
+   * The plugin's own (title, description, base.name/base.digest, org.ffreis.*) win. Default: none.
+   */
+  labels?: Record<string, string>;
 }
 
-export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, 'client' | 'network' | 'registry' | 'secrets'>> &
-  Pick<ImagesPluginOptions, 'client' | 'network' | 'registry' | 'secrets'>;
+export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, 'client' | 'network' | 'registry' | 'secrets' | 'labels'>> &
+  Pick<ImagesPluginOptions, 'client' | 'network' | 'registry' | 'secrets' | 'labels'>;
 
 const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
@@ -58,12 +64,22 @@ export function normalizePluginOptions(options: ImagesPluginOptions | undefined)
     runImage: options?.runImage ?? 'runner',
     outputDir: options?.outputDir ?? 'dist/images',
     secrets: options?.secrets,
+    labels: options?.labels,
   };
   if (!PREFIX.test(normalized.prefix)) {
     throw new ImageError(
       'BAD_OPTION',
       `nx.json: plugin option prefix "${normalized.prefix}" is not a valid image repository (lowercase, e.g. "ffreis" or ` +
         `"registry:5000/team").`,
+    );
+  }
+  const labels = Object.entries(normalized.labels ?? {});
+  const badLabel = labels.find(([key, value]) => typeof value !== 'string' || !/^[a-z0-9]+([._-][a-z0-9]+)*$/i.test(key));
+  if (badLabel || (normalized.labels !== undefined && (typeof normalized.labels !== 'object' || Array.isArray(normalized.labels)))) {
+    throw new ImageError(
+      'BAD_OPTION',
+      `nx.json: plugin option labels${badLabel ? ` "${badLabel[0]}"` : ''} must map label keys (like ` +
+        '"org.opencontainers.image.vendor") to strings.',
     );
   }
   if (!ENGINES.includes(normalized.engine)) {

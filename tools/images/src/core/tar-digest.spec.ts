@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contentDigest } from './tar-digest';
+import { contentDigest, firstFileOf } from './tar-digest';
 
 function tarOf(files: Record<string, string>, mtime: number, format = 'pax'): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'tar-'));
@@ -26,5 +26,15 @@ describe('contentDigest', () => {
     ['a rename', { 'b.py': 'x' }],
   ])('changes with %s', (_case, files) => {
     expect(contentDigest(tarOf(files, 1000))).not.toBe(contentDigest(tarOf({ 'a.py': 'x' }, 1000)));
+  });
+});
+
+describe('firstFileOf', () => {
+  it.each(['pax', 'gnu'])('gives the first regular file’s bytes, past directory and pax entries (%s)', (format) => {
+    const status = 'Package: adduser\n'.repeat(100);
+    expect(firstFileOf(tarOf({ status }, 1000, format))?.toString('utf8')).toBe(status);
+  });
+  it('gives nothing for a tar without a regular file', () => {
+    expect(firstFileOf(Buffer.alloc(1024))).toBeUndefined();
   });
 });

@@ -49,3 +49,18 @@ export function contentDigest(tar: Uint8Array): string {
   }
   return `sha256:${hash.digest('hex')}`;
 }
+
+/** The contents of the first regular file in a tar stream (what `cp <container>:<file> -` gives), if any. */
+export function firstFileOf(tar: Uint8Array): Buffer | undefined {
+  let offset = 0;
+  while (offset + BLOCK <= tar.length) {
+    const header = tar.subarray(offset, offset + BLOCK);
+    if (header.every((b) => b === 0)) return undefined;
+    const size = octal(header.subarray(124, 136));
+    const type = String.fromCharCode(header[156] || 48);
+    const dataStart = offset + BLOCK;
+    if (type === '0' || type === '7') return Buffer.from(tar.subarray(dataStart, dataStart + size));
+    offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import { ImageError } from '../core/errors';
 import type { BuildSpec, EngineAdapter } from './types';
-import { contentDigest } from '../core/tar-digest';
+import { contentDigest, firstFileOf } from '../core/tar-digest';
 import { runEngine, runEngineBinary } from './run-engine';
 
 /** What `image inspect` tells of one image. */
@@ -127,6 +127,29 @@ export async function exportDigests(adapter: EngineAdapter, ref: string, paths: 
   try {
     const tars = await Promise.all(paths.map((path) => runEngineBinary(adapter, adapter.copyOut(container, path))));
     return Object.fromEntries(paths.map((path, i) => [path, contentDigest(tars[i])]));
+  } finally {
+    await runEngine(adapter, adapter.removeContainer(container), { allowFailure: true });
+  }
+}
+
+/**
+ * The text of files inside an image (a container is created, never started); a path the
+ * image lacks reads as undefined. For the SBOM: dpkg's status, os-release, the app's lock.
+ */
+export async function readImageFiles(adapter: EngineAdapter, ref: string, paths: string[]): Promise<Record<string, string | undefined>> {
+  const created = await runEngine(adapter, adapter.createContainer(ref));
+  const container = created.stdout.trim().split('\n').pop() as string;
+  try {
+    const read = async (path: string) => {
+      try {
+        return firstFileOf(await runEngineBinary(adapter, adapter.copyOut(container, path)))?.toString('utf8');
+      } catch (error) {
+        if (error instanceof ImageError && error.code === 'ENGINE_FAILED') return undefined;
+        throw error;
+      }
+    };
+    const texts = await Promise.all(paths.map(read));
+    return Object.fromEntries(paths.map((path, i) => [path, texts[i]]));
   } finally {
     await runEngine(adapter, adapter.removeContainer(container), { allowFailure: true });
   }

@@ -1,4 +1,8 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { ImageError } from '../core/errors';
+import { chooseBuilder } from './image-store';
 import type { EngineAdapter } from './types';
 import { runEngine } from './run-engine';
 
@@ -49,4 +53,34 @@ export async function pullIfPresent(adapter: EngineAdapter, registry: string, re
 export async function pushImage(adapter: EngineAdapter, registry: string, ref: string): Promise<void> {
   const result = await runEngine(adapter, adapter.push(ref), { allowFailure: true });
   if (result.exitCode !== 0) throw registryError(registry, `push ${ref}`, result.stderr);
+}
+
+/**
+ * Pushes one file (provenance.json) to `ref` as a one-layer image FROM scratch, built and
+ * pushed by the engine itself, so it goes wherever the image went, with the engine's own
+ * login. Its local tag is removed afterwards. Read it back with `create` and `cp`.
+ */
+export async function pushFileImage(
+  adapter: EngineAdapter,
+  registry: string,
+  ref: string,
+  file: string,
+  labels: Record<string, string>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'nx-images-file-'));
+  const name = basename(file);
+  try {
+    copyFileSync(file, join(dir, name));
+    writeFileSync(join(dir, 'Dockerfile'), `FROM scratch\nCOPY ${name} /${name}\n`);
+    const { buildkit } = await chooseBuilder(adapter);
+    const spec = { dockerfile: join(dir, 'Dockerfile'), context: dir, tags: [ref], buildArgs: {}, labels, buildkit };
+    const built = await runEngine(adapter, adapter.build(spec), { allowFailure: true });
+    if (built.exitCode !== 0) {
+      throw new ImageError('ENGINE_FAILED', `${adapter.client} could not build ${ref} to carry ${name}:\n  ${built.stderr.trim()}`);
+    }
+    await pushImage(adapter, registry, ref);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await runEngine(adapter, adapter.removeImages([ref]), { allowFailure: true });
+  }
 }

@@ -1,14 +1,17 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ImageError } from '../core/errors';
 import type { EngineCommand } from '../engines/types';
 import { writeMetadata, type ImageMetadata } from '../records/metadata';
 import cleanExecutor from './clean/executor';
 import lintExecutor from './lint/executor';
 import pushExecutor from './push/executor';
 import runExecutor from './run/executor';
+import sbomExecutor from './sbom/executor';
 import testExecutor from './test/executor';
 import updateDigestExecutor from './update-digest/executor';
 
@@ -28,7 +31,20 @@ vi.mock('../engines/run-engine', () => ({
     }
     return { exitCode: 0, stdout: '', stderr: '' };
   },
+  runEngineBinary: async (_adapter: unknown, command: EngineCommand) => {
+    calls.push(command.args);
+    const path = command.args[1]?.split(':').pop() as string;
+    if (!(path in files)) throw new ImageError('ENGINE_FAILED', `no ${path} in the image`);
+    return tarOf(path, files[path]);
+  },
 }));
+/** Files the scripted engine's images hold, as `cp <container>:<path> -` gives them. */
+let files: Record<string, string> = {};
+function tarOf(path: string, content: string): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'cp-'));
+  writeFileSync(join(dir, path.split('/').pop() as string), content);
+  return execFileSync('tar', ['--format=pax', '-C', dir, '-cf', '-', path.split('/').pop() as string]);
+}
 let registryDigest = '';
 vi.mock('../oci/distribution', () => ({ resolveTagDigest: async () => registryDigest }));
 
@@ -65,6 +81,7 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'executors-'));
   calls.length = 0;
   answers = [];
+  files = {};
   errors = [];
   logs = [];
   vi.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
@@ -120,6 +137,21 @@ describe('push', () => {
     ]);
   });
 
+  it('pushes provenance.json and the SBOM with the image when they describe it, as <hash tag>.provenance and .sbom', async () => {
+    record('runner');
+    answers.push(inspectAnswer);
+    const dir = join(root, 'dist/images/runner');
+    writeFileSync(join(dir, 'provenance.json'), JSON.stringify({ image: { id: ID } }));
+    writeFileSync(join(dir, 'sbom.cdx.json'), JSON.stringify({ metadata: { component: { version: DIGEST('b') } } }));
+    expect(await pushExecutor({ name: 'runner', ...common, registry: '127.0.0.1:5000/team' }, context())).toEqual({ success: true });
+    // The SBOM describes another image (an older build): it stays home.
+    expect(calls.filter((c) => c[0] === 'push').map((c) => c[1])).toEqual([
+      '127.0.0.1:5000/team/runner:42',
+      '127.0.0.1:5000/team/runner:42.provenance',
+    ]);
+    expect(calls.some((c) => c[0] === 'build' && c.includes('127.0.0.1:5000/team/runner:42.provenance'))).toBe(true);
+  });
+
   it('refuses without a registry, with a bad tag, or with nothing built, before any push', async () => {
     expect(await pushExecutor({ name: 'runner', ...common }, context())).toEqual({ success: false });
     expect(await pushExecutor({ name: 'runner', ...common, registry: 'r:5000/t', tags: 'bad tag' }, context())).toEqual({ success: false });
@@ -128,6 +160,34 @@ describe('push', () => {
       /\[NO_REGISTRY\][\s\S]*"bad tag" is not a valid image tag[\s\S]*Nothing to push for "runner": build it first.*\[NOT_BUILT\]/,
     );
     expect(calls.filter((c) => c[0] === 'push')).toEqual([]);
+  });
+});
+
+describe('sbom', () => {
+  it('reads dpkg status, os-release and the lock out of the recorded image, writes the SBOM and says where', async () => {
+    record('runner');
+    answers.push(inspectAnswer, (args) => (args[0] === 'create' ? { exitCode: 0, stdout: 'c0ffee\n' } : undefined));
+    files = {
+      '/var/lib/dpkg/status': 'Package: adduser\nStatus: install ok installed\nArchitecture: all\nVersion: 3.134\n',
+      '/usr/lib/os-release': 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+    };
+    expect(await sbomExecutor({ name: 'runner', ...common }, context())).toEqual({ success: true });
+    const bom = JSON.parse(readFileSync(join(root, 'dist/images/runner/sbom.cdx.json'), 'utf8')) as {
+      metadata: { component: { version: string } };
+      components: { purl: string }[];
+    };
+    expect(bom.metadata.component.version).toBe(ID);
+    expect(bom.components.map((c) => c.purl)).toEqual(['pkg:deb/debian/adduser@3.134?arch=all&distro=debian-12']);
+    expect(logs.join('\n')).toContain('runner: SBOM (CycloneDX 1.6, 1 packages) of ffreis/runner:42: dist/images/runner/sbom.cdx.json');
+    // The container it reads from is created, never started, and removed.
+    expect(calls.filter((c) => ['create', 'start', 'run', 'rm'].includes(c[0])).map((c) => c[0])).toEqual(['create', 'rm']);
+  });
+
+  it('refuses (NOT_BUILT) when the recorded image is not in the engine, writing nothing', async () => {
+    record('runner');
+    answers.push((args) => (args[0] === 'image' ? { exitCode: 1, stderr: 'Error: No such image' } : undefined));
+    expect(await sbomExecutor({ name: 'runner', ...common }, context())).toEqual({ success: false });
+    expect(errors.join('\n')).toMatch(/No image of "runner" to describe: build it first.*\[NOT_BUILT\]/s);
   });
 });
 

@@ -22,7 +22,7 @@ describe('the executors’ schemas', () => {
   const defaults = normalizePluginOptions(undefined) as unknown as Record<string, unknown>;
 
   it('are found, one per executor', () => {
-    expect(schemas.map(([name]) => name).sort()).toEqual(['build', 'clean', 'lint', 'push', 'run', 'test', 'update-digest']);
+    expect(schemas.map(([name]) => name).sort()).toEqual(['build', 'clean', 'lint', 'push', 'run', 'sbom', 'test', 'update-digest']);
   });
 
   it.each(schemas)(
@@ -46,6 +46,6 @@ describe('the executors’ schemas', () => {
         .filter(([, schema]) => schema.properties.engine)
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['build', 'clean', 'push', 'run', 'test']);
+    ).toEqual(['build', 'clean', 'push', 'run', 'sbom', 'test']);
   });
 });

@@ -1,4 +1,13 @@
-import { ENGINES, normalizePluginOptions } from '../core/options';
+import { ENGINES, normalizePluginOptions, type EngineName } from '../core/options';
+
+/** The options every executor acting on one recorded image takes (their schema entries: sharedOptionSchemas). */
+export interface ImageTargetOptions {
+  name: string;
+  prefix: string;
+  outputDir: string;
+  engine: EngineName;
+  client?: string;
+}
 
 /** One option's entry in an executor's schema.json. */
 export interface OptionSchema {

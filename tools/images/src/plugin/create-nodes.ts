@@ -1,13 +1,15 @@
 import { logger, type CreateNodes, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ImageError } from '../core/errors';
 import { createImageInputs, EXECUTOR_PACKAGES, type InputSettings } from '../core/inputs';
 import type { ImageGraph, ImageNode } from '../core/image-graph';
+import { packageLabels } from '../core/oci-labels';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
 import type { BuildTargetOptions } from '../executors/build/options';
 import { DOCKERFILE_GLOB, loadImageGraph, pluginRootIn, readInputSettings } from './load-graph';
 import { PLUGIN_PACKAGE } from './package-name';
+import { SBOM_FILE } from '../records/attachments';
 
 const EXECUTORS = PLUGIN_PACKAGE;
 /** The build target's command: the plugin package's guard script, resolved from the workspace's node_modules. */
@@ -42,6 +44,7 @@ export function createImageTargets(
     registryBestEffort: options.registryBestEffort,
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(node.exports.length > 0 ? { exports: node.exports } : {}),
+    ...(options.labels && Object.keys(options.labels).length > 0 ? { labels: options.labels } : {}),
   };
   const { inputs: buildInputs, wholeContext, alwaysBuild, copied } = createImageInputs(graph, node.name, settings);
   if (alwaysBuild) build.alwaysBuild = alwaysBuild;
@@ -117,6 +120,18 @@ export function createImageTargets(
         description: `Remove every tag of ${options.prefix}/${node.name} from the engine and its metadata (make clean-${node.name}).`,
       },
     },
+    sbom: {
+      executor: `${EXECUTORS}:sbom`,
+      options: common,
+      dependsOn: ['build'],
+      cache: false,
+      metadata: {
+        technologies: ['docker'],
+        description:
+          `Write the CycloneDX SBOM of ${options.prefix}/${node.name} (its Debian packages, the app's requirements lock) to ` +
+          `${posix.join(options.outputDir, node.name, SBOM_FILE)}; push carries it as <hash tag>.sbom.`,
+      },
+    },
   };
   if (specFile) {
     targets.test = {
@@ -185,6 +200,18 @@ function brokenTargets(error: ImageError): Record<string, TargetConfiguration> {
   return { build: { ...fail, dependsOn: ['^build'] }, lint: fail };
 }
 
+/** The labels every image gets from the workspace: the root package.json's, then the plugin option's. */
+function withWorkspaceLabels(options: NormalizedPluginOptions, workspaceRoot: string): NormalizedPluginOptions {
+  let manifest: Parameters<typeof packageLabels>[0];
+  try {
+    manifest = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8'));
+  } catch {
+    manifest = undefined;
+  }
+  const labels = { ...packageLabels(manifest), ...options.labels };
+  return Object.keys(labels).length > 0 ? { ...options, labels } : options;
+}
+
 /**
  * Infers one project per Dockerfile (or Containerfile) under `images/`, named after its
  * folder's path (`images/team/service/Dockerfile` → `team-service`).
@@ -192,7 +219,7 @@ function brokenTargets(error: ImageError): Record<string, TargetConfiguration> {
 export const createNodes: CreateNodes<ImagesPluginOptions> = [
   DOCKERFILE_GLOB,
   (dockerfiles, rawOptions, context) => {
-    const options = normalizePluginOptions(rawOptions);
+    const options = withWorkspaceLabels(normalizePluginOptions(rawOptions), context.workspaceRoot);
     const graph = loadImageGraph(context.workspaceRoot, dockerfiles, options.prefix);
     const settingsFor = readInputSettings(context.workspaceRoot, options);
     const broken = [...graph.broken].map(([name, { dockerfile, error }]) => {

@@ -40,6 +40,7 @@ export function pluginRootIn(workspaceRoot: string): string {
 /** Plugin modules that shape an image (build arguments, engine arguments, labels): only these are hashed. */
 export const IMAGE_SHAPING_MODULES = [
   'src/core/build-args.ts',
+  'src/core/oci-labels.ts',
   'src/engines/docker.ts',
   'src/engines/podman.ts',
   'src/engines/capability.ts',

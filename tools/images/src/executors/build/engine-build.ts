@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { composeBuildArgs } from '../../core/build-args';
 import { parseDockerfile } from '../../core/dockerfile';
+import { ociLabels } from '../../core/oci-labels';
 import { ImageError, isImageError } from '../../core/errors';
 import { resolveSecrets } from '../../core/options';
 import { checkBuilderSupports } from '../../engines/capability';
@@ -48,7 +49,8 @@ export function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFac
 async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
   const [parents, builder] = await buildFacts;
   const { options, root } = plan;
-  const info = parseDockerfile(readFileSync(join(root, options.dockerfile), 'utf8'));
+  const dockerfile = readFileSync(join(root, options.dockerfile), 'utf8');
+  const info = parseDockerfile(dockerfile);
   checkBuilderSupports(
     options.dockerfile,
     info.buildkitFeatures,
@@ -79,7 +81,20 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
     target: options.target,
     secrets,
     buildArgs: composeBuildArgs(parents, plan.digests),
-    labels: { 'org.ffreis.image': options.name, [HASH_LABEL]: plan.hash },
+    // OCI labels from inputs only (the hash stays the identity); the plugin's own last.
+    labels: {
+      ...ociLabels({
+        name: options.name,
+        dockerfile,
+        stages: info.stages,
+        target: options.target,
+        digests: plan.digests,
+        parents,
+        workspace: options.labels,
+      }),
+      'org.ffreis.image': options.name,
+      [HASH_LABEL]: plan.hash,
+    },
     network: plan.engine.network,
     buildkit: builder.buildkit,
     cache: cache && adapter.layerCache(plan.registry.registry as string, options.name, cache.previousTag, builder.buildkit),
@@ -95,12 +110,12 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
         `Nothing was tagged: ${plan.latest} still points where it did. Fix the failing step, then rerun: npx nx run ${options.name}:build`,
     );
   }
-  return { parents, inputs };
+  return { parents, inputs, engineVersion: builder.version };
 }
 
 /** Builds through the engine and checks that the client really produced the image. */
 export async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
-  const { parents, inputs } = await build(plan, adapter, buildFacts, cache);
+  const { parents, inputs, engineVersion } = await build(plan, adapter, buildFacts, cache);
   // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
   const exported = plan.options.exports?.length ? exportDigests(adapter, plan.ref, plan.options.exports) : undefined;
   exported?.catch(() => undefined);
@@ -112,5 +127,5 @@ export async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, b
         `${built ? " with this hash's label" : ''}; nothing was recorded.`,
     );
   }
-  return { parents, built, inputs, exports: exported && { imageId: built.id, digests: await exported } };
+  return { parents, built, inputs, engineVersion, exports: exported && { imageId: built.id, digests: await exported } };
 }

@@ -12,7 +12,7 @@ import { lockTimeoutFrom, withImageLock } from '../../io/image-lock';
 import { readInputsRecord } from '../../io/inputs-record';
 import { readMetadata, removeMetadata, removeStamp } from '../../records/metadata';
 import { reportFailure } from '../report';
-import { askBuildFacts, buildAndInspect } from './engine-build';
+import { askBuildFacts, buildAndInspect, type BuildFacts } from './engine-build';
 import type { BuildTargetOptions } from './options';
 import { recordedParents } from './parents';
 import { planBuild, type BuildPlan } from './plan';
@@ -28,6 +28,11 @@ import { moveLatest, writeRecord } from './record';
 /** What the engine holds under the hash tag, for the identity check. */
 function held(facts: ImageFacts | undefined): HeldImage | undefined {
   return facts ? { id: facts.id, hashLabel: facts.labels[HASH_LABEL] } : undefined;
+}
+
+/** The engine's version for the provenance, from the facts asked at the start (already on their way). */
+async function engineVersionOf(buildFacts: BuildFacts): Promise<string | undefined> {
+  return buildFacts.then(([, builder]) => builder.version).catch(() => undefined);
 }
 
 /**
@@ -81,7 +86,10 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   const { previous, record, facts, decision } = await decide(plan, adapter);
   if (decision.action === 'present') {
     await moveLatest(plan, adapter, facts as ImageFacts);
-    await writeRecord(plan, adapter, 'present', facts as ImageFacts, previous?.ref === plan.ref ? previous.parents : recordedParents(plan));
+    const parents = previous?.ref === plan.ref ? previous.parents : recordedParents(plan);
+    await writeRecord(plan, adapter, 'present', facts as ImageFacts, parents, undefined, {
+      engineVersion: await engineVersionOf(buildFacts),
+    });
     console.log(`${name}: present ${plan.ref} (${adapter.name}), no build needed`);
     return;
   }
@@ -97,7 +105,11 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     if (!problem) {
       await moveLatest(plan, adapter, pulled);
       const reason = `from ${plan.registry.registry}${decision.restoring ? ': the engine had lost it' : ''}`;
-      await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'pulled', pulled, recordedParents(plan), undefined, { reason });
+      const status = decision.restoring ? 'restored' : 'pulled';
+      await writeRecord(plan, adapter, status, pulled, recordedParents(plan), undefined, {
+        reason,
+        engineVersion: await engineVersionOf(buildFacts),
+      });
       console.log(`${name}: ${decision.restoring ? 'restored' : 'pulled'} ${plan.ref} from ${plan.registry.registry}, no build needed`);
       return;
     }
@@ -109,10 +121,10 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     lookup === 'absent' && plan.registry.layerCache
       ? { previousTag: previous?.ref ? splitImageRef(previous.ref).tag : undefined }
       : undefined;
-  const { parents, built, exports, inputs } = await buildAndInspect(plan, adapter, buildFacts, cache);
+  const { parents, built, exports, inputs, engineVersion } = await buildAndInspect(plan, adapter, buildFacts, cache);
   await moveLatest(plan, adapter, built);
   const reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
-  await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason });
+  await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason, engineVersion });
   console.log(
     `${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ` +
       `${((Date.now() - plan.started) / 1000).toFixed(1)} s: ${reason}`,

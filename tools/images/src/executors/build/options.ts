@@ -25,4 +25,6 @@ export interface BuildTargetOptions {
   registryBestEffort?: boolean;
   /** Build secrets by id → file (see the plugin option `secrets`); IMAGE_BUILD_SECRETS adds to them. */
   secrets?: Record<string, string>;
+  /** Labels from the workspace (package.json, the plugin option `labels`); the OCI ones are added at build time. */
+  labels?: Record<string, string>;
 }

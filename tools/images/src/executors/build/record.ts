@@ -3,7 +3,16 @@ import type { InputsRecord } from '../../core/why';
 import { exportDigests, tagImage, type ImageFacts } from '../../engines/image-store';
 import type { EngineAdapter } from '../../engines/types';
 import { currentInputs, writeInputsRecord } from '../../io/inputs-record';
-import { exportsImageId, writeExports, writeMetadata, writeStamp, type ImageStatus } from '../../records/metadata';
+import {
+  exportsImageId,
+  metadataPath,
+  readMetadata,
+  writeExports,
+  writeMetadata,
+  writeStamp,
+  type ImageStatus,
+} from '../../records/metadata';
+import { readProvenance, toolVersions, writeProvenance } from '../../records/attachments';
 import { markRun } from '../../records/run-marks';
 import type { BuildPlan } from './plan';
 
@@ -23,7 +32,7 @@ export async function writeRecord(
   facts: ImageFacts,
   parents: { name: string; ref: string }[],
   exported?: { imageId: string; digests: Record<string, string> },
-  why?: { inputs?: InputsRecord; reason?: string },
+  why?: { inputs?: InputsRecord; reason?: string; engineVersion?: string },
 ) {
   const dir = dirname(plan.metaFile);
   const exports = plan.options.exports ?? [];
@@ -47,6 +56,22 @@ export async function writeRecord(
   // What went into this hash, for the next build's explanation (after the image is known good).
   const inputs = why?.inputs ?? currentInputs(plan.root, plan.options.name, plan.hash, process.env, parents);
   if (inputs) writeInputsRecord(dir, inputs);
+  // How it came to be; an image found present keeps the provenance its build wrote.
+  if (status !== 'present' || readProvenance(dir)?.image.id !== facts.id) {
+    writeProvenance(dir, {
+      schema: 'nx-images/provenance/v1',
+      image: { name: plan.options.name, ref: plan.ref, id: facts.id, hash: plan.hash },
+      status,
+      parents: parents.map(({ name, ref }) => {
+        const parent = readMetadata(metadataPath(plan.root, plan.options.outputDir, name));
+        return { name, ref, ...(parent?.ref === ref ? { id: parent.imageId } : {}) };
+      }),
+      ...(inputs ? { inputs: { files: inputs.files, env: inputs.env, exports: inputs.exports } } : {}),
+      engine: { name: adapter.name, client: adapter.client, ...(why?.engineVersion ? { version: why.engineVersion } : {}) },
+      versions: toolVersions(),
+      finishedAt: new Date().toISOString(),
+    });
+  }
   writeStamp(dir, facts.id);
   if (plan.rootPid) markRun(dir, plan.rootPid, plan.hash);
 }

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import type { EngineName } from '../../core/options';
+import type { ImageTargetOptions } from '../shared-options';
 import { ImageError } from '../../core/errors';
 import { imageRepository } from '../../core/naming';
 import { engineAdapterFor } from '../../engines';
@@ -9,13 +9,7 @@ import { dirname } from 'node:path';
 import { metadataPath, removeMetadata, removeStamp } from '../../records/metadata';
 import { reportFailure } from '../report';
 
-export interface CleanTargetOptions {
-  name: string;
-  prefix: string;
-  outputDir: string;
-  engine: EngineName;
-  client?: string;
-}
+export type CleanTargetOptions = ImageTargetOptions;
 
 /** Removes every tag of one image and its metadata (`make clean-<name>`); layers shared with other images stay. */
 export default async function cleanExecutor(options: CleanTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {

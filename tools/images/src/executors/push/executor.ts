@@ -1,19 +1,17 @@
 import type { ExecutorContext } from '@nx/devkit';
+import type { ImageTargetOptions } from '../shared-options';
+import { dirname, join } from 'node:path';
 import { ImageError } from '../../core/errors';
 import { imageRef, splitImageRef, TAG_PATTERN } from '../../core/naming';
-import { resolveRegistrySettings, type EngineName } from '../../core/options';
+import { resolveRegistrySettings } from '../../core/options';
 import { engineAdapterFor } from '../../engines';
 import { inspectImage, tagImage } from '../../engines/image-store';
 import { metadataPath, readMetadata } from '../../records/metadata';
-import { pushImage } from '../../engines/registry';
+import { pushFileImage, pushImage } from '../../engines/registry';
+import { PROVENANCE_FILE, PROVENANCE_TAG_SUFFIX, readProvenance, SBOM_FILE, SBOM_TAG_SUFFIX, sbomImageId } from '../../records/attachments';
 import { reportFailure } from '../report';
 
-export interface PushTargetOptions {
-  name: string;
-  prefix: string;
-  outputDir: string;
-  engine: EngineName;
-  client?: string;
+export interface PushTargetOptions extends ImageTargetOptions {
   registry?: string;
   /** Moving tags to push too, e.g. `latest` or `git-<sha>` (`--tags=latest,git-abc123`). Default: none. */
   tags?: string[] | string;
@@ -47,6 +45,20 @@ export default async function pushExecutor(options: PushTargetOptions, context: 
       await tagImage(adapter, meta.ref, target);
       await pushImage(adapter, registry, target);
       console.log(`${options.name}: pushed ${target}`);
+    }
+    // What goes with the image, when it describes this very image: <hash tag>.provenance and <hash tag>.sbom.
+    const dir = dirname(metadataPath(context.root, options.outputDir, options.name));
+    const attachments = [
+      { file: PROVENANCE_FILE, suffix: PROVENANCE_TAG_SUFFIX, of: readProvenance(dir)?.image.id },
+      { file: SBOM_FILE, suffix: SBOM_TAG_SUFFIX, of: sbomImageId(dir) },
+    ];
+    for (const { file, suffix, of } of attachments) {
+      if (of !== meta.imageId) continue;
+      const target = imageRef(registry, options.name, `${hashTag}${suffix}`);
+      await pushFileImage(adapter, registry, target, join(dir, file), {
+        'org.ffreis.describes': imageRef(registry, options.name, hashTag),
+      });
+      console.log(`${options.name}: pushed ${target} (${file})`);
     }
     return { success: true };
   } catch (error) {

@@ -1,17 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
-import type { EngineName } from '../../core/options';
+import type { ImageTargetOptions } from '../shared-options';
 import { ImageError } from '../../core/errors';
 import { engineAdapterFor } from '../../engines';
 import { runEngine } from '../../engines/run-engine';
 import { metadataPath, readMetadata } from '../../records/metadata';
 import { reportFailure } from '../report';
 
-export interface RunTargetOptions {
-  name: string;
-  prefix: string;
-  outputDir: string;
-  engine: EngineName;
-  client?: string;
+export interface RunTargetOptions extends ImageTargetOptions {
   /** Arguments passed to the app: `nx run runner:run --args="Nx --verbose"` (a string is split on spaces). Default: none. */
   args?: string[] | string;
 }

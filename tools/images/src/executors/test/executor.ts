@@ -1,21 +1,16 @@
 import type { ExecutorContext } from '@nx/devkit';
+import type { ImageTargetOptions } from '../shared-options';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageError } from '../../core/errors';
 import { evaluateSpec, formatResults, parseImageSpec, type ImageObservations, type ImageSpec } from '../../core/image-spec';
-import type { EngineName } from '../../core/options';
 import { engineAdapterFor } from '../../engines';
 import type { EngineAdapter } from '../../engines/types';
 import { runEngine } from '../../engines/run-engine';
 import { metadataPath, readMetadata } from '../../records/metadata';
 import { reportFailure } from '../report';
 
-export interface TestTargetOptions {
-  name: string;
-  prefix: string;
-  outputDir: string;
-  engine: EngineName;
-  client?: string;
+export interface TestTargetOptions extends ImageTargetOptions {
   /** Workspace-relative spec file. */
   spec: string;
 }

@@ -75,7 +75,9 @@ export default function imageGenerator(tree: Tree, options: ImageGeneratorOption
   tree.write(
     dockerfile,
     [
-      `# ${name}: built FROM ${options.parent}. The ARG's default names the parent, which is how the graph (and the build order) sees it;`,
+      // The first line is the image's org.opencontainers.image.description label.
+      `# ${name}: ${options.parent} and what this image adds to it.`,
+      `# The ARG's default names the parent, which is how the graph (and the build order) sees it;`,
       `# the build passes the parent's exact hash tag.`,
       `ARG ${arg}=${prefix}/${options.parent}`,
       `FROM \${${arg}}`,
