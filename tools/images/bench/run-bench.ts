@@ -65,7 +65,10 @@ const HEAVY_DEPENDENCY_STEP =
  * and runner build. With the layer cache, builder's dependency step comes from the registry;
  * with IMAGE_LAYER_CACHE=off it runs again.
  */
-async function freshRunnerAppChanged(engineName: EngineName, registry: string): Promise<{ cached: Stats; uncached: Stats }> {
+async function freshRunnerAppChanged(
+  engineName: EngineName,
+  registry: string,
+): Promise<{ cached: Stats; uncached: Stats; readOnly?: Stats }> {
   const prefix = `bench-layers-${engineName}`;
   const tools = engineTools(engineName);
   const ws = createTestWorkspace(prefix);
@@ -94,7 +97,10 @@ async function freshRunnerAppChanged(engineName: EngineName, registry: string): 
     };
     const cached = await measure(COLD_RUNS, prepare, () => nxBuild(ws, env));
     const uncached = await measure(COLD_RUNS, prepare, () => nxBuild(ws, { ...env, IMAGE_LAYER_CACHE: 'off' }));
-    return { cached, uncached };
+    // Podman writes the build's layers back (--cache-to) unless told to only read (a pull request's build).
+    const readOnly =
+      engineName === 'podman' ? await measure(COLD_RUNS, prepare, () => nxBuild(ws, { ...env, IMAGE_LAYER_CACHE: 'read' })) : undefined;
+    return { cached, uncached, readOnly };
   } finally {
     await empty();
     ws.remove();
@@ -251,13 +257,21 @@ async function main() {
       );
       rows.push({ scenario: 'cold build (empty engine, no registry)', ours: coldOurs, baseline: cold, note: 'both build everything' });
       for (const engineName of ['docker', 'podman'] as const) {
-        const { cached, uncached } = await freshRunnerAppChanged(engineName, registry.address);
+        const { cached, uncached, readOnly } = await freshRunnerAppChanged(engineName, registry.address);
         rows.push({
           scenario: `fresh runner, app changed, heavy dependency step (${engineName}): layer cache from the registry`,
           ours: cached,
           baseline: uncached,
           note: 'baseline: the same run with IMAGE_LAYER_CACHE=off',
         });
+        if (readOnly) {
+          rows.push({
+            scenario: `same, ${engineName}, IMAGE_LAYER_CACHE=read (imports, writes nothing back: a pull request's build)`,
+            ours: readOnly,
+            baseline: uncached,
+            note: 'baseline: IMAGE_LAYER_CACHE=off',
+          });
+        }
       }
     } finally {
       await registry.stop();

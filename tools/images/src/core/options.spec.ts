@@ -56,22 +56,28 @@ describe('resolveEngineSettings', () => {
 
 describe('resolveRegistrySettings', () => {
   it.each([
-    [{}, {}, { registry: undefined, bestEffort: false, layerCache: true }],
-    [{ registry: 'reg:5000/team/' }, {}, { registry: 'reg:5000/team', bestEffort: false, layerCache: true }],
+    [{}, {}, { registry: undefined, bestEffort: false, layerCache: 'on' }],
+    [{ registry: 'reg:5000/team/' }, {}, { registry: 'reg:5000/team', bestEffort: false, layerCache: 'on' }],
     [
       { registry: 'reg:5000/team' },
       { IMAGE_REGISTRY: '127.0.0.1:5000/ffreis' },
-      { registry: '127.0.0.1:5000/ffreis', bestEffort: false, layerCache: true },
+      { registry: '127.0.0.1:5000/ffreis', bestEffort: false, layerCache: 'on' },
     ],
-    [{ registry: 'reg:5000/team' }, { IMAGE_REGISTRY: '' }, { registry: undefined, bestEffort: false, layerCache: true }],
-    [{ registryBestEffort: true }, {}, { registry: undefined, bestEffort: true, layerCache: true }],
-    [{ registryBestEffort: true }, { IMAGE_REGISTRY_BEST_EFFORT: '0' }, { registry: undefined, bestEffort: false, layerCache: true }],
-    [{}, { IMAGE_REGISTRY_BEST_EFFORT: '1' }, { registry: undefined, bestEffort: true, layerCache: true }],
-    [{}, { IMAGE_LAYER_CACHE: 'off' }, { registry: undefined, bestEffort: false, layerCache: false }],
-    [{}, { IMAGE_LAYER_CACHE: '0' }, { registry: undefined, bestEffort: false, layerCache: false }],
-    [{}, { IMAGE_LAYER_CACHE: 'on' }, { registry: undefined, bestEffort: false, layerCache: true }],
+    [{ registry: 'reg:5000/team' }, { IMAGE_REGISTRY: '' }, { registry: undefined, bestEffort: false, layerCache: 'on' }],
+    [{ registryBestEffort: true }, {}, { registry: undefined, bestEffort: true, layerCache: 'on' }],
+    [{ registryBestEffort: true }, { IMAGE_REGISTRY_BEST_EFFORT: '0' }, { registry: undefined, bestEffort: false, layerCache: 'on' }],
+    [{}, { IMAGE_REGISTRY_BEST_EFFORT: '1' }, { registry: undefined, bestEffort: true, layerCache: 'on' }],
+    [{}, { IMAGE_LAYER_CACHE: 'off' }, { registry: undefined, bestEffort: false, layerCache: 'off' }],
+    [{}, { IMAGE_LAYER_CACHE: '0' }, { registry: undefined, bestEffort: false, layerCache: 'off' }],
+    [{}, { IMAGE_LAYER_CACHE: 'on' }, { registry: undefined, bestEffort: false, layerCache: 'on' }],
+    [{}, { IMAGE_LAYER_CACHE: 'read' }, { registry: undefined, bestEffort: false, layerCache: 'read' }],
   ])('options %j with env %j', (options, env, expected) => {
     expect(resolveRegistrySettings(options, env)).toEqual(expected);
+  });
+  it('refuses an IMAGE_LAYER_CACHE it does not know', () => {
+    expect(() => resolveRegistrySettings({}, { IMAGE_LAYER_CACHE: 'sometimes' })).toThrow(
+      /IMAGE_LAYER_CACHE="sometimes" is not on, read or off/,
+    );
   });
   it('names a malformed registry', () => {
     expect(() => resolveRegistrySettings({}, { IMAGE_REGISTRY: 'http://reg' })).toThrow(

@@ -88,6 +88,13 @@ export function normalizePluginOptions(options: ImagesPluginOptions | undefined)
   return normalized;
 }
 
+/**
+ * How a build uses the registry's layer cache: `on` imports it (and, on podman, writes the
+ * build's layers back: `--cache-to`); `read` only imports (pull-request builds that should
+ * not write); `off` uses none (a cold build).
+ */
+export type LayerCacheMode = 'on' | 'read' | 'off';
+
 /** The engine settings in force: options, then the environment (`CONTAINER_ENGINE`, `CONTAINER_CLIENT`, `BUILD_NETWORK`). */
 export function resolveEngineSettings(
   options: Pick<ImagesPluginOptions, 'engine' | 'client' | 'network'>,
@@ -114,7 +121,7 @@ export function resolveEngineSettings(
 export function resolveRegistrySettings(
   options: Pick<ImagesPluginOptions, 'registry' | 'registryBestEffort'>,
   env: Record<string, string | undefined>,
-): { registry?: string; bestEffort: boolean; layerCache: boolean } {
+): { registry?: string; bestEffort: boolean; layerCache: LayerCacheMode } {
   const registry = (env.IMAGE_REGISTRY ?? options.registry ?? '').replace(/\/+$/, '') || undefined;
   if (registry && !PREFIX.test(registry)) {
     throw new ImageError(
@@ -124,9 +131,13 @@ export function resolveRegistrySettings(
   }
   const flag = env.IMAGE_REGISTRY_BEST_EFFORT;
   const bestEffort = flag !== undefined && flag !== '' ? /^(1|true|yes)$/i.test(flag) : Boolean(options.registryBestEffort);
-  // IMAGE_LAYER_CACHE=off: a build the registry cannot serve whole starts from no layers of it
-  // (as a cold build would). Never part of the hash: cache sources change no image.
-  const layerCache = !/^(0|false|no|off)$/i.test(env.IMAGE_LAYER_CACHE ?? '');
+  // IMAGE_LAYER_CACHE: how a build the registry cannot serve whole uses its layer cache. Never
+  // part of the hash: cache sources change no image.
+  const mode = (env.IMAGE_LAYER_CACHE ?? '').trim().toLowerCase();
+  const layerCache: LayerCacheMode = /^(0|false|no|off)$/.test(mode) ? 'off' : mode === 'read' ? 'read' : 'on';
+  if (mode && !/^(0|false|no|off|1|true|yes|on|read)$/.test(mode)) {
+    throw new ImageError('BAD_OPTION', `IMAGE_LAYER_CACHE="${env.IMAGE_LAYER_CACHE}" is not on, read or off.`);
+  }
   return { registry, bestEffort, layerCache };
 }
 

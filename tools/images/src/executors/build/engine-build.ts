@@ -4,11 +4,11 @@ import { composeBuildArgs } from '../../core/build-args';
 import { parseDockerfile } from '../../core/dockerfile';
 import { ociLabels } from '../../core/oci-labels';
 import { ImageError, isImageError } from '../../core/errors';
-import { resolveSecrets } from '../../core/options';
+import { resolveSecrets, type LayerCacheMode } from '../../core/options';
 import { checkBuilderSupports } from '../../engines/capability';
 import { buildImage, chooseBuilder, exportDigests, HASH_LABEL, inspectImage } from '../../engines/image-store';
 import { runEngine } from '../../engines/run-engine';
-import type { EngineAdapter } from '../../engines/types';
+import type { EngineAdapter, LayerCache } from '../../engines/types';
 import { currentInputs } from '../../io/inputs-record';
 import { verifiedParents } from './parents';
 import type { BuildPlan } from './plan';
@@ -97,7 +97,12 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
     },
     network: plan.engine.network,
     buildkit: builder.buildkit,
-    cache: cache && adapter.layerCache(plan.registry.registry as string, options.name, cache.previousTag, builder.buildkit),
+    cache:
+      cache &&
+      withoutExport(
+        adapter.layerCache(plan.registry.registry as string, options.name, cache.previousTag, builder.buildkit),
+        plan.registry.layerCache,
+      ),
   });
   // Read while the engine builds (the engine's child is already running): off the critical path.
   const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
@@ -111,6 +116,11 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
     );
   }
   return { parents, inputs, engineVersion: builder.version };
+}
+
+/** The layer cache as IMAGE_LAYER_CACHE asks: `read` imports only (podman's --cache-to is left out). */
+function withoutExport(cache: LayerCache | undefined, mode: LayerCacheMode): LayerCache | undefined {
+  return cache && mode === 'read' ? { ...cache, to: undefined } : cache;
 }
 
 /** Builds through the engine and checks that the client really produced the image. */

@@ -28,6 +28,7 @@ vi.mock('../../engines/run-engine', () => ({
         : { exitCode: 1, stdout: '', stderr: `Error: No such image: ${ref}` };
     }
     if (verb === 'version') return { exitCode: 0, stdout: '20.10.24', stderr: '' };
+    if (verb === 'pull') return { exitCode: 1, stdout: '', stderr: 'Error: manifest unknown' };
     if (verb === 'buildx') return { exitCode: 1, stdout: '', stderr: 'unknown command' };
     if (verb === 'build') {
       const label = command.args.find((a) => a.startsWith('org.ffreis.nx-hash='))?.split('=')[1];
@@ -235,5 +236,19 @@ describe('build executor (engine stubbed)', () => {
     expect(await run({ parents: [], digestsFile: 'images/base/digests.env' })).toEqual({ success: true });
     const build = calls.find((c) => c[0] === 'build') as string[];
     expect(build).toEqual(expect.arrayContaining(['BASE_IMAGE=debian:12', `BASE_DIGEST=${DIGEST}`]));
+  });
+});
+
+describe('the layer cache a build imports when the registry lacks its hash tag (IMAGE_LAYER_CACHE)', () => {
+  const buildArgs = () => calls.find((c) => c[0] === 'build') ?? [];
+  it.each([
+    ['on', ['--cache-from', '127.0.0.1:5000/t/cache/builder', '--cache-to', '127.0.0.1:5000/t/cache/builder']],
+    ['read', ['--cache-from', '127.0.0.1:5000/t/cache/builder']],
+    ['off', []],
+  ])('podman, %s: %j', async (mode, expected) => {
+    vi.stubEnv('IMAGE_LAYER_CACHE', mode);
+    vi.stubEnv('IMAGE_REGISTRY', '127.0.0.1:5000/t');
+    expect(await run({ engine: 'podman', client: 'podman' })).toEqual({ success: true });
+    expect(buildArgs().filter((a, i, all) => a.startsWith('--cache-') || all[i - 1]?.startsWith('--cache-'))).toEqual(expected);
   });
 });

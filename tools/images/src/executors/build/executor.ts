@@ -118,7 +118,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   }
   // The registry answered: its layer cache (the image's previous builds there) serves the build.
   const cache =
-    lookup === 'absent' && plan.registry.layerCache
+    lookup === 'absent' && plan.registry.layerCache !== 'off'
       ? { previousTag: previous?.ref ? splitImageRef(previous.ref).tag : undefined }
       : undefined;
   const { parents, built, exports, inputs, engineVersion } = await buildAndInspect(plan, adapter, buildFacts, cache);
