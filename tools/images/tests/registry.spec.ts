@@ -61,21 +61,23 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     await registry?.stop().catch(() => undefined);
   });
 
-  it('builds all five with an empty registry, then `push` puts every hash tag there', async () => {
+  it('builds all five with an empty registry, then `push` puts every hash tag there, with its provenance', async () => {
     const result = await build(ws, env);
     expect(result.exitCode, result.output).toBe(0);
     expect(statuses(ws)).toEqual(all('built'));
     const pushed = await nx(ws, ['run-many', '-t', 'push', '--output-style=stream'], env);
     expect(pushed.exitCode, pushed.output).toBe(0);
     for (const name of CHAIN) {
-      expect(await registry.tags(`${PREFIX}/${name}`)).toEqual([ws.meta(name)?.hash]);
+      const hash = ws.meta(name)?.hash as string;
+      expect(await registry.tags(`${PREFIX}/${name}`)).toEqual([hash, `${hash}.provenance`]);
     }
   });
 
   it('pushes moving tags when asked', async () => {
     const pushed = await nx(ws, ['run', 'runner:push', '--tags=latest,git-abc1234', '--output-style=stream'], env);
     expect(pushed.exitCode, pushed.output).toBe(0);
-    expect(await registry.tags(`${PREFIX}/runner`)).toEqual([ws.meta('runner')?.hash, 'git-abc1234', 'latest'].sort());
+    const hash = ws.meta('runner')?.hash as string;
+    expect(await registry.tags(`${PREFIX}/runner`)).toEqual([hash, `${hash}.provenance`, 'git-abc1234', 'latest'].sort());
   });
 
   it('restores one image removed by hand, and says which and how', async () => {
