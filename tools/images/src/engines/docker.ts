@@ -7,6 +7,7 @@ export function commonBuildArgs(spec: BuildSpec): string[] {
     spec.dockerfile,
     ...spec.tags.flatMap((tag) => ['--tag', tag]),
     ...(spec.target ? ['--target', spec.target] : []),
+    ...(spec.noCache ? ['--no-cache'] : []),
     ...(spec.secrets ?? []).flatMap(({ id, src }) => ['--secret', `id=${id},src=${src}`]),
     ...Object.entries(spec.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     ...Object.entries(spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),

@@ -73,7 +73,9 @@ export async function pushFileImage(
     copyFileSync(file, join(dir, name));
     writeFileSync(join(dir, 'Dockerfile'), `FROM scratch\nCOPY ${name} /${name}\n`);
     const { buildkit } = await chooseBuilder(adapter);
-    const spec = { dockerfile: join(dir, 'Dockerfile'), context: dir, tags: [ref], buildArgs: {}, labels, buildkit };
+    // No cached layers: pushes run side by side, and podman fails a build whose cached layer
+    // another push's clean-up just removed ("layer not known").
+    const spec = { dockerfile: join(dir, 'Dockerfile'), context: dir, tags: [ref], buildArgs: {}, labels, buildkit, noCache: true };
     const built = await runEngine(adapter, adapter.build(spec), { allowFailure: true });
     if (built.exitCode !== 0) {
       throw new ImageError('ENGINE_FAILED', `${adapter.client} could not build ${ref} to carry ${name}:\n  ${built.stderr.trim()}`);

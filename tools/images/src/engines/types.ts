@@ -26,6 +26,8 @@ export interface BuildSpec {
   network?: string;
   /** Docker only: use BuildKit (true) or the legacy builder (false). */
   buildkit?: boolean;
+  /** Build with no cached layer (`--no-cache`): for the one-file images `push` builds side by side. */
+  noCache?: boolean;
   /** Layer cache from (and, on podman, to) the registry: never part of the hash. */
   cache?: LayerCache;
 }

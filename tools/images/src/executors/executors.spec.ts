@@ -149,7 +149,9 @@ describe('push', () => {
       '127.0.0.1:5000/team/runner:42',
       '127.0.0.1:5000/team/runner:42.provenance',
     ]);
-    expect(calls.some((c) => c[0] === 'build' && c.includes('127.0.0.1:5000/team/runner:42.provenance'))).toBe(true);
+    expect(calls.some((c) => c[0] === 'build' && c.includes('127.0.0.1:5000/team/runner:42.provenance') && c.includes('--no-cache'))).toBe(
+      true,
+    );
   });
 
   it('refuses without a registry, with a bad tag, or with nothing built, before any push', async () => {
