@@ -118,39 +118,39 @@ export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoi
 }
 
 /**
- * Digests of what children copy out of an image (`COPY --from` paths), times left out:
- * a child that only copies from this image is hashed on these, not on this image's inputs.
+ * Each path's tar (`cp <container>:<path> -`, or the failure) out of a container created from
+ * the image, never started, and removed afterwards.
  */
-export async function exportDigests(adapter: EngineAdapter, ref: string, paths: string[]): Promise<Record<string, string>> {
+async function copyEach<T>(adapter: EngineAdapter, ref: string, paths: string[], each: (tar: Promise<Uint8Array>) => Promise<T>) {
   const created = await runEngine(adapter, adapter.createContainer(ref));
   const container = created.stdout.trim().split('\n').pop() as string;
   try {
-    const tars = await Promise.all(paths.map((path) => runEngineBinary(adapter, adapter.copyOut(container, path))));
-    return Object.fromEntries(paths.map((path, i) => [path, contentDigest(tars[i])]));
+    const results = await Promise.all(paths.map((path) => each(runEngineBinary(adapter, adapter.copyOut(container, path)))));
+    return Object.fromEntries(paths.map((path, i) => [path, results[i]]));
   } finally {
     await runEngine(adapter, adapter.removeContainer(container), { allowFailure: true });
   }
 }
 
 /**
- * The text of files inside an image (a container is created, never started); a path the
- * image lacks reads as undefined. For the SBOM: dpkg's status, os-release, the app's lock.
+ * Digests of what children copy out of an image (`COPY --from` paths), times left out:
+ * a child that only copies from this image is hashed on these, not on this image's inputs.
+ */
+export async function exportDigests(adapter: EngineAdapter, ref: string, paths: string[]): Promise<Record<string, string>> {
+  return copyEach(adapter, ref, paths, async (tar) => contentDigest(await tar));
+}
+
+/**
+ * The text of files inside an image; a path the image lacks reads as undefined. For the
+ * SBOM: dpkg's status, os-release, the app's lock.
  */
 export async function readImageFiles(adapter: EngineAdapter, ref: string, paths: string[]): Promise<Record<string, string | undefined>> {
-  const created = await runEngine(adapter, adapter.createContainer(ref));
-  const container = created.stdout.trim().split('\n').pop() as string;
-  try {
-    const read = async (path: string) => {
-      try {
-        return firstFileOf(await runEngineBinary(adapter, adapter.copyOut(container, path)))?.toString('utf8');
-      } catch (error) {
-        if (error instanceof ImageError && error.code === 'ENGINE_FAILED') return undefined;
-        throw error;
-      }
-    };
-    const texts = await Promise.all(paths.map(read));
-    return Object.fromEntries(paths.map((path, i) => [path, texts[i]]));
-  } finally {
-    await runEngine(adapter, adapter.removeContainer(container), { allowFailure: true });
-  }
+  return copyEach(adapter, ref, paths, async (tar) => {
+    try {
+      return firstFileOf(await tar)?.toString('utf8');
+    } catch (error) {
+      if (error instanceof ImageError && error.code === 'ENGINE_FAILED') return undefined;
+      throw error;
+    }
+  });
 }
