@@ -33,6 +33,9 @@ command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v podman >/dev/null || need_pkgs+=(podman)
 command -v curl >/dev/null || need_pkgs+=(curl)
+# Foreign platforms (linux/arm64) run their RUN steps under qemu, registered with binfmt_misc.
+[[ -x /usr/bin/qemu-aarch64-static ]] || need_pkgs+=(qemu-user-static)
+command -v update-binfmts >/dev/null || need_pkgs+=(binfmt-support)
 if ((${#need_pkgs[@]})); then
   log "installing ${need_pkgs[*]} from Debian"
   apt-get update -qq
@@ -61,7 +64,36 @@ YML
   curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null || { cat /tmp/registry.log >&2; log "registry did not start"; exit 1; }
 fi
 
+# binfmt_misc, so an arm64 binary runs under qemu-aarch64-static (the F flag keeps the
+# interpreter open, so it works inside containers too).
+if [[ ! -e /proc/sys/fs/binfmt_misc/register ]]; then
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || log "could not mount binfmt_misc"
+fi
+[[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+[[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || { log "qemu-aarch64 is not registered with binfmt_misc"; exit 1; }
+
 mkdir -p "$CACHE_DIR"
+# Static busybox for amd64 and arm64, from Debian's archive: the root of the multi-platform
+# test chain (FROM scratch, so no foreign base image is needed).
+busybox_dir="$CACHE_DIR/busybox"
+if [[ ! -x $busybox_dir/busybox-arm64 || ! -x $busybox_dir/busybox-amd64 ]]; then
+  log "fetching busybox-static for amd64 and arm64 from apt's mirror"
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"
+  # arm64's package lists in a folder of their own: the machine's apt state is left alone.
+  apt_arm64=(-o APT::Architecture=arm64 -o APT::Architectures=arm64 -o "Dir::State::Lists=$tmp/lists"
+    -o "Dir::State::Status=/dev/null" -o Debug::NoLocking=1)
+  mkdir -p "$tmp/lists/partial" "$busybox_dir"
+  apt-get "${apt_arm64[@]}" update -qq >/dev/null
+  (cd "$tmp" && apt-get "${apt_arm64[@]}" download busybox-static:arm64 >/dev/null 2>&1 &&
+    apt-get download busybox-static:amd64 >/dev/null 2>&1) || { log "could not download busybox-static"; exit 1; }
+  for arch in amd64 arm64; do
+    dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$tmp/x-$arch"
+    install -m 755 "$tmp/x-$arch/bin/busybox" "$busybox_dir/busybox-$arch"
+  done
+  rm -rf "$tmp"
+fi
+
 rootfs_tar="$CACHE_DIR/debian-$SUITE-minbase.tar"
 if [[ ! -s $rootfs_tar ]]; then
   [[ -n $MIRROR ]] || { log "no Debian mirror found in apt's sources; set DEBIAN_MIRROR"; exit 1; }
@@ -97,3 +129,5 @@ echo "export BUILD_NETWORK=host"
 # plain HTTP, and containers need explicit ulimits in this sandbox.
 echo "export CONTAINERS_REGISTRIES_CONF=$ROOT/config/podman/registries.conf"
 echo "export CONTAINERS_CONF=$ROOT/config/podman/containers.conf"
+# Static busybox binaries (busybox-amd64, busybox-arm64) for the multi-platform test.
+echo "export BUSYBOX_DIR=$busybox_dir"

@@ -19,6 +19,9 @@ nl='
 # A preview of an image hashed on what it copies from parents asks the full program, which
 # reads what those parents would do.
 if [ -n "${NX_IMAGES_PLAN:-}" ] && [ -n "${NX_IMAGES_COPIES:-}" ]; then records=; fi
+# A multi-platform image is one image per platform: the full program checks each of them.
+if [ -n "${IMAGE_PLATFORMS:-}${NX_IMAGES_PLATFORMS:-}" ]; then records=; fi
+case " $* " in *" --platforms"*) records= ;; esac
 if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] && [ -r "$records/stamp" ] &&
   { [ -z "${NX_IMAGES_EXPORTS:-}" ] || [ -r "$records/exports.json" ]; }; then
   engine=${CONTAINER_ENGINE:-$NX_IMAGES_ENGINE}

@@ -16,9 +16,9 @@ let client: string;
 const HASH = '1234567890';
 const ID = 'a'.repeat(64);
 
-function guard(env: Record<string, string>, inspectAnswer = ''): { output: string; calls: string[] } {
+function guard(env: Record<string, string>, inspectAnswer = '', args: string[] = []): { output: string; calls: string[] } {
   writeFileSync(join(dir, 'answer'), inspectAnswer);
-  const output = execFileSync('sh', [join(dir, 'pkg/bin/build.sh')], {
+  const output = execFileSync('sh', [join(dir, 'pkg/bin/build.sh'), ...args], {
     encoding: 'utf8',
     env: {
       PATH: process.env.PATH,
@@ -104,6 +104,15 @@ describe('bin/build.sh, the fast path', () => {
     writeFileSync(join(records, 'stamp'), `${ID}\n`);
     expect(guard({ NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,${HASH}` }).output).toMatch(/: present /);
     expect(guard({}, `${ID} ${HASH}\n${ID} ${HASH}\n`).output).toMatch(/: present /);
+  });
+
+  it('hands a multi-platform image to the full program, which checks each platform’s image', () => {
+    const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
+    expect(guard({ NX_IMAGES_VIEW: view }).output).toMatch(/: present /);
+    expect(guard({ NX_IMAGES_VIEW: view, IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' }).output).toBe('FULL');
+    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_PLATFORMS: 'linux/arm64' }).output).toBe('FULL');
+    expect(guard({ NX_IMAGES_VIEW: view }, '', ['--platforms=linux/arm64']).output).toBe('FULL --platforms=linux/arm64');
+    expect(guard({ NX_IMAGES_VIEW: view }, '', ['--target=prod']).output).toMatch(/: present /);
   });
 
   it('hands over at once for an always-built image, a missing stamp or missing exports', () => {

@@ -15,8 +15,10 @@ import type { BuildTargetOptions } from '../executors/build/options';
 export function argumentOverrides(argv: string[]): Partial<BuildTargetOptions> {
   const overrides: Partial<BuildTargetOptions> = {};
   for (let i = 0; i < argv.length; i++) {
-    const match = /^--target(?:=(.*))?$/.exec(argv[i]);
-    if (match) overrides.target = match[1] ?? argv[++i];
+    const match = /^--(target|platforms)(?:=(.*))?$/.exec(argv[i]);
+    if (match?.[1] === 'target') overrides.target = match[2] ?? argv[++i];
+    // An array in project.json arrives as one --platforms per item.
+    else if (match) overrides.platforms = [overrides.platforms, match[2] ?? argv[++i]].filter(Boolean).join(',');
   }
   return overrides;
 }

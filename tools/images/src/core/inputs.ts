@@ -169,6 +169,7 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
       ...copied.map((parent) => ({ dependentTasksOutputFiles: posix.join(settings.outputDir, parent, 'exports.json'), transitive: true })),
       ...(usesPin ? DIGEST_KEYS.map((env) => ({ env })) : []), // the environment overrides the digests file
       ...ENGINE_ENV.map((env) => ({ env })),
+      { env: 'IMAGE_PLATFORMS' }, // the platforms it is built for (the option's are in the target's options)
       { externalDependencies: EXECUTOR_PACKAGES },
     ],
     wholeContext,

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { ImageError } from './errors';
+import { resolvePlatforms } from './platforms';
 
 /** Engines the plugin drives through their own CLI. */
 export type EngineName = 'docker' | 'podman';
@@ -43,10 +44,18 @@ export interface ImagesPluginOptions {
    * The plugin's own (title, description, base.name/base.digest, org.ffreis.*) win. Default: none.
    */
   labels?: Record<string, string>;
+  /**
+   * Platforms to build every image for (`["linux/amd64", "linux/arm64"]`): one image per
+   * platform, and an OCI index under the hash tag when pushed. Podman only (with
+   * qemu-user-static for foreign ones). A project's own `platforms` on its build target, and
+   * IMAGE_PLATFORMS (`linux/amd64,linux/arm64`), override it. Part of the hash. Default: none
+   * (one image for the engine's own platform).
+   */
+  platforms?: string[];
 }
 
-export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, 'client' | 'network' | 'registry' | 'secrets' | 'labels'>> &
-  Pick<ImagesPluginOptions, 'client' | 'network' | 'registry' | 'secrets' | 'labels'>;
+type OptionalKeys = 'client' | 'network' | 'registry' | 'secrets' | 'labels' | 'platforms';
+export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, OptionalKeys>> & Pick<ImagesPluginOptions, OptionalKeys>;
 
 const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
@@ -65,6 +74,7 @@ export function normalizePluginOptions(options: ImagesPluginOptions | undefined)
     outputDir: options?.outputDir ?? 'dist/images',
     secrets: options?.secrets,
     labels: options?.labels,
+    platforms: options?.platforms?.length ? resolvePlatforms(options.platforms, {}) : undefined,
   };
   if (!PREFIX.test(normalized.prefix)) {
     throw new ImageError(

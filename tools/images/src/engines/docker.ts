@@ -12,6 +12,7 @@ export function commonBuildArgs(spec: BuildSpec): string[] {
     ...Object.entries(spec.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     ...Object.entries(spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     ...(spec.network ? ['--network', spec.network] : []),
+    ...(spec.platform ? ['--platform', spec.platform] : []),
   ];
 }
 
@@ -26,7 +27,7 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
     listTags: (repository) => cmd('images', '--format', '{{.Repository}}:{{.Tag}}', repository),
     listLabelled: (label) => cmd('images', '--no-trunc', '--filter', `label=${label}`, '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'),
     removeImages: (refs) => cmd('rmi', ...refs),
-    pull: (ref) => cmd('pull', '--quiet', ref),
+    pull: (ref, platform) => cmd('pull', '--quiet', ...(platform ? ['--platform', platform] : []), ref),
     push: (ref) => cmd('push', ref),
     run: (ref, args) => cmd('run', '--rm', ref, ...args),
     runCheck: (ref, check) =>

@@ -56,7 +56,7 @@ describe('engine adapters', () => {
       'image',
       'inspect',
       '--format',
-      '{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}',
+      '{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}|{{.Os}}/{{.Architecture}}',
       'a:1',
     ]);
     expect(adapter.tag('a:1', 'a:latest').args).toEqual(['tag', 'a:1', 'a:latest']);

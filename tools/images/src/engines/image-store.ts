@@ -9,6 +9,8 @@ export interface ImageFacts {
   sizeBytes: number;
   tags: string[];
   labels: Record<string, string>;
+  /** `os/architecture`, e.g. `linux/arm64`. */
+  platform?: string;
 }
 
 export { HASH_LABEL } from '../core/naming';
@@ -20,7 +22,11 @@ export async function inspectImage(adapter: EngineAdapter, ref: string): Promise
     if (/no such (image|object)|image not known|failed to find image/i.test(result.stderr)) return undefined;
     throw new ImageError('ENGINE_FAILED', `${adapter.client} could not inspect ${ref}: ${result.stderr.trim()}`);
   }
-  const [id, size, tags, labels] = result.stdout.trim().split('\n')[0].split('|');
+  const fields = result.stdout.trim().split('\n')[0].split('|');
+  const platform = fields.length > 4 ? fields.pop() : undefined;
+  const [id, size, tags] = fields;
+  // A label's value may hold "|": the labels are whatever lies between the tags and the platform.
+  const labels = fields.slice(3).join('|');
   if (!id || !/^(sha256:)?[0-9a-f]{12,}$/.test(id.trim())) {
     throw new ImageError(
       'ENGINE_FAILED',
@@ -36,7 +42,13 @@ export async function inspectImage(adapter: EngineAdapter, ref: string): Promise
       return fallback;
     }
   };
-  return { id: id.trim(), sizeBytes: Number(size), tags: parse<string[]>(tags, []), labels: parse<Record<string, string>>(labels, {}) };
+  return {
+    id: id.trim(),
+    sizeBytes: Number(size),
+    tags: parse<string[]>(tags, []),
+    labels: parse<Record<string, string>>(labels, {}),
+    ...(platform ? { platform: platform.trim() } : {}),
+  };
 }
 
 /** Removes one tag (the image stays while other tags or children hold it). */

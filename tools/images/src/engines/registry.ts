@@ -6,7 +6,7 @@ import { chooseBuilder } from './image-store';
 import type { EngineAdapter } from './types';
 import { runEngine } from './run-engine';
 
-const NOT_FOUND = /manifest unknown|not found|does not exist|no such image|name unknown/i;
+const NOT_FOUND = /manifest unknown|not found|does not exist|no such image|name unknown|no image found in (?:manifest list|image index)/i;
 const UNREACHABLE = new RegExp(
   [
     'connection refused',
@@ -38,11 +38,12 @@ export function registryError(registry: string, action: string, stderr: string):
 }
 
 /**
- * Pulls `ref` from the registry. Resolves true when pulled, false when the registry
- * does not hold it; throws REGISTRY_UNREACHABLE when the registry cannot be asked.
+ * Pulls `ref` from the registry (with a platform: that platform's image out of its index).
+ * Resolves true when pulled, false when the registry does not hold it; throws
+ * REGISTRY_UNREACHABLE when the registry cannot be asked.
  */
-export async function pullIfPresent(adapter: EngineAdapter, registry: string, ref: string): Promise<boolean> {
-  const result = await runEngine(adapter, adapter.pull(ref), { allowFailure: true });
+export async function pullIfPresent(adapter: EngineAdapter, registry: string, ref: string, platform?: string): Promise<boolean> {
+  const result = await runEngine(adapter, adapter.pull(ref, platform), { allowFailure: true });
   if (result.exitCode === 0) return true;
   if (UNREACHABLE.test(result.stderr)) throw registryError(registry, `look for ${ref}`, result.stderr);
   if (NOT_FOUND.test(result.stderr)) return false;

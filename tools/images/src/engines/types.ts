@@ -30,6 +30,8 @@ export interface BuildSpec {
   noCache?: boolean;
   /** Layer cache from (and, on podman, to) the registry: never part of the hash. */
   cache?: LayerCache;
+  /** The one platform to build for (`--platform linux/arm64`), emulated when foreign; default the engine's own. */
+  platform?: string;
 }
 
 /** Where a build imports layers from and exports them to, in the engine's own terms. */
@@ -42,8 +44,8 @@ export interface LayerCache {
   to?: string;
 }
 
-/** The format string both engines accept for `image inspect`: id, size, tags, labels. */
-export const INSPECT_FORMAT = '{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}';
+/** The format string both engines accept for `image inspect`: id, size, tags, labels, `os/architecture`. */
+export const INSPECT_FORMAT = '{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}|{{.Os}}/{{.Architecture}}';
 
 /** Builds argument lists for one engine's CLI. Pure: it never spawns. */
 export interface EngineAdapter {
@@ -63,7 +65,8 @@ export interface EngineAdapter {
   /** Lists `repository:tag id` lines (full ids) of every image carrying a label. */
   listLabelled(label: string): EngineCommand;
   removeImages(refs: string[]): EngineCommand;
-  pull(ref: string): EngineCommand;
+  /** Pulls a reference; with a platform, that platform's image out of an index. */
+  pull(ref: string, platform?: string): EngineCommand;
   push(ref: string): EngineCommand;
   run(ref: string, args: string[]): EngineCommand;
   /** Runs one check in a throw-away container: an entrypoint and a user of its own, when given. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ImageError } from '../core/errors';
-import type { EngineCommand } from '../engines/types';
+import { INSPECT_FORMAT, type EngineCommand } from '../engines/types';
 import { writeMetadata, type ImageMetadata } from '../records/metadata';
 import cleanExecutor from './clean/executor';
 import lintExecutor from './lint/executor';
@@ -73,7 +73,7 @@ function record(name: string, over: Partial<ImageMetadata> = {}) {
   });
 }
 const inspectAnswer = (args: string[]) =>
-  args[0] === 'image' && args[1] === 'inspect' && args.includes('{{.Id}}|{{.Size}}|{{json .RepoTags}}|{{json .Config.Labels}}')
+  args[0] === 'image' && args[1] === 'inspect' && args.includes(INSPECT_FORMAT)
     ? { exitCode: 0, stdout: `${ID}|1|["${args[args.length - 1]}"]|{"org.ffreis.nx-hash":"42"}` }
     : undefined;
 

@@ -5,6 +5,7 @@ import type { ImageError } from '../core/errors';
 import { createImageInputs, EXECUTOR_PACKAGES, type InputSettings } from '../core/inputs';
 import type { ImageGraph, ImageNode } from '../core/image-graph';
 import { packageLabels } from '../core/oci-labels';
+import { hostPlatform } from '../core/platforms';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
 import type { BuildTargetOptions } from '../executors/build/options';
 import { DOCKERFILE_GLOB, loadImageGraph, pluginRootIn, readInputSettings } from './load-graph';
@@ -45,6 +46,7 @@ export function createImageTargets(
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(node.exports.length > 0 ? { exports: node.exports } : {}),
     ...(options.labels && Object.keys(options.labels).length > 0 ? { labels: options.labels } : {}),
+    ...(options.platforms?.length ? { platforms: options.platforms } : {}),
   };
   const { inputs: buildInputs, wholeContext, alwaysBuild, copied } = createImageInputs(graph, node.name, settings);
   if (alwaysBuild) build.alwaysBuild = alwaysBuild;
@@ -72,6 +74,10 @@ export function createImageTargets(
           ...(alwaysBuild ? { NX_IMAGES_ALWAYS_BUILD: alwaysBuild } : {}),
           ...(node.exports.length > 0 ? { NX_IMAGES_EXPORTS: node.exports.join(' ') } : {}),
           ...(copied.length > 0 ? { NX_IMAGES_COPIES: copied.join(' ') } : {}),
+          ...(options.platforms?.length ? { NX_IMAGES_PLATFORMS: options.platforms.join(',') } : {}),
+          // The machine's own platform is part of the hash (these options are hashed): an image built
+          // on arm64 never takes the tag of one built on amd64 in a shared registry.
+          NX_IMAGES_HOST_PLATFORM: hostPlatform(),
           NX_IMAGES_BUILD: JSON.stringify(build),
         },
       },

@@ -41,6 +41,7 @@ export function pluginRootIn(workspaceRoot: string): string {
 export const IMAGE_SHAPING_MODULES = [
   'src/core/build-args.ts',
   'src/core/oci-labels.ts',
+  'src/core/platforms.ts',
   'src/engines/docker.ts',
   'src/engines/podman.ts',
   'src/engines/capability.ts',

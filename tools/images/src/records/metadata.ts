@@ -26,6 +26,8 @@ export interface ImageMetadata {
   finishedAt: string;
   /** Why this run built, pulled or restored it: "app/lib.py changed", "from <registry>"; none when present. */
   reason?: string;
+  /** The platforms of a multi-platform image: one image each under `<hash>-<os>-<arch>`, an index when pushed. */
+  platforms?: string[];
 }
 
 /** Where an image's metadata lives. */

@@ -6,12 +6,13 @@ import { ociLabels } from '../../core/oci-labels';
 import { ImageError, isImageError } from '../../core/errors';
 import { resolveSecrets, type LayerCacheMode } from '../../core/options';
 import { checkBuilderSupports } from '../../engines/capability';
-import { buildImage, chooseBuilder, exportDigests, HASH_LABEL, inspectImage } from '../../engines/image-store';
+import { buildImage, chooseBuilder, HASH_LABEL, inspectImage, tagImage } from '../../engines/image-store';
 import { runEngine } from '../../engines/run-engine';
-import type { EngineAdapter, LayerCache } from '../../engines/types';
+import type { BuildSpec, EngineAdapter, LayerCache } from '../../engines/types';
 import { currentInputs } from '../../io/inputs-record';
-import { verifiedParents } from './parents';
-import type { BuildPlan } from './plan';
+import { verifiedParents, type VerifiedParent } from './parents';
+import { heldForEveryPlatform, imageExports } from './platform-images';
+import { platformImages, type BuildPlan } from './plan';
 
 /**
  * After a failed build: when the engine no longer answers, the build did not fail on a
@@ -33,7 +34,7 @@ async function assertEngineAlive(adapter: EngineAdapter, name: string, latest: s
 }
 
 /** What a build needs from the engine before it starts: its parents, verified, and the builder. */
-export type BuildFacts = Promise<[{ name: string; arg: string; ref: string }[], Awaited<ReturnType<typeof chooseBuilder>>]>;
+export type BuildFacts = Promise<[VerifiedParent[], Awaited<ReturnType<typeof chooseBuilder>>]>;
 
 /**
  * Asked as soon as the program starts, beside the image's own inspect: on the critical
@@ -71,7 +72,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
     `${options.name}: building ${plan.ref} with ${builder.note}` +
       (secrets.length ? ` (secrets: ${secrets.map((s) => s.id).join(', ')})` : ''),
   );
-  const building = buildImage(adapter, {
+  const spec: BuildSpec = {
     dockerfile: join(root, options.dockerfile),
     context: join(root, options.context),
     // :latest moves with the build itself (one engine call fewer on the critical path): an
@@ -103,7 +104,8 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
         adapter.layerCache(plan.registry.registry as string, options.name, cache.previousTag, builder.buildkit),
         plan.registry.layerCache,
       ),
-  });
+  };
+  const building = plan.platforms.length > 0 ? buildPlatforms(plan, adapter, spec, parents) : buildImage(adapter, spec);
   // Read while the engine builds (the engine's child is already running): off the critical path.
   const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
   const exitCode = await building;
@@ -118,6 +120,33 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
   return { parents, inputs, engineVersion: builder.version };
 }
 
+/**
+ * A multi-platform build: one image per platform, one after the other (a foreign one runs
+ * its RUN steps under qemu), each from its parents' image of that platform and tagged
+ * `<hash>-<os>-<arch>`; then the hash tag and :latest name the primary (the host's). No
+ * layer cache from the registry: its entries do not say which platform they were built for.
+ * On a failure the platforms already built are untagged, so nothing claims a partial build.
+ */
+async function buildPlatforms(plan: BuildPlan, adapter: EngineAdapter, spec: BuildSpec, parents: VerifiedParent[]): Promise<number> {
+  const images = platformImages(plan);
+  for (const [i, image] of images.entries()) {
+    console.log(`${plan.options.name}: ${image.platform} (${i + 1} of ${images.length}) as ${image.ref}`);
+    const buildArgs = composeBuildArgs(
+      parents.map((parent) => ({ ...parent, ref: parent.platforms?.[image.platform] ?? parent.ref })),
+      plan.digests,
+    );
+    const exitCode = await buildImage(adapter, { ...spec, tags: [image.ref], platform: image.platform, buildArgs, cache: undefined });
+    if (exitCode !== 0) {
+      await runEngine(adapter, adapter.removeImages(images.slice(0, i + 1).map((built) => built.ref)), { allowFailure: true });
+      console.error(`${plan.options.name}: the ${image.platform} build failed`);
+      return exitCode;
+    }
+  }
+  await tagImage(adapter, images[0].ref, plan.ref);
+  await tagImage(adapter, images[0].ref, plan.latest);
+  return 0;
+}
+
 /** The layer cache as IMAGE_LAYER_CACHE asks: `read` imports only (podman's --cache-to is left out). */
 function withoutExport(cache: LayerCache | undefined, mode: LayerCacheMode): LayerCache | undefined {
   return cache && mode === 'read' ? { ...cache, to: undefined } : cache;
@@ -127,14 +156,14 @@ function withoutExport(cache: LayerCache | undefined, mode: LayerCacheMode): Lay
 export async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
   const { parents, inputs, engineVersion } = await build(plan, adapter, buildFacts, cache);
   // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
-  const exported = plan.options.exports?.length ? exportDigests(adapter, plan.ref, plan.options.exports) : undefined;
+  const exported = plan.options.exports?.length ? imageExports(plan, adapter) : undefined;
   exported?.catch(() => undefined);
-  const built = await inspectImage(adapter, plan.ref);
-  if (!built || built.labels[HASH_LABEL] !== plan.hash) {
+  const [built, platformsHeld] = await Promise.all([inspectImage(adapter, plan.ref), heldForEveryPlatform(plan, adapter)]);
+  if (!built || built.labels[HASH_LABEL] !== plan.hash || platformsHeld === false) {
     throw new ImageError(
       'ENGINE_FAILED',
       `${adapter.client} reported success but ${plan.ref} is not in its store` +
-        `${built ? " with this hash's label" : ''}; nothing was recorded.`,
+        `${built ? " with this hash's label" : ''}${platformsHeld === false ? ' for every platform' : ''}; nothing was recorded.`,
     );
   }
   return { parents, built, inputs, engineVersion, exports: exported && { imageId: built.id, digests: await exported } };

@@ -15,6 +15,7 @@ import { reportFailure } from '../report';
 import { askBuildFacts, buildAndInspect, type BuildFacts } from './engine-build';
 import type { BuildTargetOptions } from './options';
 import { recordedParents } from './parents';
+import { heldForEveryPlatform, pullPlatforms } from './platform-images';
 import { planBuild, type BuildPlan } from './plan';
 import { moveLatest, writeRecord } from './record';
 
@@ -44,6 +45,7 @@ async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promis
   if (!registry) return 'unreachable';
   const source = imageRef(registry, plan.options.name, plan.tag);
   try {
+    if (plan.platforms.length > 0) return (await pullPlatforms(plan, adapter, registry, source)) ? 'pulled' : 'absent';
     if (!(await pullIfPresent(adapter, registry, source))) return 'absent';
   } catch (error) {
     if (!bestEffort || !isImageError(error, 'REGISTRY_UNREACHABLE')) throw error;
@@ -63,7 +65,9 @@ async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promis
 export async function decide(plan: BuildPlan, adapter: EngineAdapter) {
   const previous = readMetadata(plan.metaFile);
   const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
-  const facts = plan.options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
+  const inspected = plan.options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
+  // A multi-platform image lacking a platform's image (or with another primary) is not held at all.
+  const facts = inspected && (await heldForEveryPlatform(plan, adapter, inspected.id)) === false ? undefined : inspected;
   const decision = decideAcquisition(plan.ref, {
     hash: plan.hash,
     alwaysBuild: plan.options.alwaysBuild,
@@ -101,7 +105,11 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   const lookup = decision.action === 'pull' ? await pullFromRegistry(plan, adapter) : undefined;
   if (lookup === 'pulled') {
     const pulled = (await inspectImage(adapter, plan.ref)) as ImageFacts;
-    const problem = identityProblem(`${plan.registry.registry}/${name}:${plan.tag}`, held(pulled) as HeldImage, plan.hash, record);
+    const problem =
+      identityProblem(`${plan.registry.registry}/${name}:${plan.tag}`, held(pulled) as HeldImage, plan.hash, record) ??
+      ((await heldForEveryPlatform(plan, adapter, pulled.id)) === false
+        ? `${plan.registry.registry}/${name}:${plan.tag} is not an index of this hash's images for ${plan.platforms.join(', ')}`
+        : undefined);
     if (!problem) {
       await moveLatest(plan, adapter, pulled);
       const reason = `from ${plan.registry.registry}${decision.restoring ? ': the engine had lost it' : ''}`;

@@ -27,4 +27,6 @@ export interface BuildTargetOptions {
   secrets?: Record<string, string>;
   /** Labels from the workspace (package.json, the plugin option `labels`); the OCI ones are added at build time. */
   labels?: Record<string, string>;
+  /** Platforms to build for (the plugin option, or the project's own `--platforms=linux/amd64,linux/arm64`); IMAGE_PLATFORMS wins. */
+  platforms?: string[] | string;
 }

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { ImageError } from '../../core/errors';
-import { imageRef } from '../../core/naming';
+import { imageRef, splitImageRef } from '../../core/naming';
+import { platformTag, samePlatform } from '../../core/platforms';
 import { HASH_LABEL, inspectImage } from '../../engines/image-store';
 import type { EngineAdapter } from '../../engines/types';
 import { metadataPath, readMetadata } from '../../records/metadata';
@@ -29,12 +30,46 @@ export function recordedParents(plan: BuildPlan): { name: string; ref: string }[
   return knownParents(plan).flatMap((p) => (p.ref ? [{ name: p.name, ref: p.ref }] : []));
 }
 
+/** A parent a build starts from, verified; `platforms` maps each platform of a multi-platform build to that platform's image. */
+export interface VerifiedParent {
+  name: string;
+  arg: string;
+  ref: string;
+  platforms?: Record<string, string>;
+}
+
+/**
+ * Each platform's image of a parent, for a multi-platform build: it must be in the engine
+ * as that hash's build for that platform, else the parent was built for other platforms.
+ */
+async function parentPlatforms(plan: BuildPlan, adapter: EngineAdapter, parent: { name: string; ref: string; hash?: string }) {
+  const tag = splitImageRef(parent.ref).tag as string;
+  const entries = await Promise.all(
+    plan.platforms.map(async (platform) => {
+      const ref = imageRef(plan.options.prefix, parent.name, platformTag(tag, platform));
+      const facts = await inspectImage(adapter, ref);
+      if (!facts || facts.labels[HASH_LABEL] !== parent.hash || !samePlatform(facts.platform, platform)) {
+        throw new ImageError(
+          'PARENT_NOT_BUILT',
+          `Image "${plan.options.name}" is built for ${platform}, but its parent "${parent.name}" has no ${platform} image ` +
+            `(${ref}) in ${adapter.name}'s store.
+Build both for the same platforms: set them in IMAGE_PLATFORMS or the plugin ` +
+            `option platforms, not on one project alone, then run: npx nx run ${plan.options.name}:build`,
+        );
+      }
+      return [platform, ref] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
 /**
  * The parents a build starts from: each must be confirmed in this run (so
  * `--exclude-task-dependencies` can never hand it a stale tag) and be, in the engine, that
- * hash's build. Asked at once: on the critical path, each engine query counts.
+ * hash's build (for each platform, when built for several). Asked at once: on the critical
+ * path, each engine query counts.
  */
-export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): Promise<{ name: string; arg: string; ref: string }[]> {
+export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): Promise<VerifiedParent[]> {
   const name = plan.options.name;
   return Promise.all(
     knownParents(plan).map(async (parent) => {
@@ -56,7 +91,8 @@ export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): 
             `Build the chain through Nx so parents build first: npx nx run ${name}:build`,
         );
       }
-      return { name: parent.name, arg: parent.arg, ref: parent.ref };
+      const platforms = plan.platforms.length > 0 ? await parentPlatforms(plan, adapter, { ...parent, ref: parent.ref }) : undefined;
+      return { name: parent.name, arg: parent.arg, ref: parent.ref, ...(platforms ? { platforms } : {}) };
     }),
   );
 }

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { InputsRecord } from '../../core/why';
-import { exportDigests, tagImage, type ImageFacts } from '../../engines/image-store';
+import { tagImage, type ImageFacts } from '../../engines/image-store';
 import type { EngineAdapter } from '../../engines/types';
 import { currentInputs, writeInputsRecord } from '../../io/inputs-record';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../records/metadata';
 import { readProvenance, toolVersions, writeProvenance } from '../../records/attachments';
 import { markRun } from '../../records/run-marks';
+import { imageExports } from './platform-images';
 import type { BuildPlan } from './plan';
 
 /** Moves `:latest` to the image, once it is known to be this hash's build. */
@@ -37,7 +38,7 @@ export async function writeRecord(
   const dir = dirname(plan.metaFile);
   const exports = plan.options.exports ?? [];
   if (exports.length > 0 && exportsImageId(dir) !== facts.id) {
-    writeExports(dir, facts.id, exported?.imageId === facts.id ? exported.digests : await exportDigests(adapter, plan.ref, exports));
+    writeExports(dir, facts.id, exported?.imageId === facts.id ? exported.digests : await imageExports(plan, adapter));
   }
   writeMetadata(plan.metaFile, {
     name: plan.options.name,
@@ -52,6 +53,7 @@ export async function writeRecord(
     engine: plan.engine.engine,
     finishedAt: new Date().toISOString(),
     ...(why?.reason ? { reason: why.reason } : {}),
+    ...(plan.platforms.length > 0 ? { platforms: plan.platforms } : {}),
   });
   // What went into this hash, for the next build's explanation (after the image is known good).
   const inputs = why?.inputs ?? currentInputs(plan.root, plan.options.name, plan.hash, process.env, parents);

@@ -3,6 +3,10 @@ import type { ImageTargetOptions } from '../shared-options';
 import { dirname, join } from 'node:path';
 import { ImageError } from '../../core/errors';
 import { imageRef, splitImageRef, TAG_PATTERN } from '../../core/naming';
+import { platformTag } from '../../core/platforms';
+import type { EngineAdapter } from '../../engines/types';
+import { imageEntry, putIndex } from '../../oci/image-index';
+import { locateImage } from '../../oci/reference';
 import { resolveRegistrySettings } from '../../core/options';
 import { engineAdapterFor } from '../../engines';
 import { inspectImage, tagImage } from '../../engines/image-store';
@@ -10,6 +14,28 @@ import { metadataPath, readMetadata } from '../../records/metadata';
 import { pushFileImage, pushImage } from '../../engines/registry';
 import { PROVENANCE_FILE, PROVENANCE_TAG_SUFFIX, readProvenance, SBOM_FILE, SBOM_TAG_SUFFIX, sbomImageId } from '../../records/attachments';
 import { reportFailure } from '../report';
+
+/**
+ * A multi-platform image: each platform's image under `<hash>-<os>-<arch>`, pushed by the
+ * engine, then an OCI index of them under the hash tag (and each moving tag), written over
+ * the distribution API (the engine's store holds no index to push).
+ */
+async function pushPlatforms(adapter: EngineAdapter, registry: string, name: string, ref: string, platforms: string[], tags: string[]) {
+  const hashTag = splitImageRef(ref).tag as string;
+  const entries = [];
+  for (const platform of platforms) {
+    const tag = platformTag(hashTag, platform);
+    const target = imageRef(registry, name, tag);
+    await tagImage(adapter, `${splitImageRef(ref).repository}:${tag}`, target);
+    await pushImage(adapter, registry, target);
+    entries.push(await imageEntry(locateImage(target), platform));
+    console.log(`${name}: pushed ${target} (${platform})`);
+  }
+  for (const tag of tags) {
+    const digest = await putIndex(locateImage(imageRef(registry, name, tag)), entries);
+    console.log(`${name}: pushed ${imageRef(registry, name, tag)}, an index of ${platforms.join(', ')} (${digest})`);
+  }
+}
 
 export interface PushTargetOptions extends ImageTargetOptions {
   registry?: string;
@@ -40,12 +66,14 @@ export default async function pushExecutor(options: PushTargetOptions, context: 
       );
     }
     const hashTag = splitImageRef(meta.ref).tag as string;
-    for (const tag of [hashTag, ...extra]) {
-      const target = imageRef(registry, options.name, tag);
-      await tagImage(adapter, meta.ref, target);
-      await pushImage(adapter, registry, target);
-      console.log(`${options.name}: pushed ${target}`);
-    }
+    if (meta.platforms?.length) await pushPlatforms(adapter, registry, options.name, meta.ref, meta.platforms, [hashTag, ...extra]);
+    else
+      for (const tag of [hashTag, ...extra]) {
+        const target = imageRef(registry, options.name, tag);
+        await tagImage(adapter, meta.ref, target);
+        await pushImage(adapter, registry, target);
+        console.log(`${options.name}: pushed ${target}`);
+      }
     // What goes with the image, when it describes this very image: <hash tag>.provenance and <hash tag>.sbom.
     const dir = dirname(metadataPath(context.root, options.outputDir, options.name));
     const attachments = [

@@ -1,0 +1,47 @@
+import { ImageError } from './errors';
+
+/** `os/architecture[/variant]`, as engines spell a platform (`linux/amd64`, `linux/arm/v7`). */
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+
+/** Node's names for the host's CPU, in the engines' terms. */
+const ARCHITECTURES: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
+
+/** The platform this machine runs natively. */
+export function hostPlatform(arch: string = process.arch): string {
+  return `linux/${ARCHITECTURES[arch] ?? arch}`;
+}
+
+/**
+ * The platforms an image is built for, sorted and without repeats: IMAGE_PLATFORMS
+ * (`linux/amd64,linux/arm64`) when set, else the project's or the plugin's option `platforms`.
+ * Empty means one image for the engine's own platform, as before.
+ */
+export function resolvePlatforms(option: string[] | string | undefined, env: Record<string, string | undefined>): string[] {
+  const fromEnv = env.IMAGE_PLATFORMS?.trim();
+  const source = fromEnv ? 'IMAGE_PLATFORMS' : 'the option platforms';
+  const raw = fromEnv ? fromEnv.split(',') : Array.isArray(option) ? option : (option ?? '').split(',');
+  const platforms = [...new Set(raw.map((p) => p.trim().toLowerCase()).filter(Boolean))].sort();
+  const bad = platforms.find((p) => !PLATFORM.test(p));
+  if (bad) {
+    throw new ImageError(
+      'BAD_OPTION',
+      `${source}: "${bad}" is not a platform like linux/amd64 or linux/arm64 (os/architecture[/variant], comma-separated).`,
+    );
+  }
+  return platforms;
+}
+
+/** The tag of one platform's image beside the hash tag: `<hash>-linux-arm64`. */
+export function platformTag(tag: string, platform: string): string {
+  return `${tag}-${platform.replaceAll('/', '-')}`;
+}
+
+/** The platform the hash tag itself names in the local store: the host's when built, else the first. */
+export function primaryPlatform(platforms: string[], host: string = hostPlatform()): string {
+  return platforms.includes(host) ? host : platforms[0];
+}
+
+/** Whether an image's `os/architecture` (as `image inspect` prints it) is the platform asked for (its variant aside). */
+export function samePlatform(inspected: string | undefined, platform: string): boolean {
+  return Boolean(inspected) && platform.split('/').slice(0, 2).join('/') === inspected;
+}

@@ -1,0 +1,56 @@
+import { samePlatform } from '../../core/platforms';
+import { exportDigests, HASH_LABEL, inspectImage, tagImage } from '../../engines/image-store';
+import { pullIfPresent } from '../../engines/registry';
+import type { EngineAdapter } from '../../engines/types';
+import { platformImages, type BuildPlan } from './plan';
+
+/*
+ * A multi-platform image in a store that keeps one platform per tag (podman 4.3's local
+ * manifest lists break its own `podman images`, so none is made): one image per platform
+ * under `<hash>-<os>-<arch>`, the hash tag naming the primary one. Locally, "held" means
+ * every platform's image is there, labelled with this hash and of its platform, and the
+ * hash tag names the primary; the index exists only in the registry (push assembles it).
+ */
+
+/**
+ * Whether the engine holds this hash's image for every platform (undefined for a
+ * single-platform plan, which has nothing more to check).
+ */
+export async function heldForEveryPlatform(plan: BuildPlan, adapter: EngineAdapter, primaryId?: string): Promise<boolean | undefined> {
+  const images = platformImages(plan);
+  if (images.length === 0) return undefined;
+  const held = await Promise.all(images.map((image) => inspectImage(adapter, image.ref)));
+  const complete = held.every(
+    (facts, i) => facts !== undefined && facts.labels[HASH_LABEL] === plan.hash && samePlatform(facts.platform, images[i].platform),
+  );
+  return complete && (primaryId === undefined || held[0]?.id === primaryId);
+}
+
+/**
+ * The digests of what children copy out of this image: of the one image, or of each
+ * platform's (keyed `<platform> <path>`), so a child hashed on them changes when any does.
+ */
+export async function imageExports(plan: BuildPlan, adapter: EngineAdapter): Promise<Record<string, string>> {
+  const paths = plan.options.exports ?? [];
+  const images = platformImages(plan);
+  if (images.length === 0) return exportDigests(adapter, plan.ref, paths);
+  const each = await Promise.all(images.map((image) => exportDigests(adapter, image.ref, paths)));
+  return Object.fromEntries(
+    images.flatMap((image, i) => Object.entries(each[i]).map(([path, digest]) => [`${image.platform} ${path}`, digest])),
+  );
+}
+
+/**
+ * Pulls each platform's image out of the registry's index under the hash tag, one after
+ * the other (each pull moves the registry-named tag), tags it `<hash>-<os>-<arch>`, then
+ * names the primary with the hash tag. False when the registry lacks the tag or a platform.
+ */
+export async function pullPlatforms(plan: BuildPlan, adapter: EngineAdapter, registry: string, source: string): Promise<boolean> {
+  const images = platformImages(plan);
+  for (const image of images) {
+    if (!(await pullIfPresent(adapter, registry, source, image.platform))) return false;
+    await tagImage(adapter, source, image.ref);
+  }
+  await tagImage(adapter, images[0].ref, plan.ref);
+  return true;
+}

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ImageError } from '../core/errors';
+import { parseChallenge } from './distribution';
+import type { RegistryLocation } from './reference';
+
+/** The media type of the index the hash tag names in the registry. */
+export const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
+const IMAGE_MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
+
+/** One entry of an index: a platform's image manifest, as the registry holds it. */
+export interface IndexEntry {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform: { os: string; architecture: string; variant?: string };
+}
+
+/**
+ * The engine's saved login for a registry host (`user:password`, base64), from the files
+ * podman and docker write: REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
+ * ~/.docker/config.json. Never logged; sent only to that host or its token realm.
+ */
+function savedLogin(host: string, env: NodeJS.ProcessEnv): string | undefined {
+  const files = [
+    env.REGISTRY_AUTH_FILE,
+    env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, 'containers/auth.json'),
+    join(env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'),
+  ];
+  for (const file of files) {
+    if (!file || !existsSync(file)) continue;
+    try {
+      const auths = (JSON.parse(readFileSync(file, 'utf8')) as { auths?: Record<string, { auth?: string }> }).auths ?? {};
+      const auth = auths[host]?.auth ?? auths[`https://${host}`]?.auth ?? auths[`http://${host}`]?.auth;
+      if (auth) return auth;
+    } catch {
+      // An unreadable file is no login.
+    }
+  }
+  return undefined;
+}
+
+/** A distribution API call with the registry's auth flow: Basic from the saved login, or a bearer token got with it. */
+async function call(location: RegistryLocation, path: string, init: RequestInit, scope: string, env: NodeJS.ProcessEnv) {
+  const url = `${location.scheme}://${location.host}/v2/${location.repository}/${path}`;
+  const send = async (target: string, options: RequestInit) => {
+    try {
+      return await fetch(target, { ...options, signal: AbortSignal.timeout(30_000) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      throw new ImageError(
+        'REGISTRY_UNREACHABLE',
+        `The registry ${location.host} could not be reached (${cause?.code ?? (error as Error).message}) for ${location.repository}.\n` +
+          'Start or fix the registry, then rerun the push.',
+      );
+    }
+  };
+  let response = await send(url, init);
+  if (response.status !== 401) return response;
+  const login = savedLogin(location.host, env);
+  const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
+  let authorization: string | undefined = login ? `Basic ${login}` : undefined;
+  if (challenge?.realm) {
+    const tokenUrl = new URL(challenge.realm);
+    if (challenge.service) tokenUrl.searchParams.set('service', challenge.service);
+    tokenUrl.searchParams.set('scope', `repository:${location.repository}:${scope}`);
+    const token = await send(tokenUrl.toString(), { headers: login ? { Authorization: `Basic ${login}` } : {} });
+    const body = (await token.json().catch(() => ({}))) as { token?: string; access_token?: string };
+    authorization = body.token || body.access_token ? `Bearer ${body.token ?? body.access_token}` : authorization;
+  }
+  if (!authorization) return response;
+  response = await send(url, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: authorization } });
+  return response;
+}
+
+/** The manifest a tag names (one platform's image, pushed by the engine): its media type, digest and size. */
+export async function imageEntry(location: RegistryLocation, platform: string, env: NodeJS.ProcessEnv = process.env): Promise<IndexEntry> {
+  const response = await call(
+    location,
+    `manifests/${location.tag}`,
+    { method: 'HEAD', headers: { Accept: IMAGE_MANIFEST_TYPES.join(', ') } },
+    'pull',
+    env,
+  );
+  const digest = response.headers.get('docker-content-digest');
+  const mediaType = response.headers.get('content-type')?.split(';')[0];
+  const size = Number(response.headers.get('content-length'));
+  if (!response.ok || !digest || !mediaType || !IMAGE_MANIFEST_TYPES.includes(mediaType) || !size) {
+    throw new ImageError(
+      'REGISTRY_UNREACHABLE',
+      `${location.host} answered HTTP ${response.status} (${mediaType ?? 'no media type'}) for ${location.repository}:` +
+        `${location.tag}, the ${platform} image just pushed; the index was not written. Rerun the push.`,
+    );
+  }
+  const [os, architecture, variant] = platform.split('/');
+  return { mediaType, digest, size, platform: { os, architecture, ...(variant ? { variant } : {}) } };
+}
+
+/** Writes an OCI image index of the given manifests under `location.tag`; returns its digest. */
+export async function putIndex(location: RegistryLocation, entries: IndexEntry[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const body = `${JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: entries }, null, 2)}\n`;
+  const response = await call(
+    location,
+    `manifests/${location.tag}`,
+    { method: 'PUT', headers: { 'Content-Type': INDEX_TYPE }, body },
+    'pull,push',
+    env,
+  );
+  const digest = response.headers.get('docker-content-digest');
+  if (!response.ok || !digest) {
+    const detail = (await response.text().catch(() => '')).trim().slice(0, 300);
+    throw new ImageError(
+      'REGISTRY_UNREACHABLE',
+      `${location.host} refused the index for ${location.repository}:${location.tag} ` +
+        `(HTTP ${response.status}${detail ? `: ${detail}` : ''}).\n` +
+        'Check the login for it (podman login / docker login) and that it accepts OCI image indexes, then rerun the push.',
+    );
+  }
+  return digest;
+}
