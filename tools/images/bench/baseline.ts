@@ -14,11 +14,17 @@ const PARENT_ARGS: Record<string, Record<string, string>> = {
 };
 
 /**
- * Plain sequential `docker build`s of the workspace's five Dockerfiles, each FROM its
- * parent's `:latest` under `prefix`, with the same client, BuildKit and network as ours.
+ * Plain sequential `docker build`s of the workspace's five Dockerfiles (or of `only` those),
+ * each FROM its parent's `:latest` under `prefix`, with the same client, BuildKit and network as ours.
  */
-export async function runBaseline(workspace: string, prefix: string, client: string, network?: string): Promise<void> {
-  for (const name of BASELINE_ORDER) {
+export async function runBaseline(
+  workspace: string,
+  prefix: string,
+  client: string,
+  network?: string,
+  only: string[] = BASELINE_ORDER,
+): Promise<void> {
+  for (const name of BASELINE_ORDER.filter((n) => only.includes(n))) {
     const args = ['build', '--quiet', '-f', join(workspace, 'images', name, 'Dockerfile'), '-t', `${prefix}/${name}:latest`];
     for (const [arg, parent] of Object.entries(PARENT_ARGS[name])) args.push('--build-arg', `${arg}=${prefix}/${parent}:latest`);
     if (name === 'base')

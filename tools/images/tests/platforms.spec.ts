@@ -83,6 +83,10 @@ describe('multi-platform images on podman: one image per platform, an OCI index 
       // The hash tag (and :latest) name the host's image; its id is the one recorded.
       expect((await inspect(meta?.ref as string)).id).toBe((await inspect(platformRef(name, 'linux/amd64'))).id);
       expect(meta?.imageId).toBe((await inspect(meta?.ref as string)).id);
+      // The provenance names each platform's image.
+      const provenance = JSON.parse(ws.read(`dist/images/${name}/provenance.json`)) as { platforms: { platform: string; id: string }[] };
+      expect(provenance.platforms.map((p) => p.platform).sort()).toEqual(PLATFORMS);
+      for (const p of provenance.platforms) expect(p.id, `${name} ${p.platform}`).toBe((await inspect(platformRef(name, p.platform))).id);
     }
     // The child's RUN step ran on its own platform: under qemu for arm64.
     const arm = await podman.run(['run', '--rm', '--platform', 'linux/arm64', platformRef('mp-child', 'linux/arm64'), 'cat', '/built-on']);

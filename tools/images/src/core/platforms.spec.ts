@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostPlatform, platformTag, primaryPlatform, resolvePlatforms, samePlatform } from './platforms';
+import { hostPlatform, platformTag, primaryPlatform, resolvePlatforms, samePlatform, unemulated } from './platforms';
 
 describe('resolvePlatforms', () => {
   it('reads IMAGE_PLATFORMS over the option, sorted, lowercased and without repeats', () => {
@@ -43,5 +43,16 @@ describe('platform naming', () => {
     expect(samePlatform('linux/arm', 'linux/arm/v7')).toBe(true);
     expect(samePlatform('linux/amd64', 'linux/arm64')).toBe(false);
     expect(samePlatform(undefined, 'linux/arm64')).toBe(false);
+  });
+});
+
+describe('unemulated', () => {
+  it('names the foreign platforms no qemu entry of binfmt_misc would run', () => {
+    const both = ['linux/amd64', 'linux/arm64'];
+    expect(unemulated(both, ['register', 'status', 'qemu-aarch64'], 'linux/amd64')).toEqual([]);
+    expect(unemulated(both, ['register', 'status', 'qemu-aarch64-static'], 'linux/amd64')).toEqual([]);
+    expect(unemulated(both, ['register', 'status', 'qemu-arm'], 'linux/amd64')).toEqual(['linux/arm64']);
+    expect(unemulated([...both, 'linux/s390x'], ['qemu-aarch64'], 'linux/amd64')).toEqual(['linux/s390x']);
+    expect(unemulated(both, [], 'linux/arm64')).toEqual(['linux/amd64']);
   });
 });

@@ -45,3 +45,27 @@ export function primaryPlatform(platforms: string[], host: string = hostPlatform
 export function samePlatform(inspected: string | undefined, platform: string): boolean {
   return Boolean(inspected) && platform.split('/').slice(0, 2).join('/') === inspected;
 }
+
+/** QEMU's names for the engines' architectures (binfmt_misc registers `qemu-<name>`). */
+const QEMU_NAMES: Record<string, string> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  arm: 'arm',
+  '386': 'i386',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+};
+
+/**
+ * The foreign platforms no binfmt_misc entry would run (`registered`: the entries under
+ * /proc/sys/fs/binfmt_misc): their RUN steps would fail with "exec format error".
+ */
+export function unemulated(platforms: string[], registered: string[], host: string = hostPlatform()): string[] {
+  const hostArch = host.split('/')[1];
+  return platforms.filter((platform) => {
+    const arch = platform.split('/')[1];
+    if (arch === hostArch) return false;
+    const qemu = QEMU_NAMES[arch] ?? arch;
+    return !registered.some((entry) => entry === `qemu-${qemu}` || entry.startsWith(`qemu-${qemu}-`));
+  });
+}

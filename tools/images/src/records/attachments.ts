@@ -20,6 +20,8 @@ export const PROVENANCE_TAG_SUFFIX = '.provenance';
 export interface Provenance {
   schema: 'nx-images/provenance/v1';
   image: { name: string; ref: string; id: string; hash: string };
+  /** A multi-platform image: each platform's image, by its tag and id (the hash tag names the first). */
+  platforms?: { platform: string; ref: string; id: string }[];
   /** How this machine got it: built here, or pulled (its builder's provenance is in the registry). */
   status: ImageStatus;
   parents: { name: string; ref: string; id?: string }[];

@@ -11,7 +11,7 @@ import { runEngine } from '../../engines/run-engine';
 import type { BuildSpec, EngineAdapter, LayerCache } from '../../engines/types';
 import { currentInputs } from '../../io/inputs-record';
 import { verifiedParents, type VerifiedParent } from './parents';
-import { heldForEveryPlatform, imageExports } from './platform-images';
+import { checkEmulation, heldForEveryPlatform, imageExports } from './platform-images';
 import { platformImages, type BuildPlan } from './plan';
 
 /**
@@ -129,6 +129,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
  */
 async function buildPlatforms(plan: BuildPlan, adapter: EngineAdapter, spec: BuildSpec, parents: VerifiedParent[]): Promise<number> {
   const images = platformImages(plan);
+  checkEmulation(plan, process.env);
   for (const [i, image] of images.entries()) {
     console.log(`${plan.options.name}: ${image.platform} (${i + 1} of ${images.length}) as ${image.ref}`);
     const buildArgs = composeBuildArgs(

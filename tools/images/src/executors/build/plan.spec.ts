@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isImageError } from '../../core/errors';
 import type { BuildTargetOptions } from './options';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkEmulation } from './platform-images';
 import { planBuild, platformImages } from './plan';
 
 const options: BuildTargetOptions = {
@@ -47,5 +51,23 @@ describe('planBuild with platforms', () => {
       /"runner" is to be built for linux\/amd64, linux\/arm64, but multi-platform builds need podman/,
     );
     expect((error as Error).message).toMatch(/Set CONTAINER_ENGINE=podman/);
+  });
+});
+
+describe('checkEmulation', () => {
+  it('refuses a foreign platform binfmt_misc has no qemu for, and says what to install; trusts a remote engine', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'binfmt-'));
+    try {
+      mkdirSync(join(dir, 'status'));
+      const foreign = process.arch === 'arm64' ? 'linux/amd64' : 'linux/arm64';
+      const plan = planBuild(options, '/ws', { NX_TASK_HASH: '42', IMAGE_PLATFORMS: `linux/amd64,linux/arm64` }, 0);
+      const refusal = `"runner" is to be built for ${foreign.replace('/', '\\/')}, which this machine cannot run`;
+      expect(() => checkEmulation(plan, {}, dir)).toThrow(new RegExp(`${refusal}[\\s\\S]*apt-get install qemu-user-static`));
+      expect(() => checkEmulation(plan, { CONTAINER_HOST: 'tcp://builder:8080' }, dir)).not.toThrow();
+      mkdirSync(join(dir, process.arch === 'arm64' ? 'qemu-x86_64' : 'qemu-aarch64'));
+      expect(() => checkEmulation(plan, {}, dir)).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

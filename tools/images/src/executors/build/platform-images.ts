@@ -1,4 +1,6 @@
-import { samePlatform } from '../../core/platforms';
+import { readdirSync } from 'node:fs';
+import { ImageError } from '../../core/errors';
+import { samePlatform, unemulated } from '../../core/platforms';
 import { exportDigests, HASH_LABEL, inspectImage, tagImage } from '../../engines/image-store';
 import { pullIfPresent } from '../../engines/registry';
 import type { EngineAdapter } from '../../engines/types';
@@ -53,4 +55,29 @@ export async function pullPlatforms(plan: BuildPlan, adapter: EngineAdapter, reg
   }
   await tagImage(adapter, images[0].ref, plan.ref);
   return true;
+}
+
+/**
+ * Refuses, before any build, a foreign platform this machine cannot run: a local engine
+ * runs its RUN steps through binfmt_misc and qemu. Not checked for a remote engine
+ * (CONTAINER_HOST, CONTAINER_CONNECTION), whose machine is not this one, nor where
+ * binfmt_misc cannot be read.
+ */
+export function checkEmulation(plan: BuildPlan, env: NodeJS.ProcessEnv, dir = '/proc/sys/fs/binfmt_misc'): void {
+  if (env.CONTAINER_HOST || env.CONTAINER_CONNECTION) return;
+  let registered: string[];
+  try {
+    registered = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const missing = unemulated(plan.platforms, registered);
+  if (missing.length === 0) return;
+  throw new ImageError(
+    'PLATFORMS_UNSUPPORTED',
+    `Image "${plan.options.name}" is to be built for ${missing.join(', ')}, which this machine cannot run: no qemu ` +
+      `interpreter is registered with binfmt_misc (${dir}), so its RUN steps would fail with "exec format error".\n` +
+      'Install and register qemu (Debian: apt-get install qemu-user-static binfmt-support), or drop the platform from ' +
+      'IMAGE_PLATFORMS / the option platforms.',
+  );
 }

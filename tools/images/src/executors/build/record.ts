@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { InputsRecord } from '../../core/why';
-import { tagImage, type ImageFacts } from '../../engines/image-store';
+import { inspectImage, tagImage, type ImageFacts } from '../../engines/image-store';
 import type { EngineAdapter } from '../../engines/types';
 import { currentInputs, writeInputsRecord } from '../../io/inputs-record';
 import {
@@ -15,7 +15,14 @@ import {
 import { readProvenance, toolVersions, writeProvenance } from '../../records/attachments';
 import { markRun } from '../../records/run-marks';
 import { imageExports } from './platform-images';
-import type { BuildPlan } from './plan';
+import { platformImages, type BuildPlan } from './plan';
+
+/** Each platform's image of a multi-platform build, by tag and id, for its provenance. */
+async function platformIds(plan: BuildPlan, adapter: EngineAdapter) {
+  return Promise.all(
+    platformImages(plan).map(async ({ platform, ref }) => ({ platform, ref, id: (await inspectImage(adapter, ref))?.id ?? '' })),
+  );
+}
 
 /** Moves `:latest` to the image, once it is known to be this hash's build. */
 export async function moveLatest(plan: BuildPlan, adapter: EngineAdapter, facts: ImageFacts) {
@@ -63,6 +70,7 @@ export async function writeRecord(
     writeProvenance(dir, {
       schema: 'nx-images/provenance/v1',
       image: { name: plan.options.name, ref: plan.ref, id: facts.id, hash: plan.hash },
+      ...(plan.platforms.length > 0 ? { platforms: await platformIds(plan, adapter) } : {}),
       status,
       parents: parents.map(({ name, ref }) => {
         const parent = readMetadata(metadataPath(plan.root, plan.options.outputDir, name));
