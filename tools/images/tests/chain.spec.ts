@@ -236,6 +236,38 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     },
   );
 
+  it(
+    'asks the engine nothing about a tag its view of the run lacked before building it, and finds the older images again ' +
+      'when the change is reverted',
+    async () => {
+      const before = ws.refs();
+      const source = ws.read('app/lib.py');
+      const logged = loggingClient(engineName);
+      try {
+        ws.append('app/lib.py', `\n# changed, then reverted ${Date.now()}\n`);
+        const changed = await build(ws, { CONTAINER_CLIENT: logged.client });
+        expect(changed.exitCode, changed.output).toBe(0);
+        expect(changedImages(before, ws.refs())).toEqual(['builder', 'runner']);
+        for (const name of ['builder', 'runner']) {
+          const ref = ws.refs()[name] as string;
+          // The first call that names the new tag is the build that creates it (its --tag).
+          const first = logged.calls().find((call) => call.split(' ').includes(ref));
+          expect(first, `${name}: ${logged.calls().join('\n')}`).toMatch(/^build /);
+          // And the build was verified afterwards.
+          expect(logged.calls().some((call) => call.startsWith('image inspect') && call.endsWith(` ${ref}`))).toBe(true);
+        }
+        ws.write('app/lib.py', source);
+        const reverted = await build(ws, { CONTAINER_CLIENT: logged.client });
+        expect(reverted.exitCode, reverted.output).toBe(0);
+        expect(reverted.output).not.toMatch(/: building /);
+        expect(ws.refs()).toEqual(before);
+        expect(statuses(ws)).toMatchObject({ builder: 'present', runner: 'present' });
+      } finally {
+        logged.remove();
+      }
+    },
+  );
+
   it('rebuilds builder but not runner when only a test changes', async () => {
     const before = ws.refs();
     ws.append('app/tests/test_main.py', `\n# a test-only change ${Date.now()}\n`);

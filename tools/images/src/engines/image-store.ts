@@ -1,6 +1,7 @@
 import { ImageError } from '../core/errors';
 import type { BuildSpec, EngineAdapter } from './types';
 import { contentDigest, firstFileOf } from '../core/tar-digest';
+import { clientIdentity, rememberedVersion, rememberVersion } from './client-version';
 import { runEngine, runEngineBinary } from './run-engine';
 
 /** What `image inspect` tells of one image. */
@@ -110,10 +111,16 @@ export interface BuilderChoice {
  * Docker clients from 23 on need the buildx plugin for BuildKit; older clients
  * (Debian's docker.io 20.10) carry BuildKit themselves. Podman always uses Buildah.
  */
-export async function chooseBuilder(adapter: EngineAdapter): Promise<BuilderChoice> {
-  const version = (await runEngine(adapter, adapter.clientVersion())).stdout.trim();
-  if (adapter.name !== 'docker') return { buildkit: false, version, note: `podman ${version} (Buildah)` };
+export async function chooseBuilder(adapter: EngineAdapter, cacheDir?: string): Promise<BuilderChoice> {
+  // The client's version comes from the client binary alone: remembered per binary, it
+  // costs no process on the next build. Only where buildx plays no part (podman, docker < 23).
+  const identity = cacheDir ? clientIdentity(adapter.client, process.env) : undefined;
+  const remembered = identity && cacheDir ? rememberedVersion(cacheDir, adapter.name, identity) : undefined;
+  const version = remembered ?? (await runEngine(adapter, adapter.clientVersion())).stdout.trim();
   const major = Number.parseInt(version, 10);
+  const withoutBuildx = adapter.name !== 'docker' || (major > 0 && major < 23);
+  if (identity && cacheDir && !remembered && withoutBuildx && version) rememberVersion(cacheDir, adapter.name, identity, version);
+  if (adapter.name !== 'docker') return { buildkit: false, version, note: `podman ${version} (Buildah)` };
   // Below 23, `docker build` uses the BuildKit built into the client and daemon, buildx or not.
   if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
   const buildx = await runEngine(adapter, adapter.buildxVersion(), { allowFailure: true });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { viewHeader, viewLines } from './engine-view';
+import { heldAtStart, viewHeader, viewLines } from './engine-view';
 
 describe('the engine view taken before a run', () => {
   const listing = [
@@ -16,16 +16,52 @@ describe('the engine view taken before a run', () => {
     '127.0.0.1:5000/ffreis/base:latest sha256:fff',
   ].join('\n');
 
+  const latestLines = (lines: string[]) => lines.filter((l) => !l.startsWith('+'));
+
   it('keeps, per repository under the prefix with a :latest, the id and the tags of that image', () => {
-    expect(viewLines(listing, 'ffreis')).toEqual(['ffreis/base aaa 111,latest', 'ffreis/builder eee latest,333']);
+    expect(latestLines(viewLines(listing, 'ffreis'))).toEqual(['ffreis/base aaa 111,latest', 'ffreis/builder eee latest,333']);
+  });
+
+  it('then lists every tag of every repository under the prefix, and ends with the mark that it did', () => {
+    expect(viewLines(listing, 'ffreis').filter((l) => l.startsWith('+'))).toEqual([
+      '+ffreis/base 111,latest,099',
+      '+ffreis/runner 222',
+      '+ffreis/builder latest,333',
+      '+complete',
+    ]);
   });
 
   it('leaves out a repository with no :latest, another prefix and untagged images', () => {
-    expect(viewLines('ffreis/runner:222 sha256:bbb\nother/x:latest sha256:c\n<none>:<none> sha256:d\n', 'ffreis')).toEqual([]);
+    expect(latestLines(viewLines('ffreis/runner:222 sha256:bbb\nother/x:latest sha256:c\n<none>:<none> sha256:d\n', 'ffreis'))).toEqual([]);
   });
 
   it('reads a prefix with a registry port', () => {
-    expect(viewLines(listing, '127.0.0.1:5000/ffreis')).toEqual(['127.0.0.1:5000/ffreis/base fff latest']);
+    expect(latestLines(viewLines(listing, '127.0.0.1:5000/ffreis'))).toEqual(['127.0.0.1:5000/ffreis/base fff latest']);
+  });
+
+  it('leaves every tag out when listing them would make the variable too long for exec', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => `ffreis/base:${String(i).padStart(20, '0')} sha256:o${i}`).join('\n');
+    const lines = viewLines(`${many}\nffreis/base:latest sha256:aaa`, 'ffreis');
+    expect(lines).toEqual(['ffreis/base aaa latest']);
+    expect(heldAtStart(['h', ...lines].join('\n'), 'h', 'ffreis/base', '7')).toBeUndefined();
+  });
+
+  describe('whether a tag was held when the run started', () => {
+    const view = ['h', ...viewLines(listing, 'ffreis')].join('\n');
+
+    it('is known only for the same engine, client and store, from a view that lists every tag', () => {
+      expect(heldAtStart(view, 'h', 'ffreis/base', '099')).toBe(true);
+      expect(heldAtStart(view, 'h', 'ffreis/base', '100')).toBe(false);
+      expect(heldAtStart(view, 'h', 'ffreis/base-builder', '1')).toBe(false);
+      expect(heldAtStart(view, 'other header', 'ffreis/base', '100')).toBeUndefined();
+      expect(heldAtStart(view.replace('\n+complete', ''), 'h', 'ffreis/base', '100')).toBeUndefined();
+      expect(heldAtStart(undefined, 'h', 'ffreis/base', '100')).toBeUndefined();
+      expect(heldAtStart('', 'h', 'ffreis/base', '100')).toBeUndefined();
+    });
+
+    it('never matches a repository by its prefix only', () => {
+      expect(heldAtStart(view, 'h', 'ffreis/bas', '111')).toBe(false);
+    });
   });
 
   it('names the engine, the client and every setting that picks the store', () => {

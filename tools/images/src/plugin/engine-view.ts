@@ -47,7 +47,37 @@ export function viewLines(listing: string, prefix: string): string[] {
         .join(',')}`,
     );
   }
-  return lines;
+  // Every tag of every repository, for the full program's "absent when the run started"
+  // (heldAtStart); left out whole when it would make the variable too long for exec.
+  const everyTag = [...byRepo].map(([repository, tags]) => `${ALL_TAGS}${repository} ${tags.map((t) => t.tag).join(',')}`);
+  const size = [...lines, ...everyTag].reduce((total, line) => total + line.length + 1, 0);
+  return size <= MAX_VIEW_BYTES ? [...lines, ...everyTag, COMPLETE] : lines;
+}
+
+/** Marks a line of every tag a repository held (bin/build.sh's `<repository> ` match never takes it). */
+const ALL_TAGS = '+';
+/** The last line of a view that holds every tag of every repository. */
+const COMPLETE = '+complete';
+/** Well under Linux's 128 KiB for one environment string. */
+const MAX_VIEW_BYTES = 48 * 1024;
+
+/**
+ * Whether the engine held `repository:tag` when the run started, from the view the hook
+ * handed to this task: `false` only when the view is for this engine, client and store
+ * and lists every tag; `undefined` (ask the engine) otherwise. The view is never taken as
+ * proof that an image is there: an image absent at the start that another process built
+ * meanwhile is only built again, under the same hash.
+ */
+export function heldAtStart(view: string | undefined, header: string, repository: string, tag: string): boolean | undefined {
+  const lines = (view ?? '').split('\n');
+  if (lines[0] !== header || lines[lines.length - 1] !== COMPLETE) return undefined;
+  const line = lines.find((l) => l.startsWith(`${ALL_TAGS}${repository} `));
+  return line
+    ? line
+        .slice(line.indexOf(' ') + 1)
+        .split(',')
+        .includes(tag)
+    : false;
 }
 
 function list(command: string, args: string[]): Promise<string | undefined> {

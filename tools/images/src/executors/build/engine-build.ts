@@ -7,6 +7,7 @@ import { ImageError, isImageError } from '../../core/errors';
 import { resolveSecrets, type LayerCacheMode } from '../../core/options';
 import { checkBuilderSupports } from '../../engines/capability';
 import { buildImage, chooseBuilder, HASH_LABEL, inspectImage, tagImage } from '../../engines/image-store';
+import { cacheDirOf } from '../../engines/client-version';
 import { runEngine } from '../../engines/run-engine';
 import type { BuildSpec, EngineAdapter, LayerCache } from '../../engines/types';
 import { currentInputs } from '../../io/inputs-record';
@@ -42,7 +43,7 @@ export type BuildFacts = Promise<[VerifiedParent[], Awaited<ReturnType<typeof ch
  * that ends up not building never sees it.
  */
 export function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFacts {
-  const facts: BuildFacts = Promise.all([verifiedParents(plan, adapter), chooseBuilder(adapter)]);
+  const facts: BuildFacts = Promise.all([verifiedParents(plan, adapter), chooseBuilder(adapter, cacheDirOf(plan.root))]);
   facts.catch(() => undefined);
   return facts;
 }

@@ -7,6 +7,7 @@ import type { EngineCommand } from '../../engines/types';
 import type { BuildTargetOptions } from './options';
 // vi.mock below is hoisted above this import by vitest.
 import { markRun } from '../../records/run-marks';
+import { viewHeader } from '../../plugin/engine-view';
 import buildExecutor from './executor';
 
 /** A scripted engine: the unit suite stubs the one module that spawns (integration tests use the real one). */
@@ -89,6 +90,7 @@ beforeEach(() => {
     'IMAGE_REGISTRY',
     'NX_INVOCATION_ROOT_PID',
     'IMAGE_BUILD_SECRETS',
+    'NX_IMAGES_VIEW',
   ])
     vi.stubEnv(key, '');
 });
@@ -117,6 +119,43 @@ describe('build executor (engine stubbed)', () => {
     expect(await run()).toEqual({ success: true });
     expect(calls.some((c) => c[0] === 'build')).toBe(false);
     expect(JSON.parse(readFileSync(meta('builder'), 'utf8')).status).toBe('present');
+  });
+
+  describe('with the view the run took when it started (NX_IMAGES_VIEW)', () => {
+    const view = (tags: string) => [viewHeader('docker', 'docker', process.env), `+ffreis/builder ${tags}`, '+complete'].join('\n');
+    const inspected = (ref: string) => calls.some((c) => c[0] === 'image' && c[1] === 'inspect' && c[c.length - 1] === ref);
+
+    it('builds an image absent at the start without inspecting its tag first, and verifies what it built', async () => {
+      vi.stubEnv('NX_IMAGES_VIEW', view('7,latest'));
+      expect(await run()).toEqual({ success: true });
+      const before = calls.slice(
+        0,
+        calls.findIndex((c) => c[0] === 'build'),
+      );
+      expect(before.some((c) => c[0] === 'image' && c[c.length - 1] === 'ffreis/builder:42')).toBe(false);
+      expect(inspected('ffreis/base:1')).toBe(true);
+      expect(inspected('ffreis/builder:42')).toBe(true);
+      expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({ status: 'built', imageId: ID('e') });
+    });
+
+    it('never takes the view as proof of presence: the engine is asked', async () => {
+      store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
+      vi.stubEnv('NX_IMAGES_VIEW', view('42,latest'));
+      expect(await run()).toEqual({ success: true });
+      expect(inspected('ffreis/builder:42')).toBe(true);
+      expect(calls.some((c) => c[0] === 'build')).toBe(false);
+    });
+
+    it.each([
+      ['for another store', () => view('7').replace('view1|docker|docker|', 'view1|docker|docker|tcp://elsewhere:2375')],
+      ['without every tag', () => view('7').replace('\n+complete', '')],
+    ])('asks the engine when the view is %s', async (_case, text) => {
+      store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
+      vi.stubEnv('NX_IMAGES_VIEW', text());
+      expect(await run()).toEqual({ success: true });
+      expect(calls.some((c) => c[0] === 'build')).toBe(false);
+      expect(JSON.parse(readFileSync(meta('builder'), 'utf8')).status).toBe('present');
+    });
   });
 
   it.each([

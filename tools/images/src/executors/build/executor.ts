@@ -65,7 +65,9 @@ async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promis
 export async function decide(plan: BuildPlan, adapter: EngineAdapter) {
   const previous = readMetadata(plan.metaFile);
   const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
-  const inspected = plan.options.alwaysBuild ? undefined : await inspectImage(adapter, plan.ref);
+  // Absent when the run started (the hook's view): no engine call. Were it built meanwhile by
+  // another process, it is only built again, under the same hash.
+  const inspected = plan.options.alwaysBuild || plan.heldAtStart === false ? undefined : await inspectImage(adapter, plan.ref);
   // A multi-platform image lacking a platform's image (or with another primary) is not held at all.
   const facts = inspected && (await heldForEveryPlatform(plan, adapter, inspected.id)) === false ? undefined : inspected;
   const decision = decideAcquisition(plan.ref, {

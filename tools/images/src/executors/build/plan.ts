@@ -1,9 +1,10 @@
 import type { Digests } from '../../core/digests';
-import { imageRef, LATEST_TAG, tagFromHash } from '../../core/naming';
+import { imageRef, imageRepository, LATEST_TAG, tagFromHash } from '../../core/naming';
 import { ImageError } from '../../core/errors';
 import { resolveEngineSettings, resolveRegistrySettings } from '../../core/options';
 import { platformTag, primaryPlatform, resolvePlatforms } from '../../core/platforms';
 import { loadDigests } from '../../io/load-digests';
+import { heldAtStart, VIEW_ENV, viewHeader } from '../../plugin/engine-view';
 import { metadataPath } from '../../records/metadata';
 import type { BuildTargetOptions } from './options';
 
@@ -27,6 +28,12 @@ export interface BuildPlan {
    * naming the primary one (the host's): empty for one image of the engine's own platform.
    */
   platforms: string[];
+  /**
+   * Whether the engine held the hash tag when the Nx run started, from the hook's view
+   * (NX_IMAGES_VIEW); undefined when there is none for this engine and store. Only `false`
+   * is acted on: it saves the build its own inspect.
+   */
+  heldAtStart?: boolean;
 }
 
 /** One platform's image of a multi-platform build. */
@@ -78,5 +85,11 @@ export function planBuild(options: BuildTargetOptions, root: string, env: NodeJS
     digests: options.digestsFile ? loadDigests(root, options.digestsFile, env) : undefined,
     metaFile: metadataPath(root, options.outputDir, options.name),
     rootPid: env.NX_INVOCATION_ROOT_PID || undefined,
+    heldAtStart: heldAtStart(
+      env[VIEW_ENV],
+      viewHeader(engine.engine, engine.client, env),
+      imageRepository(options.prefix, options.name),
+      tag,
+    ),
   };
 }
