@@ -53,16 +53,22 @@ describe('resolveTagDigest against a token-protected registry', () => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
       if (url.pathname === '/token') {
         seen.push({ tokenQuery: url.search });
+        if (url.searchParams.get('scope')?.includes('private')) {
+          res.statusCode = 403;
+          res.end('{}');
+          return;
+        }
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ token: 'anon-token' }));
         return;
       }
       seen.push({ accept: req.headers.accept, auth: req.headers.authorization });
+      const repository = url.pathname.split('/').slice(2, 4).join('/');
       if (req.headers.authorization !== 'Bearer anon-token') {
         res.statusCode = 401;
         res.setHeader(
           'www-authenticate',
-          `Bearer realm="http://${req.headers.host}/token",service="test-registry",scope="repository:library/ubuntu:pull"`,
+          `Bearer realm="http://${req.headers.host}/token",service="test-registry",scope="repository:${repository}:pull"`,
         );
         res.end();
         return;
@@ -86,6 +92,14 @@ describe('resolveTagDigest against a token-protected registry', () => {
     expect(seen[0].accept?.split(', ')).toEqual(MANIFEST_TYPES);
     expect(seen[1].tokenQuery).toBe('?service=test-registry&scope=repository%3Alibrary%2Fubuntu%3Apull');
     expect(seen[2].auth).toBe('Bearer anon-token');
+  });
+
+  it('says so when the token service refuses, and leaves the digests file alone', async () => {
+    const error = await resolveTagDigest(locateImage('private/base:1', `http://${host}`)).catch((e: unknown) => e);
+    expect(isImageError(error, 'REGISTRY_UNREACHABLE')).toBe(true);
+    expect((error as Error).message).toBe(
+      `The registry ${host} refused an anonymous token for private/base (HTTP 403). The digests file was not changed.`,
+    );
   });
 
   it('names an unknown tag', async () => {

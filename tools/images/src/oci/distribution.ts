@@ -20,37 +20,59 @@ function describe(location: RegistryLocation): string {
   return `${location.scheme}://${location.host}/v2/${location.repository}/manifests/${location.tag}`;
 }
 
-async function request(url: string, init: RequestInit, location: RegistryLocation, timeoutMs: number): Promise<Response> {
-  try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new ImageError(
-      'REGISTRY_UNREACHABLE',
-      `The registry ${location.host} could not be reached (${cause?.code ?? cause?.message ?? (error as Error).message}) while ` +
-        `asking for ${location.repository}:${location.tag}.\n` +
-        'Check the network or the registry; for a private mirror, pass --registry=<host> (or set DIGEST_REGISTRY). The digests ' +
-        'file was not changed.',
-    );
-  }
+/** What a registry call says when it fails, in the words of the command that made it. */
+export interface CallWords {
+  /** The registry (or its token service) could not be reached; `reason` is the network error's code. */
+  unreachable: (reason: string) => string;
+  /** The token service gave no token (its HTTP status). Without this, the call goes on with the login, or none. */
+  tokenRefused?: (status: number) => string;
 }
 
-/** Anonymous token for pulling, as Docker Hub and GHCR hand out. */
-async function anonymousToken(challenge: Record<string, string>, location: RegistryLocation, timeoutMs: number): Promise<string> {
-  const url = new URL(challenge.realm);
-  if (challenge.service) url.searchParams.set('service', challenge.service);
-  url.searchParams.set('scope', challenge.scope ?? `repository:${location.repository}:pull`);
-  const response = await request(url.toString(), {}, location, timeoutMs);
-  const body = (await response.json().catch(() => ({}))) as { token?: string; access_token?: string };
-  const token = body.token ?? body.access_token;
-  if (!response.ok || !token) {
-    throw new ImageError(
-      'REGISTRY_UNREACHABLE',
-      `The registry ${location.host} refused an anonymous token for ${location.repository} (HTTP ${response.status}). The ` +
-        `digests file was not changed.`,
-    );
+export interface CallOptions {
+  /** The actions the call needs on the repository: `pull`, or `pull,push`. */
+  actions: string;
+  /** A saved login (`user:password`, base64), sent only to this registry and its token service. */
+  login?: string;
+  timeoutMs: number;
+  words: CallWords;
+}
+
+/**
+ * One call to a registry's distribution API (`/v2/<repository>/<path>`) with the auth flow
+ * registries use: on a 401 with a bearer challenge, a token for the repository (asked with
+ * the login as Basic, or anonymously) and the call again; on a 401 without one, the call
+ * again with the login as Basic. A pull-only call takes the challenge's own scope.
+ */
+export async function registryCall(location: RegistryLocation, path: string, init: RequestInit, options: CallOptions): Promise<Response> {
+  const send = async (url: string, sent: RequestInit) => {
+    try {
+      return await fetch(url, { ...sent, signal: AbortSignal.timeout(options.timeoutMs) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new ImageError('REGISTRY_UNREACHABLE', options.words.unreachable(cause?.code ?? cause?.message ?? (error as Error).message));
+    }
+  };
+  const url = `${location.scheme}://${location.host}/v2/${location.repository}/${path}`;
+  const response = await send(url, init);
+  if (response.status !== 401) return response;
+  const basic = options.login ? `Basic ${options.login}` : undefined;
+  const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
+  let authorization = basic;
+  if (challenge?.realm) {
+    const tokenUrl = new URL(challenge.realm);
+    if (challenge.service) tokenUrl.searchParams.set('service', challenge.service);
+    const own = `repository:${location.repository}:${options.actions}`;
+    tokenUrl.searchParams.set('scope', options.actions === 'pull' ? (challenge.scope ?? own) : own);
+    const answer = await send(tokenUrl.toString(), { headers: basic ? { Authorization: basic } : {} });
+    const body = (await answer.json().catch(() => ({}))) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if ((!answer.ok || !token) && options.words.tokenRefused) {
+      throw new ImageError('REGISTRY_UNREACHABLE', options.words.tokenRefused(answer.status));
+    }
+    if (answer.ok && token) authorization = `Bearer ${token}`;
   }
-  return token;
+  if (!authorization) return response;
+  return send(url, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: authorization } });
 }
 
 /**
@@ -60,13 +82,21 @@ async function anonymousToken(challenge: Record<string, string>, location: Regis
  */
 export async function resolveTagDigest(location: RegistryLocation, timeoutMs = 15_000): Promise<string> {
   const url = describe(location);
-  const headers: Record<string, string> = { Accept: MANIFEST_TYPES.join(', ') };
-  let response = await request(url, { method: 'HEAD', headers }, location, timeoutMs);
-  const challenge = response.status === 401 ? parseChallenge(response.headers.get('www-authenticate') ?? '') : undefined;
-  if (challenge?.realm) {
-    headers.Authorization = `Bearer ${await anonymousToken(challenge, location, timeoutMs)}`;
-    response = await request(url, { method: 'HEAD', headers }, location, timeoutMs);
-  }
+  const headers = { Accept: MANIFEST_TYPES.join(', ') };
+  const options: CallOptions = {
+    actions: 'pull',
+    timeoutMs,
+    words: {
+      unreachable: (reason) =>
+        `The registry ${location.host} could not be reached (${reason}) while asking for ${location.repository}:${location.tag}.\n` +
+        'Check the network or the registry; for a private mirror, pass --registry=<host> (or set DIGEST_REGISTRY). The digests ' +
+        'file was not changed.',
+      tokenRefused: (status) =>
+        `The registry ${location.host} refused an anonymous token for ${location.repository} (HTTP ${status}). The ` +
+        `digests file was not changed.`,
+    },
+  };
+  const response = await registryCall(location, `manifests/${location.tag}`, { method: 'HEAD', headers }, options);
   if (response.status === 404) {
     throw new ImageError(
       'TAG_NOT_FOUND',
@@ -82,6 +112,6 @@ export async function resolveTagDigest(location: RegistryLocation, timeoutMs = 1
   }
   const digest = response.headers.get('docker-content-digest');
   if (digest) return digest;
-  const body = Buffer.from(await (await request(url, { headers }, location, timeoutMs)).arrayBuffer());
+  const body = Buffer.from(await (await registryCall(location, `manifests/${location.tag}`, { headers }, options)).arrayBuffer());
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ImageError } from '../core/errors';
-import { parseChallenge } from './distribution';
+import { registryCall } from './distribution';
 import type { RegistryLocation } from './reference';
 
 /** The media type of the index the hash tag names in the registry. */
@@ -41,37 +41,18 @@ function savedLogin(host: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-/** A distribution API call with the registry's auth flow: Basic from the saved login, or a bearer token got with it. */
-async function call(location: RegistryLocation, path: string, init: RequestInit, scope: string, env: NodeJS.ProcessEnv) {
-  const url = `${location.scheme}://${location.host}/v2/${location.repository}/${path}`;
-  const send = async (target: string, options: RequestInit) => {
-    try {
-      return await fetch(target, { ...options, signal: AbortSignal.timeout(30_000) });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      throw new ImageError(
-        'REGISTRY_UNREACHABLE',
-        `The registry ${location.host} could not be reached (${cause?.code ?? (error as Error).message}) for ${location.repository}.\n` +
-          'Start or fix the registry, then rerun the push.',
-      );
-    }
-  };
-  let response = await send(url, init);
-  if (response.status !== 401) return response;
-  const login = savedLogin(location.host, env);
-  const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
-  let authorization: string | undefined = login ? `Basic ${login}` : undefined;
-  if (challenge?.realm) {
-    const tokenUrl = new URL(challenge.realm);
-    if (challenge.service) tokenUrl.searchParams.set('service', challenge.service);
-    tokenUrl.searchParams.set('scope', `repository:${location.repository}:${scope}`);
-    const token = await send(tokenUrl.toString(), { headers: login ? { Authorization: `Basic ${login}` } : {} });
-    const body = (await token.json().catch(() => ({}))) as { token?: string; access_token?: string };
-    authorization = body.token || body.access_token ? `Bearer ${body.token ?? body.access_token}` : authorization;
-  }
-  if (!authorization) return response;
-  response = await send(url, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: authorization } });
-  return response;
+/** A distribution API call with the engine's saved login for the registry, in a push's words. */
+function call(location: RegistryLocation, path: string, init: RequestInit, actions: string, env: NodeJS.ProcessEnv) {
+  return registryCall(location, path, init, {
+    actions,
+    login: savedLogin(location.host, env),
+    timeoutMs: 30_000,
+    words: {
+      unreachable: (reason) =>
+        `The registry ${location.host} could not be reached (${reason}) for ${location.repository}.\n` +
+        'Start or fix the registry, then rerun the push.',
+    },
+  });
 }
 
 /** The manifest a tag names (one platform's image, pushed by the engine): its media type, digest and size. */
