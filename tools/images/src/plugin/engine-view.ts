@@ -24,7 +24,9 @@ export function viewHeader(engine: string, client: string, env: Record<string, s
 /**
  * From `repository:tag id` lines, one line per image repository under the prefix whose
  * `:latest` exists: `<repository> <id> <tag>,<tag>…`, the tags that image carries in
- * that repository. Podman names unqualified repositories `localhost/<name>`.
+ * that repository (what bin/build.sh reads). Then, when they fit, one `+<repository>
+ * <tag>,<tag>…` line per repository with every tag it holds, and `+complete` (what the
+ * full program reads: heldAtStart). Podman names unqualified repositories `localhost/<name>`.
  */
 export function viewLines(listing: string, prefix: string): string[] {
   const byRepo = new Map<string, { id: string; tag: string }[]>();
