@@ -22,7 +22,7 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
   return {
     clientVersion: () => cmd('version', '--format', '{{.Client.Version}}'),
     buildxVersion: () => cmd('buildx', 'version'),
-    inspectImage: (ref) => cmd('image', 'inspect', '--format', INSPECT_FORMAT, ref),
+    inspectImage: (...refs) => cmd('image', 'inspect', '--format', INSPECT_FORMAT, ...refs),
     tag: (source, target) => cmd('tag', source, target),
     listTags: (repository) => cmd('images', '--format', '{{.Repository}}:{{.Tag}}', repository),
     listLabelled: (label) => cmd('images', '--no-trunc', '--filter', `label=${label}`, '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'),

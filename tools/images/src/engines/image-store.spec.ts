@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dockerAdapter } from './docker';
-import { inspectImage } from './image-store';
+import { inspectImage, inspectImages } from './image-store';
 
 /** inspectImage against a scripted client printing what `image inspect --format INSPECT_FORMAT` prints. */
 describe('inspectImage', () => {
@@ -20,5 +20,42 @@ describe('inspectImage', () => {
     const id = `sha256:${'a'.repeat(64)}`;
     const facts = await inspectImage(client(`${id}|12|["a:1"]|{"k":"x|y","org.ffreis.nx-hash":"42"}|linux/arm64`), 'a:1');
     expect(facts).toEqual({ id, sizeBytes: 12, tags: ['a:1'], labels: { k: 'x|y', 'org.ffreis.nx-hash': '42' }, platform: 'linux/arm64' });
+  });
+});
+
+/** inspectImages against a client that answers as docker does: a line per image held, an error per missing one. */
+describe('inspectImages', () => {
+  let dir: string;
+  const id = (c: string) => `sha256:${c.repeat(64)}`;
+  const client = () => {
+    const path = join(dir, 'docker');
+    const script = [
+      '#!/bin/sh',
+      `echo "$*" >> ${join(dir, 'calls')}`,
+      'shift 4; rc=0',
+      'for ref in "$@"; do case $ref in',
+      `  a:1) echo '${id('a')}|1|["a:1"]|{"org.ffreis.nx-hash":"1"}|linux/amd64' ;;`,
+      `  b:2) echo '${id('b')}|2|["b:2"]|null|linux/amd64' ;;`,
+      '  *) echo "Error: No such image: $ref" >&2; rc=1 ;;',
+      'esac; done; exit $rc',
+    ].join('\n');
+    writeFileSync(path, `${script}\n`, { mode: 0o755 });
+    return dockerAdapter(path);
+  };
+  const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+  beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'inspect-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('asks for every image in one call and reads the answers in the order asked', async () => {
+    const facts = await inspectImages(client(), ['b:2', 'a:1']);
+    expect(facts.map((f) => f?.id)).toEqual([id('b'), id('a')]);
+    expect(facts[1]?.labels).toEqual({ 'org.ffreis.nx-hash': '1' });
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('asks each alone when one is missing, so the missing one reads as undefined and the order holds', async () => {
+    const facts = await inspectImages(client(), ['c:3', 'a:1']);
+    expect(facts.map((f) => f?.id)).toEqual([undefined, id('a')]);
+    expect(calls()).toHaveLength(3);
   });
 });

@@ -16,14 +16,36 @@ export interface ImageFacts {
 
 export { HASH_LABEL } from '../core/naming';
 
+const MISSING = /no such (image|object)|image not known|failed to find image/i;
+
 /** Inspects an image: its facts, or undefined when the engine does not hold that reference. */
 export async function inspectImage(adapter: EngineAdapter, ref: string): Promise<ImageFacts | undefined> {
   const result = await runEngine(adapter, adapter.inspectImage(ref), { allowFailure: true });
   if (result.exitCode !== 0) {
-    if (/no such (image|object)|image not known|failed to find image/i.test(result.stderr)) return undefined;
+    if (MISSING.test(result.stderr)) return undefined;
     throw new ImageError('ENGINE_FAILED', `${adapter.client} could not inspect ${ref}: ${result.stderr.trim()}`);
   }
-  const fields = result.stdout.trim().split('\n')[0].split('|');
+  return parseFacts(adapter, ref, result.stdout.trim().split('\n')[0]);
+}
+
+/**
+ * Inspects several images with one engine call: on the critical path every client process
+ * counts (about 80 ms of CPU each on a 2-core machine). The engine answers one line per
+ * image in the order asked, and fails the whole call when any is missing or it cannot
+ * answer: each is then asked alone, so a missing image reads as undefined, as with inspectImage.
+ */
+export async function inspectImages(adapter: EngineAdapter, refs: string[]): Promise<(ImageFacts | undefined)[]> {
+  if (refs.length > 1) {
+    const result = await runEngine(adapter, adapter.inspectImage(...refs), { allowFailure: true });
+    const lines = result.stdout.trim().split('\n');
+    if (result.exitCode === 0 && lines.length === refs.length) return refs.map((ref, i) => parseFacts(adapter, ref, lines[i]));
+  }
+  return Promise.all(refs.map((ref) => inspectImage(adapter, ref)));
+}
+
+/** One line of INSPECT_FORMAT: `<id>|<size>|<tags json>|<labels json>|<os>/<arch>`. */
+function parseFacts(adapter: EngineAdapter, ref: string, line: string): ImageFacts {
+  const fields = line.split('|');
   const platform = fields.length > 4 ? fields.pop() : undefined;
   const [id, size, tags] = fields;
   // A label's value may hold "|": the labels are whatever lies between the tags and the platform.
@@ -32,7 +54,7 @@ export async function inspectImage(adapter: EngineAdapter, ref: string): Promise
     throw new ImageError(
       'ENGINE_FAILED',
       `${adapter.client} answered \`image inspect ${ref}\` with success but no image id ` +
-        `(${JSON.stringify(result.stdout.slice(0, 80))}): it is not a working ${adapter.name} client.\n` +
+        `(${JSON.stringify(line.slice(0, 80))}): it is not a working ${adapter.name} client.\n` +
         `Point CONTAINER_CLIENT at ${adapter.name}'s binary, or unset it.`,
     );
   }

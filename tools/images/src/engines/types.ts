@@ -57,7 +57,8 @@ export interface EngineAdapter {
   clientVersion(): EngineCommand;
   /** Prints the buildx plugin's version (fails without the plugin). */
   buildxVersion(): EngineCommand;
-  inspectImage(ref: string): EngineCommand;
+  /** One line of INSPECT_FORMAT per image, in the order given; fails when any is missing. */
+  inspectImage(...refs: string[]): EngineCommand;
   build(spec: BuildSpec): EngineCommand;
   tag(source: string, target: string): EngineCommand;
   /** Lists `repository:tag` lines for one repository. */

@@ -31,8 +31,11 @@ export interface CallWords {
 export interface CallOptions {
   /** The actions the call needs on the repository: `pull`, or `pull,push`. */
   actions: string;
-  /** A saved login (`user:password`, base64), sent only to this registry and its token service. */
-  login?: string;
+  /**
+   * The saved login (`user:password`, base64), read only when the registry asks for auth and
+   * sent only to this registry and its token service.
+   */
+  login?: () => string | undefined;
   timeoutMs: number;
   words: CallWords;
 }
@@ -55,7 +58,8 @@ export async function registryCall(location: RegistryLocation, path: string, ini
   const url = `${location.scheme}://${location.host}/v2/${location.repository}/${path}`;
   const response = await send(url, init);
   if (response.status !== 401) return response;
-  const basic = options.login ? `Basic ${options.login}` : undefined;
+  const login = options.login?.();
+  const basic = login ? `Basic ${login}` : undefined;
   const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
   let authorization = basic;
   if (challenge?.realm) {

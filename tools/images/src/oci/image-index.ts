@@ -45,7 +45,7 @@ function savedLogin(host: string, env: NodeJS.ProcessEnv): string | undefined {
 function call(location: RegistryLocation, path: string, init: RequestInit, actions: string, env: NodeJS.ProcessEnv) {
   return registryCall(location, path, init, {
     actions,
-    login: savedLogin(location.host, env),
+    login: () => savedLogin(location.host, env),
     timeoutMs: 30_000,
     words: {
       unreachable: (reason) =>

@@ -21,12 +21,22 @@ vi.mock('../../engines/run-engine', () => ({
     calls.push(command.args);
     const [verb, sub] = command.args;
     if (verb === 'image' && sub === 'inspect') {
-      const ref = command.args[command.args.length - 1];
-      const image = store[ref];
-      const labels = image?.hash ? JSON.stringify({ 'org.ffreis.nx-hash': image.hash }) : 'null';
-      return image
-        ? { exitCode: 0, stdout: `${image.id}|1000|["${ref}"]|${labels}`, stderr: '' }
-        : { exitCode: 1, stdout: '', stderr: `Error: No such image: ${ref}` };
+      // As docker does: a line for each image held, an error for each missing, exit 1 if any is.
+      const refs = command.args.slice(4);
+      const line = (ref: string) => {
+        const image = store[ref];
+        const labels = image.hash ? JSON.stringify({ 'org.ffreis.nx-hash': image.hash }) : 'null';
+        return `${image.id}|1000|["${ref}"]|${labels}`;
+      };
+      const missing = refs.filter((ref) => !store[ref]);
+      return {
+        exitCode: missing.length ? 1 : 0,
+        stdout: refs
+          .filter((ref) => store[ref])
+          .map(line)
+          .join('\n'),
+        stderr: missing.map((ref) => `Error: No such image: ${ref}`).join('\n'),
+      };
     }
     if (verb === 'version') return { exitCode: 0, stdout: '20.10.24', stderr: '' };
     if (verb === 'pull') return { exitCode: 1, stdout: '', stderr: 'Error: manifest unknown' };
@@ -114,6 +124,42 @@ describe('build executor (engine stubbed)', () => {
     });
   });
 
+  describe('with two parents', () => {
+    const two = {
+      parents: [
+        { name: 'base', arg: 'BASE_IMAGE' },
+        { name: 'tools', arg: 'TOOLS_IMAGE' },
+      ],
+    };
+    beforeEach(() => {
+      mkdirSync(join(root, 'dist/images/tools'), { recursive: true });
+      writeFileSync(meta('tools'), JSON.stringify({ ref: 'ffreis/tools:5', hash: '5' }));
+      store['ffreis/tools:5'] = { id: ID('c'), hash: '5' };
+    });
+    const parentInspects = () => calls.filter((c) => c[0] === 'image' && c[1] === 'inspect' && !c.includes('ffreis/builder:42'));
+
+    it('verifies both with one engine call, then builds from both', async () => {
+      expect(await run(two)).toEqual({ success: true });
+      expect(parentInspects().map((c) => c.slice(4))).toEqual([['ffreis/base:1', 'ffreis/tools:5']]);
+      const build = calls.find((c) => c[0] === 'build') as string[];
+      expect(build).toEqual(expect.arrayContaining(['BASE_IMAGE=ffreis/base:1', 'TOOLS_IMAGE=ffreis/tools:5']));
+    });
+
+    it('names the missing one when the engine holds only the other, and builds nothing', async () => {
+      delete store['ffreis/tools:5'];
+      expect(await run(two)).toEqual({ success: false });
+      expect(errors.join('\n')).toContain(`Image "builder" is built from "tools", but ffreis/tools:5 is not in docker's store`);
+      expect(calls.some((c) => c[0] === 'build')).toBe(false);
+    });
+
+    it('refuses a parent held under its tag with another hash', async () => {
+      store['ffreis/tools:5'] = { id: ID('c'), hash: '6' };
+      expect(await run(two)).toEqual({ success: false });
+      expect(errors.join('\n')).toContain(`ffreis/tools:5 is not in docker's store as that hash's build`);
+      expect(calls.some((c) => c[0] === 'build')).toBe(false);
+    });
+  });
+
   it('skips the engine build when the hash tag is present', async () => {
     store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
     expect(await run()).toEqual({ success: true });
@@ -123,7 +169,7 @@ describe('build executor (engine stubbed)', () => {
 
   describe('with the view the run took when it started (NX_IMAGES_VIEW)', () => {
     const view = (tags: string) => [viewHeader('docker', 'docker', process.env), `+ffreis/builder ${tags}`, '+complete'].join('\n');
-    const inspected = (ref: string) => calls.some((c) => c[0] === 'image' && c[1] === 'inspect' && c[c.length - 1] === ref);
+    const inspected = (ref: string) => calls.some((c) => c[0] === 'image' && c[1] === 'inspect' && c.slice(4).includes(ref));
 
     it('builds an image absent at the start without inspecting its tag first, and verifies what it built', async () => {
       vi.stubEnv('NX_IMAGES_VIEW', view('7,latest'));
@@ -132,7 +178,7 @@ describe('build executor (engine stubbed)', () => {
         0,
         calls.findIndex((c) => c[0] === 'build'),
       );
-      expect(before.some((c) => c[0] === 'image' && c[c.length - 1] === 'ffreis/builder:42')).toBe(false);
+      expect(before.some((c) => c[0] === 'image' && c.includes('ffreis/builder:42'))).toBe(false);
       expect(inspected('ffreis/base:1')).toBe(true);
       expect(inspected('ffreis/builder:42')).toBe(true);
       expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({ status: 'built', imageId: ID('e') });

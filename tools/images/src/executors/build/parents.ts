@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { ImageError } from '../../core/errors';
 import { imageRef, splitImageRef } from '../../core/naming';
 import { platformTag, samePlatform } from '../../core/platforms';
-import { HASH_LABEL, inspectImage } from '../../engines/image-store';
+import { HASH_LABEL, inspectImage, inspectImages } from '../../engines/image-store';
 import type { EngineAdapter } from '../../engines/types';
 import { metadataPath, readMetadata } from '../../records/metadata';
 import { runMark } from '../../records/run-marks';
@@ -66,21 +66,26 @@ Build both for the same platforms: set them in IMAGE_PLATFORMS or the plugin ` +
 /**
  * The parents a build starts from: each must be confirmed in this run (so
  * `--exclude-task-dependencies` can never hand it a stale tag) and be, in the engine, that
- * hash's build (for each platform, when built for several). Asked at once: on the critical
- * path, each engine query counts.
+ * hash's build (for each platform, when built for several). Asked in one engine call: on the
+ * critical path, each engine query counts.
  */
 export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): Promise<VerifiedParent[]> {
   const name = plan.options.name;
+  const parents = knownParents(plan);
+  const unconfirmed = plan.rootPid ? parents.find((parent) => !parent.hash) : undefined;
+  if (unconfirmed) {
+    throw new ImageError(
+      'PARENT_NOT_BUILT',
+      `Image "${name}" is built from "${unconfirmed.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
+        `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${name}:build`,
+    );
+  }
+  const refs = parents.flatMap((parent) => (parent.ref ? [parent.ref] : []));
+  const held = await inspectImages(adapter, refs);
+  const factsOf = new Map(refs.map((ref, i) => [ref, held[i]]));
   return Promise.all(
-    knownParents(plan).map(async (parent) => {
-      if (plan.rootPid && !parent.hash) {
-        throw new ImageError(
-          'PARENT_NOT_BUILT',
-          `Image "${name}" is built from "${parent.name}", whose build is not part of this run (--exclude-task-dependencies?), ` +
-            `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${name}:build`,
-        );
-      }
-      const facts = parent.ref ? await inspectImage(adapter, parent.ref) : undefined;
+    parents.map(async (parent) => {
+      const facts = parent.ref ? factsOf.get(parent.ref) : undefined;
       if (!parent.ref || !facts || facts.labels[HASH_LABEL] !== parent.hash) {
         const missing = parent.ref
           ? `${parent.ref} is not in ${adapter.name}'s store as that hash's build`
