@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
 import type { InputsRecord } from '../core/why';
 import { writeFileAtomic } from './atomic-file';
 
@@ -56,9 +56,11 @@ export function currentInputs(
   const inputs = project?.targets?.build?.inputs;
   if (!caches || !project || !inputs) return undefined;
   const expand = (pattern: string) => pattern.replace('{workspaceRoot}/', '').replace('{projectRoot}', project.root);
-  const include = inputs.filter((i): i is string => typeof i === 'string' && !i.startsWith('!')).map(expand);
-  const exclude = inputs.filter((i): i is string => typeof i === 'string' && i.startsWith('!')).map((i) => expand(i.slice(1)));
-  const matches = (file: string, patterns: string[]) => patterns.some((p) => minimatch(file, p, { dot: true }));
+  // Each pattern compiled once: the workspace's every file is matched against them.
+  const compile = (patterns: string[]) => patterns.map((p) => new Minimatch(p, { dot: true }));
+  const include = compile(inputs.filter((i): i is string => typeof i === 'string' && !i.startsWith('!')).map(expand));
+  const exclude = compile(inputs.filter((i): i is string => typeof i === 'string' && i.startsWith('!')).map((i) => expand(i.slice(1))));
+  const matches = (file: string, patterns: Minimatch[]) => patterns.some((p) => p.match(file));
   const files = Object.fromEntries(
     caches.files.filter(({ file }) => matches(file, include) && !matches(file, exclude)).map(({ file, hash: h }) => [file, h] as const),
   );
