@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pictured } from '../src/docs/readme-graph';
@@ -17,6 +17,21 @@ describe('the inferred image graph', () => {
     const edges = pictured(readme).sort();
     expect(edges.length).toBeGreaterThan(0);
     expect(await graphEdges(ws)).toEqual(edges);
+  });
+
+  it('computes the graph without the daemon loading neither TypeScript nor @nx/devkit’s index (each costs every such run)', async () => {
+    // Every module any node process of the run loaded, written when it exits.
+    const hook = join(ws.dir, 'loaded-hook.cjs');
+    const loaded = join(ws.dir, 'loaded.txt');
+    const write = `require('node:fs').appendFileSync(${JSON.stringify(loaded)}, Object.keys(require.cache).join('\\n') + '\\n')`;
+    writeFileSync(hook, `process.on('exit', () => ${write});\n`);
+    const result = await ws.nx(['show', 'projects'], { NX_DAEMON: 'false', NODE_OPTIONS: `--require ${hook}` });
+    expect(result.exitCode, result.output).toBe(0);
+    const modules = readFileSync(loaded, 'utf8').split('\n');
+    // The hook saw the run: Nx's graph code and the plugin were loaded.
+    expect(modules.some((m) => m.includes('/project-configuration-utils.js'))).toBe(true);
+    expect(modules.some((m) => /tools\/images\/dist\/plugin\/create-nodes\.js$/.test(m))).toBe(true);
+    expect(modules.filter((m) => /\/node_modules\/typescript\/|\/@nx\/devkit\/dist\/index\.js$/.test(m))).toEqual([]);
   });
 
   it('takes in a new images/<x>/Dockerfile FROM a workspace image with no other edit', async () => {

@@ -1,4 +1,5 @@
-import { readCachedProjectGraph, type PostTasksExecution, type ProjectGraph } from '@nx/devkit';
+import type { PostTasksExecution, ProjectGraph } from '@nx/devkit';
+import { readCachedProjectGraph } from './nx-runtime';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';

@@ -1,4 +1,5 @@
-import { DependencyType, type CreateDependencies, type RawProjectGraphDependency } from '@nx/devkit';
+import type { CreateDependencies, RawProjectGraphDependency } from '@nx/devkit';
+import { DependencyType } from './nx-runtime';
 import { workspacePath } from '../core/inputs';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
 import { imageDockerfileOf, loadImageGraph } from './load-graph';
