@@ -172,7 +172,8 @@ async function main() {
     const noopBase = await measure(RUNS, nothing, baseline);
     rows.push({ scenario: 'no-op (all present), Nx daemon off', ours: noop, baseline: noopBase, note: 'one engine listing for the run' });
 
-    await ws.nx(['run-many', '-t', 'build'], { NX_DAEMON: 'true' });
+    // The daemon starts and settles (file map, graph, first hashes) before anything is timed.
+    for (const target of ['build', 'floor', 'build']) await ws.nx(['run-many', '-t', target], { NX_DAEMON: 'true' });
     const noopDaemon = await measure(RUNS, nothing, () => nxBuild(ws, { NX_DAEMON: 'true' }));
     const floorDaemon = await measure(RUNS, nothing, () => ws.nx(['run-many', '-t', 'floor'], { NX_DAEMON: 'true' }));
     await ws.nx(['daemon', '--stop']);
@@ -231,7 +232,7 @@ async function main() {
       baseline: appBase,
       note: 'builder (with the app’s tests) and runner rebuild',
     });
-    await nxBuild(ws, { NX_DAEMON: 'true' });
+    for (let i = 0; i < 2; i++) await nxBuild(ws, { NX_DAEMON: 'true' });
     const appDaemon = await measure(
       RUNS,
       (i) => appChange(i + RUNS)(),
