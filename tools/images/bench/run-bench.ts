@@ -401,7 +401,7 @@ async function writeReport(rows: Row[], profile: Record<string, Stats>) {
       '- **Hooks:** `preTasksExecution` takes the engine view (below); `postTasksExecution` reads five small records',
       '  and writes the summary. With the daemon on, both run inside the daemon.',
       '- **Engine calls:** one per run, not one per image: the `preTasksExecution` hook lists every image carrying the',
-      '  hash label (`images --filter label=org.ffreis.nx-hash`) and hands the result to the tasks as `NX_IMAGES_VIEW`.',
+      '  hash label (`images --filter label=org.ffreis.nx-hash`) and hands the result to the tasks as `BUILD_NX_IMAGES_VIEW`.',
       '  A task trusts it only for the same engine, client and store settings (`DOCKER_HOST`, `CONTAINER_HOST`, …);',
       "  otherwise it asks the engine itself (one `image inspect`). A build is never replayed from Nx's cache",
       '  (a cached success could claim an image the engine no longer has).',

@@ -5,7 +5,7 @@
 # stamp; an id is the digest of the image's config, labels included), and :latest points
 # at the same image, the image is present and nothing else runs. What the engine holds
 # comes from the view the plugin's preTasksExecution hook took with one query for the
-# whole run (NX_IMAGES_VIEW), or, without a view for this engine and store, from one
+# whole run (BUILD_NX_IMAGES_VIEW), or, without a view for this engine and store, from one
 # `image inspect`. Anything else goes to the full program (dist/build/main.bundle.js), which
 # restores, pulls or builds, checks identity and records. Options a project.json sets on
 # the target (`target`) arrive as arguments, which the program reads. NX_IMAGES_PLAN=1 makes
@@ -37,7 +37,7 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
   seen=
   # The engine's answer for every image, asked once when the run started
   # (plugin/engine-view.ts), trusted only for the same engine, client and store.
-  view=${NX_IMAGES_VIEW:-}
+  view=${BUILD_NX_IMAGES_VIEW:-}
   store="${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}"
   header="view1|$engine|$client|$store"
   if [ -n "$client" ] && [ -n "$view" ] && [ "${view%%"$nl"*}" = "$header" ]; then

@@ -152,7 +152,7 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
       const header = `view1|${engineName}|${logged.client}|||||`;
       const result = await build(ws, {
         CONTAINER_CLIENT: logged.client,
-        NX_IMAGES_VIEW: `${header}\n${ws.prefix}/runner ${forged} latest,${hash}`,
+        BUILD_NX_IMAGES_VIEW: `${header}\n${ws.prefix}/runner ${forged} latest,${hash}`,
       });
       expect(result.exitCode, result.output).toBe(0);
       expect(statuses(ws)).toMatchObject({ runner: 'restored' });

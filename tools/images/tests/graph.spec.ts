@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pictured } from '../src/docs/readme-graph';
+import { VIEW_ENV } from '../src/plugin/engine-view';
 import { graphEdges } from './support/graph';
 import { createTestWorkspace, REPO_ROOT, type TestWorkspace } from './support/workspace';
 
@@ -32,6 +33,31 @@ describe('the inferred image graph', () => {
     expect(modules.some((m) => m.includes('/project-configuration-utils.js'))).toBe(true);
     expect(modules.some((m) => /tools\/images\/dist\/plugin\/create-nodes\.js$/.test(m))).toBe(true);
     expect(modules.filter((m) => /\/node_modules\/typescript\/|\/@nx\/devkit\/dist\/index\.js$/.test(m))).toEqual([]);
+  });
+
+  it('hands each run its engine view without making the Nx daemon recompute the project graph', async () => {
+    // A task that prints the view's header: the hook's variable reaches the run's tasks.
+    ws.write('probe/project.json', JSON.stringify({ name: 'probe', targets: { view: { command: `printenv ${VIEW_ENV} | head -1` } } }));
+    const log = join(ws.dir, '.nx/workspace-data/d/daemon.log');
+    const daemon = { NX_DAEMON: 'true' };
+    try {
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push(await ws.nx(['run', 'probe:view'], daemon));
+      for (const run of runs) {
+        expect(run.exitCode, run.output).toBe(0);
+        expect(run.output).toMatch(/view1\|docker\|/);
+      }
+      // The first run starts the daemon; after it, nothing of the runs' environment changes
+      // but the view, which must not count as a change to the daemon.
+      const lines = readFileSync(log, 'utf8').split('\n');
+      const served = lines.filter((l) => l.includes('Client Request for Project Graph Received'));
+      expect(served.length).toBeGreaterThanOrEqual(3);
+      const recomputed = lines.filter((l) => /Graph recompute necessary due to env variable refresh/.test(l));
+      expect(recomputed).toEqual([]);
+    } finally {
+      await ws.nx(['daemon', '--stop']);
+      ws.removePath('probe');
+    }
   });
 
   it('takes in a new images/<x>/Dockerfile FROM a workspace image with no other edit', async () => {

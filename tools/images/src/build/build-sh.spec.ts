@@ -62,7 +62,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('bin/build.sh, the fast path', () => {
   it('answers present from the run’s view alone: no engine call, a run mark for the children', () => {
     const result = guard({
-      NX_IMAGES_VIEW: `${header()}\nffreis/base-runner ${'b'.repeat(64)} latest,${HASH}\nffreis/base ${ID} 99,latest,${HASH}`,
+      BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base-runner ${'b'.repeat(64)} latest,${HASH}\nffreis/base ${ID} 99,latest,${HASH}`,
     });
     expect(result.output).toBe(`base: present ffreis/base:${HASH} (docker), no build needed`);
     expect(result.calls).toEqual([]);
@@ -75,7 +75,7 @@ describe('bin/build.sh, the fast path', () => {
     ['the view has no :latest for the repository', `ffreis/base-runner ${ID} latest,${HASH}`],
     ['a longer repository shares the name’s start', `ffreis/base-x ${ID} latest,${HASH}`],
   ])('hands over to the full program when %s, without asking the engine again', (_case, line) => {
-    const result = guard({ NX_IMAGES_VIEW: `${header()}\n${line}` });
+    const result = guard({ BUILD_NX_IMAGES_VIEW: `${header()}\n${line}` });
     expect(result.output).toBe('FULL');
     expect(result.calls).toEqual([]);
   });
@@ -86,7 +86,7 @@ describe('bin/build.sh, the fast path', () => {
       `view1|docker|/other/docker|||||\nffreis/base ${ID} latest,${HASH}`,
     ]) {
       rmSync(join(dir, 'calls'), { force: true });
-      const result = guard({ NX_IMAGES_VIEW: view }, `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`);
+      const result = guard({ BUILD_NX_IMAGES_VIEW: view }, `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`);
       expect(result.output).toMatch(/: present /);
       expect(result.calls).toEqual([
         `image inspect --format {{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}} ffreis/base:${HASH} ffreis/base:latest`,
@@ -102,37 +102,37 @@ describe('bin/build.sh, the fast path', () => {
 
   it('compares ids with or without the sha256: prefix (podman prints none)', () => {
     writeFileSync(join(records, 'stamp'), `${ID}\n`);
-    expect(guard({ NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,${HASH}` }).output).toMatch(/: present /);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,${HASH}` }).output).toMatch(/: present /);
     expect(guard({}, `${ID} ${HASH}\n${ID} ${HASH}\n`).output).toMatch(/: present /);
   });
 
   it('hands a multi-platform image to the full program, which checks each platform’s image', () => {
     const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
-    expect(guard({ NX_IMAGES_VIEW: view }).output).toMatch(/: present /);
-    expect(guard({ NX_IMAGES_VIEW: view, IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' }).output).toBe('FULL');
-    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_PLATFORMS: 'linux/arm64' }).output).toBe('FULL');
-    expect(guard({ NX_IMAGES_VIEW: view }, '', ['--platforms=linux/arm64']).output).toBe('FULL --platforms=linux/arm64');
-    expect(guard({ NX_IMAGES_VIEW: view }, '', ['--target=prod']).output).toMatch(/: present /);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view }).output).toMatch(/: present /);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' }).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLATFORMS: 'linux/arm64' }).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view }, '', ['--platforms=linux/arm64']).output).toBe('FULL --platforms=linux/arm64');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view }, '', ['--target=prod']).output).toMatch(/: present /);
   });
 
   it('hands over at once for an always-built image, a missing stamp or missing exports', () => {
     const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
-    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_ALWAYS_BUILD: 'ADD <url>' }).output).toBe('FULL');
-    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_EXPORTS: '/app' }).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_ALWAYS_BUILD: 'ADD <url>' }).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_EXPORTS: '/app' }).output).toBe('FULL');
     rmSync(join(records, 'stamp'));
-    expect(guard({ NX_IMAGES_VIEW: view }).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view }).output).toBe('FULL');
     expect(existsCalls()).toBe(false);
   });
 
   it('in a preview, answers present with a preview mark and no run mark, and hands anything else over', () => {
     const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
-    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1' }).output).toBe(`base: present ffreis/base:${HASH}`);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1' }).output).toBe(`base: present ffreis/base:${HASH}`);
     expect(readFileSync(join(records, 'plans/77'), 'utf8').trim()).toBe(`${HASH} present`);
     expect(() => readFileSync(join(records, 'runs/77'))).toThrow();
-    expect(guard({ NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,99`, NX_IMAGES_PLAN: '1' }).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,99`, NX_IMAGES_PLAN: '1' }).output).toBe('FULL');
     // Hashed on what it copies: the full program reads what those parents would do.
-    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1', NX_IMAGES_COPIES: 'builder' }).output).toBe('FULL');
-    expect(guard({ NX_IMAGES_VIEW: view, NX_IMAGES_COPIES: 'builder' }).output).toMatch(/: present /);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1', NX_IMAGES_COPIES: 'builder' }).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_COPIES: 'builder' }).output).toMatch(/: present /);
   });
 
   it('passes the target’s arguments to the full program', () => {

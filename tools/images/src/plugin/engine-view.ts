@@ -5,8 +5,15 @@ import { HASH_LABEL, LATEST_TAG } from '../core/naming';
 import { engineAdapter } from '../engines';
 import { STORE_ENV } from '../engines/types';
 
-/** The variable bin/build.sh reads: what the engine held when the run started. */
-export const VIEW_ENV = 'NX_IMAGES_VIEW';
+/**
+ * The variable bin/build.sh reads: what the engine held when the run started. Named
+ * `BUILD_…` because the Nx daemon keeps variables of that prefix out of its own environment
+ * (`daemon/client/daemon-environment.js`, its CI-platform exclusions): any other name, set
+ * by this hook on every run with a new value, is an environment change to the daemon, which
+ * then throws away its project graph and computes it again on the next run (about 0.1 s, and
+ * the hashes after it). tests/graph.spec.ts fails when that comes back.
+ */
+export const VIEW_ENV = 'BUILD_NX_IMAGES_VIEW';
 
 /** How long the one engine query may take before the run goes on without a view. */
 const QUERY_TIMEOUT_MS = 10_000;
@@ -90,7 +97,7 @@ function list(command: string, args: string[]): Promise<string | undefined> {
 
 /**
  * Before every task run: one engine query for every image this workspace built, handed to
- * the `build` targets as NX_IMAGES_VIEW, so that a present image costs no engine call of
+ * the `build` targets as BUILD_NX_IMAGES_VIEW, so that a present image costs no engine call of
  * its own (bin/build.sh). Without an engine, or when the query fails, there is no view and
  * each build asks the engine itself. node:child_process, not execa: this runs on every
  * `nx` task run, and loading execa would cost more than the query.

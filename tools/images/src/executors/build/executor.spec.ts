@@ -100,7 +100,7 @@ beforeEach(() => {
     'IMAGE_REGISTRY',
     'NX_INVOCATION_ROOT_PID',
     'IMAGE_BUILD_SECRETS',
-    'NX_IMAGES_VIEW',
+    'BUILD_NX_IMAGES_VIEW',
   ])
     vi.stubEnv(key, '');
 });
@@ -167,12 +167,12 @@ describe('build executor (engine stubbed)', () => {
     expect(JSON.parse(readFileSync(meta('builder'), 'utf8')).status).toBe('present');
   });
 
-  describe('with the view the run took when it started (NX_IMAGES_VIEW)', () => {
+  describe('with the view the run took when it started (BUILD_NX_IMAGES_VIEW)', () => {
     const view = (tags: string) => [viewHeader('docker', 'docker', process.env), `+ffreis/builder ${tags}`, '+complete'].join('\n');
     const inspected = (ref: string) => calls.some((c) => c[0] === 'image' && c[1] === 'inspect' && c.slice(4).includes(ref));
 
     it('builds an image absent at the start without inspecting its tag first, and verifies what it built', async () => {
-      vi.stubEnv('NX_IMAGES_VIEW', view('7,latest'));
+      vi.stubEnv('BUILD_NX_IMAGES_VIEW', view('7,latest'));
       expect(await run()).toEqual({ success: true });
       const before = calls.slice(
         0,
@@ -186,7 +186,7 @@ describe('build executor (engine stubbed)', () => {
 
     it('never takes the view as proof of presence: the engine is asked', async () => {
       store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
-      vi.stubEnv('NX_IMAGES_VIEW', view('42,latest'));
+      vi.stubEnv('BUILD_NX_IMAGES_VIEW', view('42,latest'));
       expect(await run()).toEqual({ success: true });
       expect(inspected('ffreis/builder:42')).toBe(true);
       expect(calls.some((c) => c[0] === 'build')).toBe(false);
@@ -197,7 +197,7 @@ describe('build executor (engine stubbed)', () => {
       ['without every tag', () => view('7').replace('\n+complete', '')],
     ])('asks the engine when the view is %s', async (_case, text) => {
       store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
-      vi.stubEnv('NX_IMAGES_VIEW', text());
+      vi.stubEnv('BUILD_NX_IMAGES_VIEW', text());
       expect(await run()).toEqual({ success: true });
       expect(calls.some((c) => c[0] === 'build')).toBe(false);
       expect(JSON.parse(readFileSync(meta('builder'), 'utf8')).status).toBe('present');

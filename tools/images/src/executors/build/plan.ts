@@ -30,7 +30,7 @@ export interface BuildPlan {
   platforms: string[];
   /**
    * Whether the engine held the hash tag when the Nx run started, from the hook's view
-   * (NX_IMAGES_VIEW); undefined when there is none for this engine and store. Only `false`
+   * (BUILD_NX_IMAGES_VIEW); undefined when there is none for this engine and store. Only `false`
    * is acted on: it saves the build its own inspect.
    */
   heldAtStart?: boolean;
