@@ -1,5 +1,5 @@
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
-import { logger } from './nx-runtime';
+import { logger, servesOneRun } from './nx-runtime';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ImageError } from '../core/errors';
@@ -9,6 +9,7 @@ import { packageLabels } from '../core/oci-labels';
 import { hostPlatform } from '../core/platforms';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
 import type { BuildTargetOptions } from '../executors/build/options';
+import { prefetchEngineView } from './engine-view';
 import { DOCKERFILE_GLOB, loadImageGraph, pluginRootIn, readInputSettings } from './load-graph';
 import { PLUGIN_PACKAGE } from './package-name';
 import { SBOM_FILE } from '../records/attachments';
@@ -237,6 +238,8 @@ function withWorkspaceLabels(options: NormalizedPluginOptions, workspaceRoot: st
 export const createNodes: CreateNodes<ImagesPluginOptions> = [
   DOCKERFILE_GLOB,
   (dockerfiles, rawOptions, context) => {
+    // The run's engine listing starts now, beside the graph work; the run's hook takes it.
+    prefetchEngineView(rawOptions, servesOneRun());
     const options = withWorkspaceLabels(normalizePluginOptions(rawOptions), context.workspaceRoot);
     const graph = loadImageGraph(context.workspaceRoot, dockerfiles, options.prefix);
     const settingsFor = readInputSettings(context.workspaceRoot, options);

@@ -89,10 +89,94 @@ export function heldAtStart(view: string | undefined, header: string, repository
     : false;
 }
 
-function list(command: string, args: string[]): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: QUERY_TIMEOUT_MS, maxBuffer: 64 * 2 ** 20 }, (error, stdout) => resolve(error ? undefined : stdout));
+/** A listing in flight: its answer, and `hold()`, which lets its child and timer keep the process open. */
+interface Listing {
+  answer: Promise<string | undefined>;
+  hold(): void;
+}
+
+type Handle = { ref?(): unknown; unref?(): unknown } | null | undefined;
+
+/** Lists with the engine's client; until `hold()`, nothing of it keeps the process open. */
+function list(command: string, args: string[]): Listing {
+  let handles: Handle[] = [];
+  const answer = new Promise<string | undefined>((resolve) => {
+    const child = execFile(command, args, { maxBuffer: 64 * 2 ** 20 }, (error, stdout) => {
+      clearTimeout(timer);
+      resolve(error ? undefined : stdout);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), QUERY_TIMEOUT_MS);
+    handles = [child, child.stdout as Handle, child.stderr as Handle, timer];
   });
+  for (const handle of handles) handle?.unref?.();
+  return {
+    answer,
+    hold: () => {
+      for (const handle of handles) handle?.ref?.();
+    },
+  };
+}
+
+/** What a run's listing asks: the view's header (engine, client and store), the prefix, the command. */
+interface ViewQuery {
+  header: string;
+  prefix: string;
+  command: { command: string; args: string[] };
+}
+
+function viewQuery(rawOptions: ImagesPluginOptions | undefined): ViewQuery | undefined {
+  try {
+    const options = normalizePluginOptions(rawOptions);
+    const settings = resolveEngineSettings(options, process.env);
+    return {
+      header: viewHeader(settings.engine, settings.client, process.env),
+      prefix: options.prefix,
+      command: engineAdapter(settings.engine, settings.client).listLabelled(HASH_LABEL),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The view a listing gives ('' when the engine did not answer), and its child. */
+function takeView(query: ViewQuery): { view: Promise<string>; hold(): void } {
+  const listing = list(query.command.command, query.command.args);
+  const view = listing.answer.then((answer) => (answer === undefined ? '' : [query.header, ...viewLines(answer, query.prefix)].join('\n')));
+  return { view, hold: listing.hold };
+}
+
+/** A listing started while Nx built the graph, for this process's next task run. */
+let prefetched: { at: number; key: string; view: Promise<string>; hold(): void } | undefined;
+let prefetchTried = false;
+/** How old a prefetched listing may be when the run's hook takes it. */
+const PREFETCH_MAX_AGE_MS = 5_000;
+
+/**
+ * Starts the run's engine listing while Nx builds the project graph (createNodes), so it
+ * runs beside that work instead of after it; preTasksExecution takes it. Only in a process
+ * that serves one run (`oneRun`: the Nx daemon and plugin workers live across runs, so there
+ * it would be stale), at most once, and taken only when it is recent and for the same engine, client
+ * and store. The child does not hold the process open until the hook takes it (a command
+ * with no tasks, `nx show projects`, exits without waiting for it).
+ */
+export function prefetchEngineView(rawOptions: ImagesPluginOptions | undefined, oneRun: boolean): void {
+  if (!oneRun || prefetchTried) return;
+  prefetchTried = true;
+  const query = viewQuery(rawOptions);
+  if (query) prefetched = { at: Date.now(), key: keyOf(query), ...takeView(query) };
+}
+
+function keyOf(query: ViewQuery): string {
+  return `${query.header}\n${query.prefix}`;
+}
+
+/** The prefetched view, once, when it is recent and for the same query. */
+function takePrefetched(query: ViewQuery): Promise<string> | undefined {
+  const taken = prefetched;
+  prefetched = undefined;
+  if (!taken || taken.key !== keyOf(query) || Date.now() - taken.at > PREFETCH_MAX_AGE_MS) return undefined;
+  taken.hold();
+  return taken.view;
 }
 
 /**
@@ -103,22 +187,14 @@ function list(command: string, args: string[]): Promise<string | undefined> {
  * `nx` task run, and loading execa would cost more than the query.
  */
 export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (rawOptions) => {
+  const query = viewQuery(rawOptions);
   // Always set (Nx hands what a hook sets to the run): an empty view replaces any the
   // environment inherited, e.g. from an outer `nx` run.
-  process.env[VIEW_ENV] = await engineView(rawOptions);
+  process.env[VIEW_ENV] = query ? await (takePrefetched(query) ?? started(query)) : '';
 };
 
-async function engineView(rawOptions: ImagesPluginOptions | undefined): Promise<string> {
-  let options;
-  let settings;
-  try {
-    options = normalizePluginOptions(rawOptions);
-    settings = resolveEngineSettings(options, process.env);
-  } catch {
-    return '';
-  }
-  const command = engineAdapter(settings.engine, settings.client).listLabelled(HASH_LABEL);
-  const listing = await list(command.command, command.args);
-  if (listing === undefined) return '';
-  return [viewHeader(settings.engine, settings.client, process.env), ...viewLines(listing, options.prefix)].join('\n');
+function started(query: ViewQuery): Promise<string> {
+  const taken = takeView(query);
+  taken.hold();
+  return taken.view;
 }

@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+type EngineView = typeof import('./engine-view');
+
+/** A docker client that logs each call and lists one image. */
+function fakeClient(dir: string, name: string, delay = 0): string {
+  const client = join(dir, name);
+  writeFileSync(
+    client,
+    `#!/bin/sh\necho "$0 $*" >> ${join(dir, 'calls')}\n${delay ? `sleep ${delay}\n` : ''}echo 'ffreis/base:latest sha256:aaa'\n`,
+  );
+  chmodSync(client, 0o755);
+  return client;
+}
+
+describe('the engine listing started while Nx builds the graph', () => {
+  let dir: string;
+  let view: EngineView;
+  const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+  const hook = async () => {
+    await view.preTasksExecution({ prefix: 'ffreis' }, { id: '1', workspaceRoot: dir, nxJsonConfiguration: {}, argv: [] });
+    return process.env[view.VIEW_ENV] ?? '';
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'engine-view-'));
+    vi.resetModules();
+    view = await import('./engine-view');
+    vi.stubEnv('CONTAINER_ENGINE', 'docker');
+    vi.stubEnv('CONTAINER_CLIENT', fakeClient(dir, 'docker'));
+    vi.stubEnv(view.VIEW_ENV, 'stale');
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is the run's view: the hook asks the engine no second time", async () => {
+    view.prefetchEngineView({ prefix: 'ffreis' }, true);
+    view.prefetchEngineView({ prefix: 'ffreis' }, true);
+    expect(await hook()).toMatch(/^view1\|docker\|.*\nffreis\/base aaa latest\n/);
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('is never started in the daemon or a plugin worker, which outlive runs: the hook asks the engine itself', async () => {
+    view.prefetchEngineView({ prefix: 'ffreis' }, false);
+    expect(await hook()).toMatch(/^view1\|docker\|/);
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('serves one run only: the next run asks the engine again', async () => {
+    view.prefetchEngineView({ prefix: 'ffreis' }, true);
+    await hook();
+    await hook();
+    expect(calls()).toHaveLength(2);
+  });
+
+  it('is not taken for another client or store: the hook asks with its own settings', async () => {
+    view.prefetchEngineView({ prefix: 'ffreis' }, true);
+    const other = fakeClient(dir, 'other/docker'.replace('/', '-'));
+    vi.stubEnv('CONTAINER_CLIENT', other);
+    expect(await hook()).toContain(`|${other}|`);
+    vi.stubEnv('DOCKER_HOST', 'unix:///elsewhere.sock');
+    view.prefetchEngineView({ prefix: 'ffreis' }, true);
+    expect(await hook()).toContain('|unix:///elsewhere.sock|');
+    expect(calls().filter((c) => c.startsWith(other))).toHaveLength(2);
+  });
+
+  it('is not taken when older than a few seconds', async () => {
+    const started = Date.now();
+    view.prefetchEngineView({ prefix: 'ffreis' }, true);
+    vi.spyOn(Date, 'now').mockReturnValue(started + 6_000);
+    await hook();
+    expect(calls()).toHaveLength(2);
+  });
+
+  it('does not keep a command that runs no task open while the engine is slow to answer', () => {
+    const slow = fakeClient(dir, 'slow-docker', 5);
+    const script =
+      `require(${JSON.stringify(join(__dirname, 'engine-view.ts'))}).prefetchEngineView({ prefix: 'ffreis' }, true);` +
+      `require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'done'))}, '1')`;
+    const started = Date.now();
+    execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      env: { ...process.env, CONTAINER_CLIENT: slow },
+      timeout: 20_000,
+    });
+    expect(readFileSync(join(dir, 'done'), 'utf8')).toBe('1');
+    expect(calls()[0]).toMatch(/slow-docker images/);
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+});
