@@ -1,16 +1,15 @@
-import {
-  Arg,
-  DockerfileParser,
-  Env,
-  From,
-  JSONInstruction,
-  ModifiableInstruction,
-  Onbuild,
-  Run,
-  type Copy,
-  type Flag,
-  type Instruction,
-} from 'dockerfile-ast';
+import type * as DockerfileAst from 'dockerfile-ast';
+import type { Copy, Flag, Instruction, JSONInstruction, Onbuild, Run } from 'dockerfile-ast';
+
+let loadedAst: typeof DockerfileAst | undefined;
+/**
+ * dockerfile-ast, loaded at the first parse (about 30 ms of modules): a run whose
+ * Dockerfiles all come from the plugin's parse cache never loads it.
+ */
+function ast(): typeof DockerfileAst {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (loadedAst ??= require('dockerfile-ast') as typeof DockerfileAst);
+}
 
 /** A global `ARG` (declared before the first FROM), with its default when it has one. */
 export interface DockerfileArg {
@@ -133,7 +132,7 @@ function heredocsOf(instruction: Instruction): { getName(): string }[] {
 function buildkitFeaturesOf(instruction: Instruction): BuildkitFeature[] {
   const keyword = instruction.getKeyword();
   const features: BuildkitFeature[] = [];
-  if (instruction instanceof ModifiableInstruction && CLASSIC_FLAGS[keyword]) {
+  if (instruction instanceof ast().ModifiableInstruction && CLASSIC_FLAGS[keyword]) {
     for (const flag of instruction.getFlags()) {
       const name = flag.getName();
       if (CLASSIC_FLAGS[keyword].includes(name)) continue;
@@ -316,8 +315,9 @@ function collectTrigger(instruction: Onbuild, out: ReadsCollector, at: number): 
     if (reads) out.unknown.push({ line: at, reason: `ONBUILD ${keyword} uses variables of the child's build` });
     return;
   }
-  if (trigger instanceof JSONInstruction && (keyword === 'COPY' || keyword === 'ADD')) collectCopy(trigger, scope, out, 'ONBUILD', at);
-  else if (trigger instanceof Run) collectRun(trigger, scope, out, 'ONBUILD', at);
+  if (trigger instanceof ast().JSONInstruction && (keyword === 'COPY' || keyword === 'ADD'))
+    collectCopy(trigger, scope, out, 'ONBUILD', at);
+  else if (trigger instanceof ast().Run) collectRun(trigger, scope, out, 'ONBUILD', at);
 }
 
 function emptyReads(): Reads {
@@ -334,7 +334,7 @@ function emptyReads(): Reads {
  * Heredoc bodies are never read as paths.
  */
 export function parseDockerfile(content: string, options: ParseOptions = {}): DockerfileInfo {
-  const dockerfile = DockerfileParser.parse(content);
+  const dockerfile = ast().DockerfileParser.parse(content);
   const passed = options.passedArgs ?? new Set<string>();
   const globalArgs: DockerfileArg[] = dockerfile.getInitialARGs().flatMap((arg) => {
     const property = arg.getProperty();
@@ -370,7 +370,7 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
   for (const instruction of dockerfile.getInstructions()) {
     const at = lineOf(instruction);
     const stage = stages[stages.length - 1];
-    if (instruction instanceof From) {
+    if (instruction instanceof ast().From) {
       stages.push({
         alias: instruction.getBuildStage()?.toLowerCase(),
         from: instruction.getImage() ?? '',
@@ -380,19 +380,19 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
       });
     } else if (stage) {
       stage.instructions += 1;
-      if (instruction instanceof JSONInstruction && instruction.getKeyword() === 'COPY') {
+      if (instruction instanceof ast().JSONInstruction && instruction.getKeyword() === 'COPY') {
         const fromFlag = instruction.getFlags().find((f) => f.getName() === 'from');
         if (fromFlag) stage.copies.push({ from: fromFlag.getValue() ?? '', paths: copySources(instruction).sources });
       }
-      if (instruction instanceof Run) {
+      if (instruction instanceof ast().Run) {
         for (const flag of instruction.getFlags().filter((f) => f.getName() === 'mount')) {
           const from = flagOptions(flag).get('from');
           if (from) stage.mounts.push(from);
         }
       }
-      if (instruction instanceof Onbuild) onbuildCount += 1;
+      if (instruction instanceof ast().Onbuild) onbuildCount += 1;
     }
-    if (instruction instanceof From) {
+    if (instruction instanceof ast().From) {
       const image = instruction.getImage();
       if (image && !stageAliases.includes(substituteArgs(image, fromGlobals)?.toLowerCase() ?? ''))
         reference(image, fromGlobals, instruction, 'FROM');
@@ -402,16 +402,19 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
       continue;
     }
     if (!scope) continue;
-    if (instruction instanceof Arg) {
+    if (instruction instanceof ast().Arg) {
       const property = instruction.getProperty();
       if (property) scope.declareArg(property.getName(), property.getValue() ?? undefined);
-    } else if (instruction instanceof Env) {
+    } else if (instruction instanceof ast().Env) {
       for (const property of instruction.getProperties()) scope.setEnv(property.getName(), property.getValue() ?? undefined);
-    } else if (instruction instanceof JSONInstruction && (instruction.getKeyword() === 'COPY' || instruction.getKeyword() === 'ADD')) {
+    } else if (
+      instruction instanceof ast().JSONInstruction &&
+      (instruction.getKeyword() === 'COPY' || instruction.getKeyword() === 'ADD')
+    ) {
       collectCopy(instruction as Copy, scope, reads, instruction.getKeyword() as 'COPY' | 'ADD', at);
-    } else if (instruction instanceof Run) {
+    } else if (instruction instanceof ast().Run) {
       collectRun(instruction, scope, reads, 'RUN --mount', at);
-    } else if (instruction instanceof Onbuild) {
+    } else if (instruction instanceof ast().Onbuild) {
       collectTrigger(instruction, onbuild, at);
     }
   }

@@ -62,7 +62,7 @@ describe('the engine listing started while Nx builds the graph', () => {
 
   it('is not taken for another client or store: the hook asks with its own settings', async () => {
     view.prefetchEngineView({ prefix: 'ffreis' }, true);
-    const other = fakeClient(dir, 'other/docker'.replace('/', '-'));
+    const other = fakeClient(dir, 'other-docker');
     vi.stubEnv('CONTAINER_CLIENT', other);
     expect(await hook()).toContain(`|${other}|`);
     vi.stubEnv('DOCKER_HOST', 'unix:///elsewhere.sock');

@@ -10,13 +10,12 @@ import {
   type HashIgnore,
   type IgnorePattern,
 } from '../core/context';
-import { parseDockerfile } from '../core/dockerfile';
 import { ImageError } from '../core/errors';
-import { parentArgNames, resolveImageGraph, usesDigestPin, type DockerfileEntry, type ImageGraph } from '../core/image-graph';
-import { DIGEST_KEYS } from '../core/digests';
+import { resolveImageGraph, type DockerfileEntry, type ImageGraph } from '../core/image-graph';
 import type { InputSettings } from '../core/inputs';
 import { imageNameFromPath } from '../core/naming';
 import type { NormalizedPluginOptions } from '../core/options';
+import { parseDockerfiles } from './parse-cache';
 
 /** The glob Nx matches to find images: one project per Dockerfile (or podman's Containerfile) under images/. */
 export const DOCKERFILE_GLOB = 'images/**/{Dockerfile,Containerfile}';
@@ -49,12 +48,6 @@ export const IMAGE_SHAPING_MODULES = [
   'src/executors/build/engine-build.ts',
 ];
 
-function parse(content: string, prefix: string) {
-  const first = parseDockerfile(content);
-  const passed = new Set([...parentArgNames(first, prefix), ...(usesDigestPin(first) ? DIGEST_KEYS : [])]);
-  return passed.size === 0 ? first : parseDockerfile(content, { passedArgs: passed });
-}
-
 /**
  * Reads and parses the given Dockerfiles and resolves the image graph. A folder that
  * cannot name an image, two Dockerfiles for one image or two folders that map to one
@@ -67,7 +60,7 @@ export function loadImageGraph(workspaceRoot: string, dockerfiles: readonly stri
     const name = imageNameFromPath(dockerfile);
     byName.set(name, [...(byName.get(name) ?? []), dockerfile]);
   }
-  const entries: DockerfileEntry[] = [];
+  const found: { name: string; dockerfile: string }[] = [];
   for (const [name, files] of byName) {
     if (files.length > 1) {
       throw new ImageError(
@@ -77,9 +70,11 @@ export function loadImageGraph(workspaceRoot: string, dockerfiles: readonly stri
           'Keep one of them, or rename a folder.',
       );
     }
-    const dockerfile = files[0];
-    entries.push({ name, dockerfile, info: parse(readFileSync(join(workspaceRoot, dockerfile), 'utf8'), prefix) });
+    found.push({ name, dockerfile: files[0] });
   }
+  const contents = found.map(({ dockerfile }) => readFileSync(join(workspaceRoot, dockerfile), 'utf8'));
+  const infos = parseDockerfiles(workspaceRoot, contents, prefix);
+  const entries: DockerfileEntry[] = found.map((entry, i) => ({ ...entry, info: infos[i] }));
   return resolveImageGraph(entries, prefix);
 }
 
