@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -76,6 +76,45 @@ describe('the parse cache', () => {
     writeFileSync(join(dir, 'data'), 'a file where the directory would be');
     const cache = await fresh();
     expect(cache.parseDockerfiles(dir, SHIPPED, 'ffreis')).toEqual(SHIPPED.map((text) => cache.parseImageDockerfile(text, 'ffreis')));
+  });
+
+  it('keeps a bounded memory in a long-lived process (the daemon): past 256 parses, earlier ones are read or parsed again', async () => {
+    const cache = await fresh();
+    file = join(dir, 'data', cache.PARSE_CACHE_FILE);
+    const keysInFile = () => Object.keys(JSON.parse(readFileSync(file, 'utf8')).entries);
+    const first = 'FROM scratch\nCOPY first /first\n';
+    cache.parseDockerfiles(dir, [first], 'ffreis');
+    const [firstKey] = keysInFile();
+    cache.parseDockerfiles(dir, [first], 'ffreis');
+    expect(keysInFile()).toEqual([firstKey]);
+    for (let i = 0; i < 255; i++) cache.parseDockerfiles(dir, [`FROM scratch\nCOPY edit-${i} /app\n`], 'ffreis');
+    expect(keysInFile()).not.toContain(firstKey);
+    // 256 parses in memory, the limit: the first is still there, so no parse and no write.
+    cache.parseDockerfiles(dir, [first], 'ffreis');
+    expect(keysInFile()).not.toContain(firstKey);
+    // One more is past the limit: only that call's parse stays, so the first is parsed and written again.
+    cache.parseDockerfiles(dir, ['FROM scratch\nCOPY one-more /app\n'], 'ffreis');
+    cache.parseDockerfiles(dir, [first], 'ffreis');
+    expect(keysInFile()).toEqual([firstKey]);
+  });
+
+  it("keys anew when the parser's code changes: an edit to any core module is a miss", () => {
+    // A copy of the compiled plugin, with the workspace's node_modules (dockerfile-ast, nx) beside it.
+    const copy = join(dir, 'plugin');
+    cpSync(join(__dirname, '..', '..', 'dist'), join(copy, 'dist'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    const module = JSON.stringify(join(copy, 'dist', 'plugin', 'parse-cache.js'));
+    const keys = () => {
+      const args = [JSON.stringify(dir), JSON.stringify(SHIPPED.slice(0, 1)), "'ffreis'"].join(', ');
+      execFileSync(process.execPath, ['-e', `require(${module}).parseDockerfiles(${args})`], { env: process.env });
+      return Object.keys(JSON.parse(readFileSync(join(dir, 'data', 'nx-images', 'dockerfiles.json'), 'utf8')).entries);
+    };
+    const before = keys();
+    expect(keys()).toEqual(before);
+    appendFileSync(join(copy, 'dist', 'core', 'naming.js'), '\n// an edit\n');
+    const after = keys();
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
   });
 
   it('spares a run whose Dockerfiles are all in the file from loading dockerfile-ast', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, relative } from 'node:path';
 import { DIGEST_KEYS } from '../core/digests';
 import { parseDockerfile, type DockerfileInfo } from '../core/dockerfile';
 import { parentArgNames, usesDigestPin } from '../core/image-graph';
@@ -21,32 +21,31 @@ export function parseImageDockerfile(content: string, prefix: string): Dockerfil
   return passed.size === 0 ? first : parseDockerfile(content, { passedArgs: passed });
 }
 
-let identity: string | undefined;
-
 /**
  * What a parse depends on besides the Dockerfile and the prefix: the code that computes
  * it (every module under core/, this module) and dockerfile-ast's version. Any edit to
- * them, or an upgrade, keys every Dockerfile anew.
+ * them, or an upgrade, keys every Dockerfile anew. Taken when the module loads, beside
+ * the code it stands for (a daemon keeps running the code it loaded).
  */
 function parserIdentity(): string {
-  if (identity === undefined) {
-    const hash = createHash('sha256');
-    const ext = extname(__filename);
-    const core = join(__dirname, '..', 'core');
-    const modules = readdirSync(core)
-      .filter((file) => file.endsWith(ext) && !file.endsWith(`.spec${ext}`))
-      .sort();
-    for (const file of modules)
-      hash
-        .update(`${file}\0`)
-        .update(readFileSync(join(core, file)))
-        .update('\0');
-    hash.update(readFileSync(__filename)).update('\0');
-    hash.update(readFileSync(require.resolve('dockerfile-ast/package.json')));
-    identity = hash.digest('hex');
+  const hash = createHash('sha256');
+  const ext = extname(__filename);
+  const core = join(__dirname, '..', 'core');
+  const modules = readdirSync(core)
+    .filter((file) => file.endsWith(ext) && !file.endsWith(`.spec${ext}`))
+    .sort();
+  for (const path of [...modules.map((file) => join(core, file)), __filename, require.resolve('dockerfile-ast/package.json')]) {
+    const text = readFileSync(path);
+    hash.update(`${relative(core, path)}\0${text.length}\0`);
+    hash.update(text);
   }
-  return identity;
+  return hash.digest('hex');
 }
+
+const IDENTITY = parserIdentity();
+
+/** Parses kept in memory at most (a daemon lives across many edits); past it, only the last call's stay. */
+const MEMORY_LIMIT = 256;
 
 /** Parses of this process, by key, as JSON: each caller gets its own copy, as from a fresh parse. */
 const memory = new Map<string, string>();
@@ -70,7 +69,7 @@ function readStored(file: string): Record<string, unknown> {
  */
 export function parseDockerfiles(workspaceRoot: string, contents: readonly string[], prefix: string): DockerfileInfo[] {
   const file = join(workspaceDataDirectoryOf(workspaceRoot), PARSE_CACHE_FILE);
-  const keys = contents.map((content) => createHash('sha256').update(`${parserIdentity()}\0${prefix}\0`).update(content).digest('hex'));
+  const keys = contents.map((content) => createHash('sha256').update(`${IDENTITY}\0${prefix}\0`).update(content).digest('hex'));
   let stored: Record<string, unknown> | undefined;
   let missed = false;
   const infos = contents.map((content, i) => {
@@ -88,6 +87,9 @@ export function parseDockerfiles(workspaceRoot: string, contents: readonly strin
     }
     return JSON.parse(json) as DockerfileInfo;
   });
+  if (memory.size > MEMORY_LIMIT) {
+    for (const key of [...memory.keys()]) if (!keys.includes(key)) memory.delete(key);
+  }
   if (missed) {
     const entries = Object.fromEntries(keys.map((key) => [key, JSON.parse(memory.get(key) as string)]));
     try {
