@@ -113,6 +113,20 @@ describe('clean', () => {
     expect(() => readFileSync(join(root, 'dist/images/base/stamp'))).toThrow();
   });
 
+  it('lists again while the other images’ cleans remove images under podman’s listing ("image not known")', async () => {
+    let listings = 0;
+    answers.push((a) => {
+      if (a[0] !== 'images') return undefined;
+      listings += 1;
+      return listings <= 6
+        ? { exitCode: 125, stderr: 'Error: reading image "5ecf": locating image with ID "5ecf": image not known' }
+        : { exitCode: 0, stdout: 'ffreis/base:42\n' };
+    });
+    expect(await cleanExecutor({ name: 'base', ...common }, context())).toEqual({ success: true });
+    expect(listings).toBe(7);
+    expect(calls.filter((c) => c[0] === 'rmi')).toEqual([['rmi', 'ffreis/base:42']]);
+  });
+
   it('fails with the engine’s reason when a tag cannot be removed, but not for one already gone', async () => {
     answers.push((a) => (a[0] === 'images' ? { exitCode: 0, stdout: 'ffreis/base:1\nffreis/base:2\n' } : undefined));
     answers.push((a) =>
