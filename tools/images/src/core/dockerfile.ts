@@ -334,7 +334,8 @@ function emptyReads(): Reads {
  * Heredoc bodies are never read as paths.
  */
 export function parseDockerfile(content: string, options: ParseOptions = {}): DockerfileInfo {
-  const dockerfile = ast().DockerfileParser.parse(content);
+  const { DockerfileParser, From, JSONInstruction, Run, Onbuild, Arg, Env } = ast();
+  const dockerfile = DockerfileParser.parse(content);
   const passed = options.passedArgs ?? new Set<string>();
   const globalArgs: DockerfileArg[] = dockerfile.getInitialARGs().flatMap((arg) => {
     const property = arg.getProperty();
@@ -370,7 +371,7 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
   for (const instruction of dockerfile.getInstructions()) {
     const at = lineOf(instruction);
     const stage = stages[stages.length - 1];
-    if (instruction instanceof ast().From) {
+    if (instruction instanceof From) {
       stages.push({
         alias: instruction.getBuildStage()?.toLowerCase(),
         from: instruction.getImage() ?? '',
@@ -380,19 +381,19 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
       });
     } else if (stage) {
       stage.instructions += 1;
-      if (instruction instanceof ast().JSONInstruction && instruction.getKeyword() === 'COPY') {
+      if (instruction instanceof JSONInstruction && instruction.getKeyword() === 'COPY') {
         const fromFlag = instruction.getFlags().find((f) => f.getName() === 'from');
         if (fromFlag) stage.copies.push({ from: fromFlag.getValue() ?? '', paths: copySources(instruction).sources });
       }
-      if (instruction instanceof ast().Run) {
+      if (instruction instanceof Run) {
         for (const flag of instruction.getFlags().filter((f) => f.getName() === 'mount')) {
           const from = flagOptions(flag).get('from');
           if (from) stage.mounts.push(from);
         }
       }
-      if (instruction instanceof ast().Onbuild) onbuildCount += 1;
+      if (instruction instanceof Onbuild) onbuildCount += 1;
     }
-    if (instruction instanceof ast().From) {
+    if (instruction instanceof From) {
       const image = instruction.getImage();
       if (image && !stageAliases.includes(substituteArgs(image, fromGlobals)?.toLowerCase() ?? ''))
         reference(image, fromGlobals, instruction, 'FROM');
@@ -402,19 +403,16 @@ export function parseDockerfile(content: string, options: ParseOptions = {}): Do
       continue;
     }
     if (!scope) continue;
-    if (instruction instanceof ast().Arg) {
+    if (instruction instanceof Arg) {
       const property = instruction.getProperty();
       if (property) scope.declareArg(property.getName(), property.getValue() ?? undefined);
-    } else if (instruction instanceof ast().Env) {
+    } else if (instruction instanceof Env) {
       for (const property of instruction.getProperties()) scope.setEnv(property.getName(), property.getValue() ?? undefined);
-    } else if (
-      instruction instanceof ast().JSONInstruction &&
-      (instruction.getKeyword() === 'COPY' || instruction.getKeyword() === 'ADD')
-    ) {
+    } else if (instruction instanceof JSONInstruction && (instruction.getKeyword() === 'COPY' || instruction.getKeyword() === 'ADD')) {
       collectCopy(instruction as Copy, scope, reads, instruction.getKeyword() as 'COPY' | 'ADD', at);
-    } else if (instruction instanceof ast().Run) {
+    } else if (instruction instanceof Run) {
       collectRun(instruction, scope, reads, 'RUN --mount', at);
-    } else if (instruction instanceof ast().Onbuild) {
+    } else if (instruction instanceof Onbuild) {
       collectTrigger(instruction, onbuild, at);
     }
   }

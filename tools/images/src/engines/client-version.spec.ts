@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clientIdentity, rememberedVersion, rememberVersion } from './client-version';
-import { chooseBuilder } from './image-store';
+import { chooseBuilder } from './builds';
 import type { EngineAdapter } from './types';
 
 describe('the client version remembered per client binary', () => {

@@ -1,8 +1,7 @@
 import { ImageError } from '../core/errors';
-import type { BuildSpec, EngineAdapter } from './types';
+import type { EngineAdapter } from './types';
 import { contentDigest, firstFileOf } from '../core/tar-digest';
-import { clientIdentity, rememberedVersion, rememberVersion } from './client-version';
-import { runEngine, runEngineBinary } from './run-engine';
+import { runEngine, runEngineBinary, startEngine } from './run-engine';
 
 /** What `image inspect` tells of one image. */
 export interface ImageFacts {
@@ -84,83 +83,34 @@ export async function tagImage(adapter: EngineAdapter, source: string, target: s
   await runEngine(adapter, adapter.tag(source, target));
 }
 
+/** Waits between listings that podman failed with "image not known": about seven seconds in all. */
+const LISTING_WAITS_MS = [100, 200, 300, 400, 1000, 2000, 3000];
+
 /**
  * Every `repository:tag` the engine holds for a repository. Podman's listing fails
- * with "image not known" when another process removes an image meanwhile (parallel
- * `clean` tasks): that listing is simply taken again.
+ * with "image not known" when another process removes an image meanwhile: the other
+ * images' `clean` tasks of the same run, for several seconds. That listing is taken
+ * again, waiting longer each time.
  */
 export async function listTags(adapter: EngineAdapter, repository: string): Promise<string[]> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 0; ; attempt++) {
     const result = await runEngine(adapter, adapter.listTags(repository), { allowFailure: true });
     if (result.exitCode === 0)
       return result.stdout
         .split('\n')
         .map((l) => l.trim())
         .filter((l) => l && !l.endsWith(':<none>'));
-    if (attempt >= 5 || !/image not known/i.test(result.stderr)) {
+    if (attempt >= LISTING_WAITS_MS.length || !/image not known/i.test(result.stderr)) {
       throw new ImageError('ENGINE_FAILED', `${adapter.client} could not list the tags of ${repository}: ${result.stderr.trim()}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    await new Promise((resolve) => setTimeout(resolve, LISTING_WAITS_MS[attempt]));
   }
-}
-
-/** What an engine says when a build failed on its layer cache rather than on a step (podman's --cache-to). */
-const CACHE_FAILURE = /failed pushing cache[^\n]*|failed to (?:export|import) cache[^\n]*/i;
-
-/** Runs a build, streaming its output; resolves to the exit code. */
-export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promise<number> {
-  const result = await runEngine(adapter, adapter.build(spec), { stream: true, allowFailure: true });
-  if (result.exitCode !== 0 && spec.cache && CACHE_FAILURE.test(result.stderr)) {
-    // A layer cache that cannot be written (or read) is a warning, never a failure: build without it.
-    console.warn(
-      `warning: the layer cache in the registry could not be used (${CACHE_FAILURE.exec(result.stderr)?.[0]}): building without it.`,
-    );
-    return (await runEngine(adapter, adapter.build({ ...spec, cache: undefined }), { stream: true, allowFailure: true })).exitCode;
-  }
-  return result.exitCode;
-}
-
-/** Which builder the engine will use, and why. */
-export interface BuilderChoice {
-  buildkit: boolean;
-  /** BuildKit through the buildx plugin (a recent Dockerfile frontend). */
-  buildx?: boolean;
-  version: string;
-  note: string;
-}
-
-/**
- * Docker clients from 23 on need the buildx plugin for BuildKit; older clients
- * (Debian's docker.io 20.10) carry BuildKit themselves. Podman always uses Buildah.
- */
-export async function chooseBuilder(adapter: EngineAdapter, cacheDir?: string): Promise<BuilderChoice> {
-  // The client's version comes from the client binary alone: remembered per binary, it
-  // costs no process on the next build. Only where buildx plays no part (podman, docker < 23).
-  const identity = cacheDir ? clientIdentity(adapter.client, process.env) : undefined;
-  const remembered = identity && cacheDir ? rememberedVersion(cacheDir, adapter.name, identity) : undefined;
-  const version = remembered ?? (await runEngine(adapter, adapter.clientVersion())).stdout.trim();
-  const major = Number.parseInt(version, 10);
-  const withoutBuildx = adapter.name !== 'docker' || (major > 0 && major < 23);
-  if (identity && cacheDir && !remembered && withoutBuildx && version) rememberVersion(cacheDir, adapter.name, identity, version);
-  if (adapter.name !== 'docker') return { buildkit: false, version, note: `podman ${version} (Buildah)` };
-  // Below 23, `docker build` uses the BuildKit built into the client and daemon, buildx or not.
-  if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
-  const buildx = await runEngine(adapter, adapter.buildxVersion(), { allowFailure: true });
-  if (buildx.exitCode === 0)
-    return { buildkit: true, buildx: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
-  return {
-    buildkit: false,
-    version,
-    note:
-      `the legacy builder: the docker client "${adapter.client}" (${version}) has no buildx plugin, so BuildKit is off. ` +
-      'Install buildx (Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client that has BuildKit (e.g. ' +
-      '/usr/bin/docker from docker.io).',
-  };
 }
 
 /**
  * Each path's tar (`cp <container>:<path> -`, or the failure) out of a container created from
- * the image, never started, and removed afterwards.
+ * the image, never started, and removed afterwards without waiting: the removal is off the
+ * critical path (the child's hash waits for these digests).
  */
 async function copyEach<T>(adapter: EngineAdapter, ref: string, paths: string[], each: (tar: Promise<Uint8Array>) => Promise<T>) {
   const created = await runEngine(adapter, adapter.createContainer(ref));
@@ -169,7 +119,7 @@ async function copyEach<T>(adapter: EngineAdapter, ref: string, paths: string[],
     const results = await Promise.all(paths.map((path) => each(runEngineBinary(adapter, adapter.copyOut(container, path)))));
     return Object.fromEntries(paths.map((path, i) => [path, results[i]]));
   } finally {
-    await runEngine(adapter, adapter.removeContainer(container), { allowFailure: true });
+    startEngine(adapter.removeContainer(container));
   }
 }
 

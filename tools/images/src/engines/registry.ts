@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ImageError } from '../core/errors';
-import { chooseBuilder } from './image-store';
+import { chooseBuilder } from './builds';
 import type { EngineAdapter } from './types';
 import { runEngine } from './run-engine';
 

@@ -89,6 +89,27 @@ export function engineErrorFor(
   return undefined;
 }
 
+/**
+ * Starts an engine command nobody waits for (removing a scratch container): detached,
+ * its output dropped, so neither this program's exit nor Nx's wait for the task's output
+ * waits for it. A failure leaves only that scratch object behind.
+ */
+export function startEngine(command: EngineCommand): void {
+  try {
+    const child = execa(command.command, command.args, {
+      env: command.env,
+      reject: false,
+      stdio: 'ignore',
+      detached: true,
+      cleanup: false,
+    });
+    child.catch(() => undefined);
+    child.unref();
+  } catch {
+    // a client that cannot start: the removal is best effort
+  }
+}
+
 /** Runs one engine command. Throws an {@link ImageError} naming the command on failure unless allowed. */
 export async function runEngine(adapter: EngineAdapter, command: EngineCommand, options: RunOptions = {}): Promise<EngineResult> {
   const result = await execa(command.command, command.args, {

@@ -37,6 +37,9 @@ vi.mock('../engines/run-engine', () => ({
     if (!(path in files)) throw new ImageError('ENGINE_FAILED', `no ${path} in the image`);
     return tarOf(path, files[path]);
   },
+  startEngine: (command: EngineCommand) => {
+    calls.push(command.args);
+  },
 }));
 /** Files the scripted engine's images hold, as `cp <container>:<path> -` gives them. */
 let files: Record<string, string> = {};
@@ -195,7 +198,7 @@ describe('sbom', () => {
     expect(bom.metadata.component.version).toBe(ID);
     expect(bom.components.map((c) => c.purl)).toEqual(['pkg:deb/debian/adduser@3.134?arch=all&distro=debian-12']);
     expect(logs.join('\n')).toContain('runner: SBOM (CycloneDX 1.6, 1 packages) of ffreis/runner:42: dist/images/runner/sbom.cdx.json');
-    // The container it reads from is created, never started, and removed.
+    // The container it reads from is created, never started, and removed (without waiting for the removal).
     expect(calls.filter((c) => ['create', 'start', 'run', 'rm'].includes(c[0])).map((c) => c[0])).toEqual(['create', 'rm']);
   });
 

@@ -44,7 +44,7 @@ export const IMAGE_SHAPING_MODULES = [
   'src/engines/docker.ts',
   'src/engines/podman.ts',
   'src/engines/capability.ts',
-  'src/engines/image-store.ts',
+  'src/engines/builds.ts',
   'src/executors/build/engine-build.ts',
 ];
 

@@ -1,0 +1,63 @@
+/**
+ * The engine calls that shape an image: the build itself (its arguments come from the
+ * adapters) and the choice of builder. This module is hashed into every image's tag
+ * (plugin/load-graph.ts, IMAGE_SHAPING_MODULES); queries, tags and copies live in
+ * image-store.ts, which is not.
+ */
+import type { BuildSpec, EngineAdapter } from './types';
+import { clientIdentity, rememberedVersion, rememberVersion } from './client-version';
+import { runEngine } from './run-engine';
+
+/** What an engine says when a build failed on its layer cache rather than on a step (podman's --cache-to). */
+const CACHE_FAILURE = /failed pushing cache[^\n]*|failed to (?:export|import) cache[^\n]*/i;
+
+/** Runs a build, streaming its output; resolves to the exit code. */
+export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promise<number> {
+  const result = await runEngine(adapter, adapter.build(spec), { stream: true, allowFailure: true });
+  if (result.exitCode !== 0 && spec.cache && CACHE_FAILURE.test(result.stderr)) {
+    // A layer cache that cannot be written (or read) is a warning, never a failure: build without it.
+    console.warn(
+      `warning: the layer cache in the registry could not be used (${CACHE_FAILURE.exec(result.stderr)?.[0]}): building without it.`,
+    );
+    return (await runEngine(adapter, adapter.build({ ...spec, cache: undefined }), { stream: true, allowFailure: true })).exitCode;
+  }
+  return result.exitCode;
+}
+
+/** Which builder the engine will use, and why. */
+export interface BuilderChoice {
+  buildkit: boolean;
+  /** BuildKit through the buildx plugin (a recent Dockerfile frontend). */
+  buildx?: boolean;
+  version: string;
+  note: string;
+}
+
+/**
+ * Docker clients from 23 on need the buildx plugin for BuildKit; older clients
+ * (Debian's docker.io 20.10) carry BuildKit themselves. Podman always uses Buildah.
+ */
+export async function chooseBuilder(adapter: EngineAdapter, cacheDir?: string): Promise<BuilderChoice> {
+  // The client's version comes from the client binary alone: remembered per binary, it
+  // costs no process on the next build. Only where buildx plays no part (podman, docker < 23).
+  const identity = cacheDir ? clientIdentity(adapter.client, process.env) : undefined;
+  const remembered = identity && cacheDir ? rememberedVersion(cacheDir, adapter.name, identity) : undefined;
+  const version = remembered ?? (await runEngine(adapter, adapter.clientVersion())).stdout.trim();
+  const major = Number.parseInt(version, 10);
+  const withoutBuildx = adapter.name !== 'docker' || (major > 0 && major < 23);
+  if (identity && cacheDir && !remembered && withoutBuildx && version) rememberVersion(cacheDir, adapter.name, identity, version);
+  if (adapter.name !== 'docker') return { buildkit: false, version, note: `podman ${version} (Buildah)` };
+  // Below 23, `docker build` uses the BuildKit built into the client and daemon, buildx or not.
+  if (major > 0 && major < 23) return { buildkit: true, version, note: `BuildKit built into docker ${version}` };
+  const buildx = await runEngine(adapter, adapter.buildxVersion(), { allowFailure: true });
+  if (buildx.exitCode === 0)
+    return { buildkit: true, buildx: true, version, note: `BuildKit via buildx (${buildx.stdout.trim().split(' ')[1] ?? 'buildx'})` };
+  return {
+    buildkit: false,
+    version,
+    note:
+      `the legacy builder: the docker client "${adapter.client}" (${version}) has no buildx plugin, so BuildKit is off. ` +
+      'Install buildx (Debian: apt-get install docker-buildx) or set CONTAINER_CLIENT to a client that has BuildKit (e.g. ' +
+      '/usr/bin/docker from docker.io).',
+  };
+}
