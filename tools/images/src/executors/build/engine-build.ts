@@ -50,10 +50,11 @@ export function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFac
 }
 
 async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
-  const [parents, builder] = await buildFacts;
   const { options, root } = plan;
+  // Parsed while the engine answers the parents' inspect (its client is already running).
   const dockerfile = readFileSync(join(root, options.dockerfile), 'utf8');
   const info = parseDockerfile(dockerfile);
+  const [parents, builder] = await buildFacts;
   checkBuilderSupports(
     options.dockerfile,
     info.buildkitFeatures,
