@@ -103,7 +103,6 @@ export function startEngine(command: EngineCommand): void {
       detached: true,
       cleanup: false,
     });
-    child.catch(() => undefined);
     child.unref();
   } catch {
     // a client that cannot start: the removal is best effort
