@@ -51,7 +51,11 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
     esac
   elif [ -n "$client" ]; then
     format='{{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}}'
-    both=$("$client" image inspect --format "$format" "$ref" "$NX_IMAGES_REPOSITORY:latest" 2>/dev/null)
+    # Bounded as the full program's engine queries are (IMAGE_ENGINE_TIMEOUT): a stuck engine
+    # sends the run on to the program, which says so.
+    bound=
+    command -v timeout >/dev/null 2>&1 && bound="timeout ${IMAGE_ENGINE_TIMEOUT:-300}"
+    both=$($bound "$client" image inspect --format "$format" "$ref" "$NX_IMAGES_REPOSITORY:latest" 2>/dev/null)
     [ "$both" = "$id $hash$nl$id $hash" ] || [ "$both" = "sha256:$id $hash${nl}sha256:$id $hash" ] && seen=$id
   fi
   if [ -n "$id" ] && [ "${seen#sha256:}" = "$id" ]; then

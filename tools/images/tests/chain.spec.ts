@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertEngineReady, engine as docker, ENGINES, engineEnv, engineTools, loggingClient } from './support/engine';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
+import { SCRATCH_LABEL } from '../src/core/naming';
 
 /** Each image's status in the last run (its summary). */
 const statuses = (ws: TestWorkspace) => ws.statuses();
@@ -374,6 +375,24 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
   });
 
   it('cleans every tag and record with `nx run-many -t clean`', async () => {
+    // A user's container of runner's image: clean refuses that image and names the command, and the container stays.
+    const users = await engine(['create', '--entrypoint', 'true', `${ws.prefix}/runner:latest`]);
+    expect(users.exitCode, users.all).toBe(0);
+    const userContainer = users.stdout.trim().split('\n').pop() as string;
+    // A scratch container a build copied files out of, left behind (a killed program) or still being
+    // removed (its removal runs detached): clean removes it, and builder's image with it.
+    const scratch = await engine(['create', '--label', `${SCRATCH_LABEL}=1`, '--entrypoint', 'true', `${ws.prefix}/builder:latest`]);
+    expect(scratch.exitCode, scratch.all).toBe(0);
+    const scratchContainer = scratch.stdout.trim().split('\n').pop() as string;
+
+    const refused = await ws.nx(['run-many', '-t', 'clean', '--output-style=stream'], engineEnv(engineName));
+    expect(refused.exitCode, refused.output).not.toBe(0);
+    expect(refused.output).toMatch(new RegExp(`rmi (localhost/)?${ws.prefix}/runner:\\S+ failed`));
+    expect((await engine(['ps', '--all', '--quiet', '--no-trunc', '--filter', `id=${userContainer}`])).stdout).toContain(userContainer);
+    expect((await engine(['ps', '--all', '--quiet', '--no-trunc', '--filter', `id=${scratchContainer}`])).stdout.trim()).toBe('');
+    expect(await tagsOf(`${ws.prefix}/builder`)).toEqual([]);
+    expect((await engine(['rm', '--force', userContainer])).exitCode).toBe(0);
+
     const result = await ws.nx(['run-many', '-t', 'clean', '--output-style=stream'], engineEnv(engineName));
     expect(result.exitCode, result.output).toBe(0);
     for (const name of CHAIN) {

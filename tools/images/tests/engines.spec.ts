@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +76,28 @@ describe('docker and podman side by side, and engine errors that say what to do'
     expect(result.output).toContain('Start the daemon');
     expect(result.output).not.toMatch(/: building /);
   });
+
+  it('stops with ENGINE_UNRESPONSIVE when the daemon takes connections but never answers, instead of hanging', async () => {
+    // A socket that accepts every connection and answers none: a stuck daemon, for the real client.
+    const dir = mkdtempSync(join(tmpdir(), 'stuck-engine-'));
+    const socket = join(dir, 'docker.sock');
+    const held: Socket[] = [];
+    const server = createServer((connection) => void held.push(connection));
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      const result = await ws.nx(['run', 'base:build'], { DOCKER_HOST: `unix://${socket}`, IMAGE_ENGINE_TIMEOUT: '2' });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.output).toMatch(
+        new RegExp(`The docker engine did not answer \`\\S+ [^\`]+\` within 2 s \\(DOCKER_HOST=unix://${socket}\\)`),
+      );
+      expect(result.output).toContain('IMAGE_ENGINE_TIMEOUT sets the seconds allowed');
+      expect(result.output).toContain('[ENGINE_UNRESPONSIVE]');
+      expect(result.durationMs).toBeLessThan(60_000);
+    } finally {
+      for (const connection of held) connection.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 120_000);
 
   it('says when only the legacy builder is there, and what to install, then builds with it', async () => {
     const legacyClient = '/usr/local/bin/docker';

@@ -3,6 +3,9 @@ import { ImageError } from './errors';
 /** The label that carries the Nx hash an image was built for: its identity. */
 export const HASH_LABEL = 'org.ffreis.nx-hash';
 
+/** Marks the containers created (never started) to copy files out of an image: `clean` removes them. */
+export const SCRATCH_LABEL = 'org.ffreis.nx-images.scratch';
+
 /** The tag every image also carries once its hash tag is built or found. */
 export const LATEST_TAG = 'latest';
 

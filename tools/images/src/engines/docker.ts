@@ -1,4 +1,5 @@
-import { INSPECT_FORMAT, type BuildSpec, type EngineAdapter, type EngineCommand } from './types';
+import { sharedCommands } from './commands';
+import type { BuildSpec, EngineAdapter } from './types';
 
 /** Flags shared by docker and podman builds. */
 export function commonBuildArgs(spec: BuildSpec): string[] {
@@ -14,36 +15,6 @@ export function commonBuildArgs(spec: BuildSpec): string[] {
     ...(spec.network ? ['--network', spec.network] : []),
     ...(spec.platform ? ['--platform', spec.platform] : []),
   ];
-}
-
-/** Commands every engine spells the same way. */
-export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'client' | 'build' | 'serverVersion' | 'layerCache'> {
-  const cmd = (...args: string[]): EngineCommand => ({ command: client, args });
-  return {
-    clientVersion: () => cmd('version', '--format', '{{.Client.Version}}'),
-    buildxVersion: () => cmd('buildx', 'version'),
-    inspectImage: (...refs) => cmd('image', 'inspect', '--format', INSPECT_FORMAT, ...refs),
-    tag: (source, target) => cmd('tag', source, target),
-    listTags: (repository) => cmd('images', '--format', '{{.Repository}}:{{.Tag}}', repository),
-    listLabelled: (label) => cmd('images', '--no-trunc', '--filter', `label=${label}`, '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'),
-    removeImages: (refs) => cmd('rmi', ...refs),
-    pull: (ref, platform) => cmd('pull', '--quiet', ...(platform ? ['--platform', platform] : []), ref),
-    push: (ref) => cmd('push', ref),
-    run: (ref, args) => cmd('run', '--rm', ref, ...args),
-    runCheck: (ref, check) =>
-      cmd(
-        'run',
-        '--rm',
-        ...(check.user ? ['--user', check.user] : []),
-        ...(check.entrypoint ? ['--entrypoint', check.entrypoint] : []),
-        ref,
-        ...check.args,
-      ),
-    inspectConfig: (ref) => cmd('image', 'inspect', '--format', '{{json .Config}}|{{.Size}}', ref),
-    createContainer: (ref) => cmd('create', '--entrypoint', 'true', ref),
-    copyOut: (container, path) => cmd('cp', `${container}:${path}`, '-'),
-    removeContainer: (container) => cmd('rm', '--force', container),
-  };
 }
 
 /** Docker's CLI. BuildKit is chosen through DOCKER_BUILDKIT, which both old and new clients read. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dockerAdapter } from './docker';
-import { inspectImage, inspectImages } from './image-store';
+import { inspectImage, inspectImages, removeTag } from './image-store';
+import { SCRATCH_LABEL } from '../core/naming';
 
 /** inspectImage against a scripted client printing what `image inspect --format INSPECT_FORMAT` prints. */
 describe('inspectImage', () => {
@@ -57,5 +58,49 @@ describe('inspectImages', () => {
     const facts = await inspectImages(client(), ['c:3', 'a:1']);
     expect(facts.map((f) => f?.id)).toEqual([undefined, id('a')]);
     expect(calls()).toHaveLength(3);
+  });
+});
+
+/**
+ * removeTag against a client that answers as docker does when a container uses the image:
+ * the first `rmi` is refused while the container exists; `rm` removes it.
+ */
+describe('removeTag', () => {
+  let dir: string;
+  const conflict =
+    'Error response from daemon: conflict: unable to remove repository reference "a:1" (must force) - ' +
+    'container c1 is using its referenced image 5a';
+  const client = (scratch: string) => {
+    const path = join(dir, 'docker');
+    const script = [
+      '#!/bin/sh',
+      `echo "$*" >> ${join(dir, 'calls')}`,
+      'case $1 in',
+      `  rmi) if [ -e ${join(dir, 'removed')} ]; then echo "Untagged: $2"; else echo '${conflict}' >&2; exit 1; fi ;;`,
+      `  ps) printf '${scratch}' ;;`,
+      `  rm) touch ${join(dir, 'removed')} ;;`,
+      'esac',
+    ].join('\n');
+    writeFileSync(path, `${script}\n`, { mode: 0o755 });
+    return dockerAdapter(path);
+  };
+  const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+  beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'remove-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('removes the scratch containers that hold the image, and only those, then the tag', async () => {
+    await removeTag(client('c1\\n'), 'a:1');
+    expect(calls()).toEqual([
+      'rmi a:1',
+      `ps --all --quiet --no-trunc --filter label=${SCRATCH_LABEL} --filter ancestor=a:1`,
+      'rm --force c1',
+      'rmi a:1',
+    ]);
+  });
+
+  it('fails naming the command when another container holds the image, and removes no container', async () => {
+    await expect(removeTag(client(''), 'a:1')).rejects.toThrow(/rmi a:1 failed: .*container c1 is using its referenced image/);
+    expect(calls().filter((c) => c.startsWith('rm '))).toEqual([]);
+    expect(calls().filter((c) => c.startsWith('rmi '))).toHaveLength(4);
   });
 });

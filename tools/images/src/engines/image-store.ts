@@ -78,6 +78,37 @@ export async function untagImage(adapter: EngineAdapter, ref: string): Promise<v
   await runEngine(adapter, adapter.removeImages([ref]), { allowFailure: true });
 }
 
+/** What docker and podman answer when a container still uses the image a tag names. */
+const IN_USE = /is using its referenced image|being used by|in use by a container|must be forced|\(must force\)/i;
+
+/** Waits before taking a tag's removal again, while a scratch container's removal ends. */
+const REMOVAL_WAITS_MS = [100, 300, 1000];
+
+/**
+ * Removes one tag, and the image with its last tag. A container copying files out of the
+ * image (copyEach) is removed without waiting: when its removal has not ended, or a killed
+ * program left it behind, the engine refuses the image. Those scratch containers, and only
+ * they (SCRATCH_LABEL), are removed and the tag's removal is taken again. A tag the engine
+ * no longer holds is not an error; any other failure is, naming the command.
+ */
+export async function removeTag(adapter: EngineAdapter, tag: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await runEngine(adapter, adapter.removeImages([tag]), { allowFailure: true });
+    if (result.exitCode === 0 || MISSING.test(result.stderr)) return;
+    if (attempt >= REMOVAL_WAITS_MS.length || !IN_USE.test(result.stderr)) {
+      throw new ImageError('ENGINE_FAILED', `${adapter.client} rmi ${tag} failed: ${result.stderr.trim()}`);
+    }
+    const scratch = await runEngine(adapter, adapter.listScratchContainers(tag), { allowFailure: true });
+    for (const container of scratch.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)) {
+      await runEngine(adapter, adapter.removeContainer(container), { allowFailure: true });
+    }
+    await new Promise((resolve) => setTimeout(resolve, REMOVAL_WAITS_MS[attempt]));
+  }
+}
+
 /** Points `target` at `source`. */
 export async function tagImage(adapter: EngineAdapter, source: string, target: string): Promise<void> {
   await runEngine(adapter, adapter.tag(source, target));

@@ -1,4 +1,5 @@
-import { commonBuildArgs, sharedCommands } from './docker';
+import { sharedCommands } from './commands';
+import { commonBuildArgs } from './docker';
 import type { EngineAdapter } from './types';
 
 /** Podman's CLI (Buildah under the hood; layers cached with --layers). */

@@ -54,4 +54,36 @@ describe('runEngine', () => {
     await expect(runEngine(adapter, command)).rejects.toThrow(/`sh -c echo boom >&2; exit 3` failed \(exit 3\):\nboom/);
     await expect(runEngine(adapter, command, { allowFailure: true })).resolves.toEqual({ exitCode: 3, stdout: '', stderr: 'boom' });
   });
+
+  it('stops a query the engine does not answer within its time, naming the command and the setting', async () => {
+    const adapter = engineAdapter('docker', 'sh');
+    const started = Date.now();
+    const stuck = runEngine(adapter, { command: 'sh', args: ['-c', 'exec sleep 30'], timeoutMs: 300 }, { allowFailure: true });
+    await expect(stuck).rejects.toSatisfy((e) => isImageError(e, 'ENGINE_UNRESPONSIVE'));
+    await expect(stuck).rejects.toThrow(/did not answer `sh -c exec sleep 30` within 0.3 s .*\n.*IMAGE_ENGINE_TIMEOUT/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('bounds every query by IMAGE_ENGINE_TIMEOUT, and leaves builds, pulls, pushes and runs unbounded', () => {
+    const previous = process.env.IMAGE_ENGINE_TIMEOUT;
+    process.env.IMAGE_ENGINE_TIMEOUT = '7';
+    try {
+      const docker = engineAdapter('docker');
+      for (const query of [
+        docker.inspectImage('a:1'),
+        docker.listLabelled('l'),
+        docker.removeImages(['a:1']),
+        docker.copyOut('c', '/app'),
+      ]) {
+        expect(query.timeoutMs).toBe(7000);
+      }
+      for (const long of [docker.pull('a:1'), docker.push('a:1'), docker.run('a:1', []), docker.runCheck('a:1', { args: [] })]) {
+        expect(long.timeoutMs).toBeUndefined();
+      }
+    } finally {
+      if (previous === undefined) delete process.env.IMAGE_ENGINE_TIMEOUT;
+      else process.env.IMAGE_ENGINE_TIMEOUT = previous;
+    }
+    expect(engineAdapter('podman').inspectImage('a:1').timeoutMs).toBe(previous ? Number(previous) * 1000 : 300_000);
+  });
 });

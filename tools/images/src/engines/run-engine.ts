@@ -18,9 +18,15 @@ export interface RunOptions {
 
 /** Runs one engine command whose stdout is binary (a tar stream); throws naming the command on failure. */
 export async function runEngineBinary(adapter: EngineAdapter, command: EngineCommand): Promise<Uint8Array> {
-  const result = await execa(command.command, command.args, { env: command.env, reject: false, stdin: 'ignore', encoding: 'buffer' });
+  const result = await execa(command.command, command.args, {
+    env: command.env,
+    reject: false,
+    stdin: 'ignore',
+    encoding: 'buffer',
+    timeout: command.timeoutMs,
+  });
   const stderr = Buffer.from(result.stderr ?? []).toString('utf8');
-  const engineError = engineErrorFor(adapter, command, { code: (result as { code?: string }).code, stderr });
+  const engineError = engineErrorFor(adapter, command, { code: (result as { code?: string }).code, stderr, timedOut: result.timedOut });
   if (engineError) throw engineError;
   if (result.exitCode !== 0) {
     throw new ImageError(
@@ -57,8 +63,19 @@ function describeEndpoint(adapter: EngineAdapter): string {
 export function engineErrorFor(
   adapter: EngineAdapter,
   command: EngineCommand,
-  result: { code?: string; stderr?: string },
+  result: { code?: string; stderr?: string; timedOut?: boolean },
 ): ImageError | undefined {
+  if (result.timedOut) {
+    return new ImageError(
+      'ENGINE_UNRESPONSIVE',
+      `The ${adapter.name} engine did not answer \`${command.command} ${command.args.join(' ')}\` ` +
+        `within ${(command.timeoutMs ?? 0) / 1000} s (${describeEndpoint(adapter)}), so the run stopped instead of waiting.\n` +
+        (adapter.name === 'docker'
+          ? 'Check the daemon (systemctl status docker, its log, free disk), restart it if it is stuck, then rerun; '
+          : 'Check `podman info` and any podman process left hanging, then rerun; ') +
+        'IMAGE_ENGINE_TIMEOUT sets the seconds allowed (default 300).',
+    );
+  }
   if (result.code === 'ENOENT') {
     return new ImageError(
       'ENGINE_MISSING',
@@ -118,9 +135,10 @@ export async function runEngine(adapter: EngineAdapter, command: EngineCommand, 
     stdout: options.stream ? ['pipe', 'inherit'] : 'pipe',
     stderr: options.stream ? ['pipe', 'inherit'] : 'pipe',
     stripFinalNewline: true,
+    timeout: command.timeoutMs,
   });
   const stderr = String(result.stderr ?? '');
-  const engineError = engineErrorFor(adapter, command, { code: (result as { code?: string }).code, stderr });
+  const engineError = engineErrorFor(adapter, command, { code: (result as { code?: string }).code, stderr, timedOut: result.timedOut });
   if (engineError) throw engineError;
   const outcome = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr };
   if (outcome.exitCode !== 0 && !options.allowFailure) {

@@ -9,6 +9,11 @@ export interface EngineCommand {
   args: string[];
   /** Extra environment for this command. */
   env?: Record<string, string>;
+  /**
+   * For a command the engine answers at once (a query, a tag, a copy): how long it may take
+   * before the engine counts as not answering. Builds, pulls, pushes and runs have none.
+   */
+  timeoutMs?: number;
 }
 
 /** What one image build needs. */
@@ -79,6 +84,8 @@ export interface EngineAdapter {
   /** A tar stream of one path of a container, on stdout. */
   copyOut(container: string, path: string): EngineCommand;
   removeContainer(container: string): EngineCommand;
+  /** Full ids of the scratch containers (createContainer's) made from an image or its descendants. */
+  listScratchContainers(ref: string): EngineCommand;
   /**
    * The layer cache of one image in a registry repository: docker (BuildKit) imports the
    * inline cache of the image's `:latest` and of its last hash tag there; podman keeps

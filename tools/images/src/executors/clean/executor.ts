@@ -1,10 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ImageTargetOptions } from '../shared-options';
-import { ImageError } from '../../core/errors';
 import { imageRepository } from '../../core/naming';
 import { engineAdapterFor } from '../../engines';
-import { runEngine } from '../../engines/run-engine';
-import { listTags } from '../../engines/image-store';
+import { listTags, removeTag } from '../../engines/image-store';
 import { dirname } from 'node:path';
 import { metadataPath, removeMetadata, removeStamp } from '../../records/metadata';
 import { reportFailure } from '../report';
@@ -21,12 +19,7 @@ export default async function cleanExecutor(options: CleanTargetOptions, context
     const tags = await listTags(adapter, imageRepository(options.prefix, options.name));
     // One tag at a time: removing an image's last tag removes the image, and
     // podman then fails on any further tag of it in the same command.
-    for (const tag of tags) {
-      const result = await runEngine(adapter, adapter.removeImages([tag]), { allowFailure: true });
-      if (result.exitCode !== 0 && !/no such image|image not known/i.test(result.stderr)) {
-        throw new ImageError('ENGINE_FAILED', `${adapter.client} rmi ${tag} failed: ${result.stderr.trim()}`);
-      }
-    }
+    for (const tag of tags) await removeTag(adapter, tag);
     console.log(`${options.name}: removed ${tags.length} tag(s)${tags.length ? `: ${tags.join(', ')}` : ''}`);
     return { success: true };
   } catch (error) {
