@@ -38,6 +38,24 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
   # The engine's answer for every image, asked once when the run started
   # (plugin/engine-view.ts), trusted only for the same engine, client and store.
   view=${BUILD_NX_IMAGES_VIEW:-}
+  case $view in
+  file:*)
+    # With the Nx daemon the listing runs while Nx prepares the tasks, into this file:
+    # wait for it (2 s at most), then ask the engine. "+" lines are the full program's.
+    file=${view#file:}
+    view=
+    waited=0
+    while [ ! -e "$file" ] && [ "$waited" -lt 200 ]; do
+      sleep 0.01 2>/dev/null || waited=200
+      waited=$((waited + 1))
+    done
+    if [ -r "$file" ]; then
+      while IFS= read -r line || [ -n "$line" ]; do
+        case $line in "+"*) ;; *) view="$view$line$nl" ;; esac
+      done <"$file"
+    fi
+    ;;
+  esac
   store="${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}"
   header="view1|$engine|$client|$store"
   if [ -n "$client" ] && [ -n "$view" ] && [ "${view%%"$nl"*}" = "$header" ]; then

@@ -36,8 +36,13 @@ describe('the inferred image graph', () => {
   });
 
   it('hands each run its engine view without making the Nx daemon recompute the project graph', async () => {
-    // A task that prints the view's header: the hook's variable reaches the run's tasks.
-    ws.write('probe/project.json', JSON.stringify({ name: 'probe', targets: { view: { command: `printenv ${VIEW_ENV} | head -1` } } }));
+    // A task that prints the view's header: the hook's variable reaches the run's tasks. With
+    // the daemon it names the file the listing is written to, beside Nx's start: waited for.
+    const probe =
+      `v=$${VIEW_ENV}; f=\${v#file:}; ` +
+      'case $v in file:*) n=0; while [ ! -s "$f" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n+1)); done; head -1 "$f" ;; ' +
+      '*) printf "%s\\n" "$v" | head -1 ;; esac';
+    ws.write('probe/project.json', JSON.stringify({ name: 'probe', targets: { view: { command: probe } } }));
     const log = join(ws.dir, '.nx/workspace-data/d/daemon.log');
     const daemon = { NX_DAEMON: 'true' };
     try {

@@ -69,6 +69,36 @@ describe('bin/build.sh, the fast path', () => {
     expect(readFileSync(join(records, 'runs/77'), 'utf8').trim()).toBe(HASH);
   });
 
+  it('reads the view from the file the Nx daemon writes it to, waiting for it', () => {
+    const file = join(dir, 'view-of-run');
+    const view = `${header()}\nffreis/base ${ID} 99,latest,${HASH}\n+ffreis/base 99,latest,${HASH}\n+complete`;
+    // Written while the task already waits, as the daemon's listing ends after Nx starts the tasks.
+    const writer = `sleep 0.3; printf '%s' '${view}' > ${file}.tmp && mv ${file}.tmp ${file}`;
+    const background = execFileSync('sh', ['-c', `(${writer}) >/dev/null 2>&1 & echo started`], { encoding: 'utf8' });
+    expect(background.trim()).toBe('started');
+    const result = guard({ BUILD_NX_IMAGES_VIEW: `file:${file}` });
+    expect(result.output).toBe(`base: present ffreis/base:${HASH} (docker), no build needed`);
+    expect(result.calls).toEqual([]);
+    // The last line holds the image with no newline after it: still read.
+    writeFileSync(file, `${header()}\nffreis/base ${ID} latest,${HASH}`);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: `file:${file}` }).calls).toEqual([]);
+  });
+
+  it('asks the engine itself when the view file is empty (the engine did not answer) or never comes', () => {
+    const file = join(dir, 'empty-view');
+    writeFileSync(file, '');
+    const answer = `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`;
+    const empty = guard({ BUILD_NX_IMAGES_VIEW: `file:${file}` }, answer);
+    expect(empty.output).toMatch(/: present /);
+    expect(empty.calls).toHaveLength(1);
+    const started = Date.now();
+    const missing = guard({ BUILD_NX_IMAGES_VIEW: `file:${join(dir, 'never')}` }, answer);
+    expect(missing.output).toMatch(/: present /);
+    expect(missing.calls).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(Date.now() - started).toBeLessThan(8_000);
+  }, 15_000);
+
   it.each([
     ['the hash tag is not on the image :latest names', `ffreis/base ${ID} latest,99`],
     ['the image is not the recorded one', `ffreis/base ${'c'.repeat(64)} latest,${HASH}`],

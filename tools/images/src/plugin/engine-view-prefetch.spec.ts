@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -92,5 +92,24 @@ describe('the engine listing started while Nx builds the graph', () => {
     expect(readFileSync(join(dir, 'done'), 'utf8')).toBe('1');
     expect(calls()[0]).toMatch(/slow-docker images/);
     expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('in the Nx daemon, hands over the file the listing is written to without waiting for it', async () => {
+    vi.stubEnv('CONTAINER_CLIENT', fakeClient(dir, 'slow-docker', 1));
+    const daemon = globalThis as { NX_DAEMON?: unknown };
+    daemon.NX_DAEMON = true;
+    try {
+      const started = Date.now();
+      const value = await hook();
+      expect(Date.now() - started).toBeLessThan(700);
+      const file = join(dir, '.nx/workspace-data/nx-images/views/1');
+      expect(value).toBe(`file:${file}`);
+      expect(view.readView(value)).toBeUndefined();
+      while (!existsSync(file) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+      expect(view.readView(value)).toMatch(/^view1\|docker\|.*\nffreis\/base aaa latest\n/);
+      expect(view.readView('a view itself')).toBe('a view itself');
+    } finally {
+      delete daemon.NX_DAEMON;
+    }
   });
 });

@@ -1,5 +1,7 @@
 import type { PreTasksExecution } from '@nx/devkit';
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { normalizePluginOptions, resolveEngineSettings, type ImagesPluginOptions } from '../core/options';
 import { HASH_LABEL, LATEST_TAG } from '../core/naming';
 import { engineAdapter } from '../engines';
@@ -185,13 +187,87 @@ function takePrefetched(query: ViewQuery): Promise<string> | undefined {
  * its own (bin/build.sh). Without an engine, or when the query fails, there is no view and
  * each build asks the engine itself. node:child_process, not execa: this runs on every
  * `nx` task run, and loading execa would cost more than the query.
+ *
+ * In a process that outlives the run (the Nx daemon, a plugin worker), the hook does not wait
+ * for the answer: the variable names the file the answer is written to (`file:<path>`), and the
+ * listing runs while Nx prepares the tasks (about 70 ms of a daemon-on run here). The tasks
+ * read that file; bin/build.sh waits for it briefly (2 s at most), then asks the engine itself.
  */
-export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (rawOptions) => {
+export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (rawOptions, context) => {
   const query = viewQuery(rawOptions);
   // Always set (Nx hands what a hook sets to the run): an empty view replaces any the
   // environment inherited, e.g. from an outer `nx` run.
-  process.env[VIEW_ENV] = query ? await (takePrefetched(query) ?? started(query)) : '';
+  if (!query) {
+    process.env[VIEW_ENV] = '';
+    return;
+  }
+  const prefetchedView = takePrefetched(query);
+  if (prefetchedView || !outlivesRun() || !context?.id) {
+    process.env[VIEW_ENV] = await (prefetchedView ?? started(query));
+    return;
+  }
+  const file = viewFile(context.workspaceRoot, context.id);
+  try {
+    sweepViews(dirname(file));
+    started(query).then(
+      (view) => writeView(file, view),
+      () => writeView(file, ''),
+    );
+    process.env[VIEW_ENV] = `${VIEW_FILE}${file}`;
+  } catch {
+    process.env[VIEW_ENV] = await started(query);
+  }
 };
+
+/** The value of BUILD_NX_IMAGES_VIEW that names the file a run's view is written to. */
+export const VIEW_FILE = 'file:';
+
+/** The Nx daemon (`global.NX_DAEMON`) and plugin workers (`global.NX_PLUGIN_WORKER`) live across runs. */
+function outlivesRun(): boolean {
+  const nx = globalThis as { NX_DAEMON?: unknown; NX_PLUGIN_WORKER?: unknown };
+  return Boolean(nx.NX_DAEMON || nx.NX_PLUGIN_WORKER);
+}
+
+/** Where a run's view is written: Nx's data directory for the workspace (NX_WORKSPACE_DATA_DIRECTORY, as Nx reads it). */
+function viewFile(workspaceRoot: string, runId: string): string {
+  const data = process.env.NX_WORKSPACE_DATA_DIRECTORY
+    ? resolve(workspaceRoot, process.env.NX_WORKSPACE_DATA_DIRECTORY)
+    : join(workspaceRoot, '.nx', 'workspace-data');
+  return join(data, 'nx-images', 'views', runId.replace(/[^A-Za-z0-9_-]/g, '_'));
+}
+
+/** Written whole or not at all: a reader sees the file only once it holds the view ('' when the engine did not answer). */
+function writeView(file: string, view: string): void {
+  try {
+    writeFileSync(`${file}.tmp`, view);
+    renameSync(`${file}.tmp`, file);
+  } catch {
+    // no file: each task waits briefly, then asks the engine itself
+  }
+}
+
+/** Views of runs over an hour old (a task still running after that asks the engine itself). */
+function sweepViews(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const cutoff = Date.now() - 3_600_000;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if ((statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? cutoff) < cutoff) rmSync(path, { force: true });
+  }
+}
+
+/**
+ * The view a task was handed: the variable itself, or the file it names (bin/build.sh has
+ * waited for it). Undefined when there is none yet, or the engine did not answer: ask the engine.
+ */
+export function readView(value: string | undefined): string | undefined {
+  if (!value?.startsWith(VIEW_FILE)) return value;
+  try {
+    return readFileSync(value.slice(VIEW_FILE.length), 'utf8') || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function started(query: ViewQuery): Promise<string> {
   const taken = takeView(query);

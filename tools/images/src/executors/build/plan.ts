@@ -4,7 +4,7 @@ import { ImageError } from '../../core/errors';
 import { resolveEngineSettings, resolveRegistrySettings } from '../../core/options';
 import { platformTag, primaryPlatform, resolvePlatforms } from '../../core/platforms';
 import { loadDigests } from '../../io/load-digests';
-import { heldAtStart, VIEW_ENV, viewHeader } from '../../plugin/engine-view';
+import { heldAtStart, readView, VIEW_ENV, viewHeader } from '../../plugin/engine-view';
 import { metadataPath } from '../../records/metadata';
 import type { BuildTargetOptions } from './options';
 
@@ -86,7 +86,7 @@ export function planBuild(options: BuildTargetOptions, root: string, env: NodeJS
     metaFile: metadataPath(root, options.outputDir, options.name),
     rootPid: env.NX_INVOCATION_ROOT_PID || undefined,
     heldAtStart: heldAtStart(
-      env[VIEW_ENV],
+      readView(env[VIEW_ENV]),
       viewHeader(engine.engine, engine.client, env),
       imageRepository(options.prefix, options.name),
       tag,
