@@ -3,4 +3,4 @@ export { createNodes, createNodes as createNodesV2 } from './plugin/create-nodes
 export { createDependencies } from './plugin/create-dependencies';
 export { PLUGIN_PACKAGE as name } from './plugin/package-name';
 export { postTasksExecution } from './plugin/build-summary';
-export { preTasksExecution } from './plugin/engine-view';
+export { preTasksExecution } from './plugin/view-hook';

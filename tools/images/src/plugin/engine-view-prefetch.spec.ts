@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 type EngineView = typeof import('./engine-view');
+type ViewHook = typeof import('./view-hook');
 
 /** A docker client that logs each call and lists one image. */
 function fakeClient(dir: string, name: string, delay = 0): string {
@@ -20,9 +21,10 @@ function fakeClient(dir: string, name: string, delay = 0): string {
 describe('the engine listing started while Nx builds the graph', () => {
   let dir: string;
   let view: EngineView;
+  let viewHook: ViewHook;
   const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
   const hook = async () => {
-    await view.preTasksExecution({ prefix: 'ffreis' }, { id: '1', workspaceRoot: dir, nxJsonConfiguration: {}, argv: [] });
+    await viewHook.preTasksExecution({ prefix: 'ffreis' }, { id: '1', workspaceRoot: dir, nxJsonConfiguration: {}, argv: [] });
     return process.env[view.VIEW_ENV] ?? '';
   };
 
@@ -30,6 +32,7 @@ describe('the engine listing started while Nx builds the graph', () => {
     dir = mkdtempSync(join(tmpdir(), 'engine-view-'));
     vi.resetModules();
     view = await import('./engine-view');
+    viewHook = await import('./view-hook');
     vi.stubEnv('CONTAINER_ENGINE', 'docker');
     vi.stubEnv('CONTAINER_CLIENT', fakeClient(dir, 'docker'));
     vi.stubEnv(view.VIEW_ENV, 'stale');

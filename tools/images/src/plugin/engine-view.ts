@@ -1,7 +1,5 @@
-import type { PreTasksExecution } from '@nx/devkit';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { normalizePluginOptions, resolveEngineSettings, type ImagesPluginOptions } from '../core/options';
 import { HASH_LABEL, LATEST_TAG } from '../core/naming';
 import { engineAdapter } from '../engines';
@@ -120,13 +118,13 @@ function list(command: string, args: string[]): Listing {
 }
 
 /** What a run's listing asks: the view's header (engine, client and store), the prefix, the command. */
-interface ViewQuery {
+export interface ViewQuery {
   header: string;
   prefix: string;
   command: { command: string; args: string[] };
 }
 
-function viewQuery(rawOptions: ImagesPluginOptions | undefined): ViewQuery | undefined {
+export function viewQuery(rawOptions: ImagesPluginOptions | undefined): ViewQuery | undefined {
   try {
     const options = normalizePluginOptions(rawOptions);
     const settings = resolveEngineSettings(options, process.env);
@@ -173,7 +171,7 @@ function keyOf(query: ViewQuery): string {
 }
 
 /** The prefetched view, once, when it is recent and for the same query. */
-function takePrefetched(query: ViewQuery): Promise<string> | undefined {
+export function takePrefetched(query: ViewQuery): Promise<string> | undefined {
   const taken = prefetched;
   prefetched = undefined;
   if (!taken || taken.key !== keyOf(query) || Date.now() - taken.at > PREFETCH_MAX_AGE_MS) return undefined;
@@ -181,80 +179,8 @@ function takePrefetched(query: ViewQuery): Promise<string> | undefined {
   return taken.view;
 }
 
-/**
- * Before every task run: one engine query for every image this workspace built, handed to
- * the `build` targets as BUILD_NX_IMAGES_VIEW, so that a present image costs no engine call of
- * its own (bin/build.sh). Without an engine, or when the query fails, there is no view and
- * each build asks the engine itself. node:child_process, not execa: this runs on every
- * `nx` task run, and loading execa would cost more than the query.
- *
- * In a process that outlives the run (the Nx daemon, a plugin worker), the hook does not wait
- * for the answer: the variable names the file the answer is written to (`file:<path>`), and the
- * listing runs while Nx prepares the tasks (about 70 ms of a daemon-on run here). The tasks
- * read that file; bin/build.sh waits for it briefly (2 s at most), then asks the engine itself.
- */
-export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (rawOptions, context) => {
-  const query = viewQuery(rawOptions);
-  // Always set (Nx hands what a hook sets to the run): an empty view replaces any the
-  // environment inherited, e.g. from an outer `nx` run.
-  if (!query) {
-    process.env[VIEW_ENV] = '';
-    return;
-  }
-  const prefetchedView = takePrefetched(query);
-  if (prefetchedView || !outlivesRun() || !context?.id) {
-    process.env[VIEW_ENV] = await (prefetchedView ?? started(query));
-    return;
-  }
-  const file = viewFile(context.workspaceRoot, context.id);
-  try {
-    sweepViews(dirname(file));
-    started(query).then(
-      (view) => writeView(file, view),
-      () => writeView(file, ''),
-    );
-    process.env[VIEW_ENV] = `${VIEW_FILE}${file}`;
-  } catch {
-    process.env[VIEW_ENV] = await started(query);
-  }
-};
-
-/** The value of BUILD_NX_IMAGES_VIEW that names the file a run's view is written to. */
+/** The value of BUILD_NX_IMAGES_VIEW that names the file a run's view is written to (plugin/view-hook.ts). */
 export const VIEW_FILE = 'file:';
-
-/** The Nx daemon (`global.NX_DAEMON`) and plugin workers (`global.NX_PLUGIN_WORKER`) live across runs. */
-function outlivesRun(): boolean {
-  const nx = globalThis as { NX_DAEMON?: unknown; NX_PLUGIN_WORKER?: unknown };
-  return Boolean(nx.NX_DAEMON || nx.NX_PLUGIN_WORKER);
-}
-
-/** Where a run's view is written: Nx's data directory for the workspace (NX_WORKSPACE_DATA_DIRECTORY, as Nx reads it). */
-function viewFile(workspaceRoot: string, runId: string): string {
-  const data = process.env.NX_WORKSPACE_DATA_DIRECTORY
-    ? resolve(workspaceRoot, process.env.NX_WORKSPACE_DATA_DIRECTORY)
-    : join(workspaceRoot, '.nx', 'workspace-data');
-  return join(data, 'nx-images', 'views', runId.replace(/[^A-Za-z0-9_-]/g, '_'));
-}
-
-/** Written whole or not at all: a reader sees the file only once it holds the view ('' when the engine did not answer). */
-function writeView(file: string, view: string): void {
-  try {
-    writeFileSync(`${file}.tmp`, view);
-    renameSync(`${file}.tmp`, file);
-  } catch {
-    // no file: each task waits briefly, then asks the engine itself
-  }
-}
-
-/** Views of runs over an hour old (a task still running after that asks the engine itself). */
-function sweepViews(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const cutoff = Date.now() - 3_600_000;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if ((statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? cutoff) < cutoff) rmSync(path, { force: true });
-  }
-}
 
 /**
  * The view a task was handed: the variable itself, or the file it names (bin/build.sh has
@@ -269,7 +195,8 @@ export function readView(value: string | undefined): string | undefined {
   }
 }
 
-function started(query: ViewQuery): Promise<string> {
+/** The run's listing, started now; it keeps the process open until it answers. */
+export function started(query: ViewQuery): Promise<string> {
   const taken = takeView(query);
   taken.hold();
   return taken.view;
