@@ -6,13 +6,16 @@
 import { SCRATCH_LABEL } from '../core/naming';
 import { INSPECT_FORMAT, type EngineAdapter, type EngineCommand } from './types';
 
+/** IMAGE_ENGINE_TIMEOUT's default, in seconds (bin/build.sh spells it too). */
+export const ENGINE_ANSWER_TIMEOUT_S = 300;
+
 /**
  * Seconds a command the engine answers at once may take (IMAGE_ENGINE_TIMEOUT, default 300):
  * past it the engine is stuck, and the run stops with ENGINE_UNRESPONSIVE instead of waiting forever.
  */
 export function engineAnswerTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const seconds = Number(env.IMAGE_ENGINE_TIMEOUT);
-  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 300) * 1000;
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : ENGINE_ANSWER_TIMEOUT_S) * 1000;
 }
 
 /** Commands every engine spells the same way. */

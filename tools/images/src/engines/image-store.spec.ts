@@ -6,14 +6,17 @@ import { dockerAdapter } from './docker';
 import { inspectImage, inspectImages, removeTag } from './image-store';
 import { SCRATCH_LABEL } from '../core/naming';
 
+/** A docker client in `dir` that runs these shell lines. */
+function scriptedDocker(dir: string, lines: string[]) {
+  const path = join(dir, 'docker');
+  writeFileSync(path, ['#!/bin/sh', ...lines, ''].join('\n'), { mode: 0o755 });
+  return dockerAdapter(path);
+}
+
 /** inspectImage against a scripted client printing what `image inspect --format INSPECT_FORMAT` prints. */
 describe('inspectImage', () => {
   let dir: string;
-  const client = (line: string) => {
-    const path = join(dir, 'docker');
-    writeFileSync(path, `#!/bin/sh\ncat <<'EOF'\n${line}\nEOF\n`, { mode: 0o755 });
-    return dockerAdapter(path);
-  };
+  const client = (line: string) => scriptedDocker(dir, ["cat <<'EOF'", line, 'EOF']);
   beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'inspect-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -28,10 +31,8 @@ describe('inspectImage', () => {
 describe('inspectImages', () => {
   let dir: string;
   const id = (c: string) => `sha256:${c.repeat(64)}`;
-  const client = () => {
-    const path = join(dir, 'docker');
-    const script = [
-      '#!/bin/sh',
+  const client = () =>
+    scriptedDocker(dir, [
       `echo "$*" >> ${join(dir, 'calls')}`,
       'shift 4; rc=0',
       'for ref in "$@"; do case $ref in',
@@ -39,10 +40,7 @@ describe('inspectImages', () => {
       `  b:2) echo '${id('b')}|2|["b:2"]|null|linux/amd64' ;;`,
       '  *) echo "Error: No such image: $ref" >&2; rc=1 ;;',
       'esac; done; exit $rc',
-    ].join('\n');
-    writeFileSync(path, `${script}\n`, { mode: 0o755 });
-    return dockerAdapter(path);
-  };
+    ]);
   const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
   beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'inspect-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,20 +68,15 @@ describe('removeTag', () => {
   const conflict =
     'Error response from daemon: conflict: unable to remove repository reference "a:1" (must force) - ' +
     'container c1 is using its referenced image 5a';
-  const client = (scratch: string) => {
-    const path = join(dir, 'docker');
-    const script = [
-      '#!/bin/sh',
+  const client = (scratch: string) =>
+    scriptedDocker(dir, [
       `echo "$*" >> ${join(dir, 'calls')}`,
       'case $1 in',
       `  rmi) if [ -e ${join(dir, 'removed')} ]; then echo "Untagged: $2"; else echo '${conflict}' >&2; exit 1; fi ;;`,
       `  ps) printf '${scratch}' ;;`,
       `  rm) touch ${join(dir, 'removed')} ;;`,
       'esac',
-    ].join('\n');
-    writeFileSync(path, `${script}\n`, { mode: 0o755 });
-    return dockerAdapter(path);
-  };
+    ]);
   const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
   beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'remove-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));

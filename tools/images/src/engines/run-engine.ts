@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { ImageError } from '../core/errors';
+import { ENGINE_ANSWER_TIMEOUT_S } from './commands';
 import type { EngineAdapter, EngineCommand } from './types';
 
 /** The one place that spawns the engine's client. */
@@ -73,7 +74,7 @@ export function engineErrorFor(
         (adapter.name === 'docker'
           ? 'Check the daemon (systemctl status docker, its log, free disk), restart it if it is stuck, then rerun; '
           : 'Check `podman info` and any podman process left hanging, then rerun; ') +
-        'IMAGE_ENGINE_TIMEOUT sets the seconds allowed (default 300).',
+        `IMAGE_ENGINE_TIMEOUT sets the seconds allowed (default ${ENGINE_ANSWER_TIMEOUT_S}).`,
     );
   }
   if (result.code === 'ENOENT') {
