@@ -1,9 +1,10 @@
 import { execa } from 'execa';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runBuild } from '../src/executors/build/executor';
 import { assertEngineReady, clientOf, ENGINES, engineEnv, engineTools } from './support/engine';
 import { startRegistry, type TestRegistry } from './support/registry';
 import { CHAIN, createTestWorkspace, REPO_ROOT, type TestWorkspace } from './support/workspace';
@@ -229,4 +230,94 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
       }
     });
   }
+});
+
+describe.each(ENGINES)('a build whose parent proves not to be its hash’s build, on %s', (engineName) => {
+  const PREFIX = `itest-parent-${engineName}`;
+  const tools = engineTools(engineName);
+  const repositories = [`${PREFIX}/parent`, `${PREFIX}/child`];
+  let root: string;
+
+  beforeAll(async () => {
+    await assertEngineReady(engineName);
+    root = mkdtempSync(join(tmpdir(), 'parent-check-'));
+    await tools.removeRepositories(repositories);
+  });
+
+  afterAll(async () => {
+    await tools.removeRepositories(repositories);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is taken back: no hash tag, :latest back on the last recorded image, no record', async () => {
+    const write = (path: string, text: string) => {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    const build = async (file: string, hash: string, tag: string, args: string[] = []) => {
+      const result = await tools.run([
+        'build',
+        ...args,
+        '--label',
+        `org.ffreis.nx-hash=${hash}`,
+        '--tag',
+        tag,
+        '--file',
+        join(root, file),
+        root,
+      ]);
+      expect(result.exitCode, result.all).toBe(0);
+      return (await tools.imageId(tag)) as string;
+    };
+    write('images/parent/Dockerfile', 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n');
+    // The parent's record says hash 1; its tag holds an image labelled for hash 2 (retagged during the run).
+    await build('images/parent/Dockerfile', '2', `${PREFIX}/parent:1`, [
+      '--build-arg',
+      `BASE_IMAGE=${process.env.BASE_IMAGE}`,
+      '--build-arg',
+      `BASE_DIGEST=${process.env.BASE_DIGEST}`,
+    ]);
+    write('dist/images/parent/image.json', JSON.stringify({ ref: `${PREFIX}/parent:1`, hash: '1' }));
+    // The child's last build: hash 41, under :latest too, and recorded.
+    write('images/child/Dockerfile', `ARG PARENT_IMAGE\nFROM \${PARENT_IMAGE}\nRUN echo ${Date.now()} > /built\n`);
+    const last = await build('images/child/Dockerfile', '41', `${PREFIX}/child:41`, ['--build-arg', `PARENT_IMAGE=${PREFIX}/parent:1`]);
+    expect((await tools.run(['tag', `${PREFIX}/child:41`, `${PREFIX}/child:latest`])).exitCode).toBe(0);
+    write('dist/images/child/image.json', JSON.stringify({ ref: `${PREFIX}/child:41`, hash: '41', imageId: last, parents: [] }));
+
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args) => void errors.push(args.join(' ')));
+    for (const [key, value] of Object.entries({ ...engineEnv(engineName), NX_TASK_HASH: '42', NX_INVOCATION_ROOT_PID: '' }))
+      vi.stubEnv(key, value);
+    let ok: boolean;
+    try {
+      ok = await runBuild(
+        {
+          name: 'child',
+          prefix: PREFIX,
+          dockerfile: 'images/child/Dockerfile',
+          context: 'images/child',
+          outputDir: 'dist/images',
+          parents: [{ name: 'parent', arg: 'PARENT_IMAGE' }],
+          engine: engineName,
+          client: clientOf(engineName),
+        },
+        root,
+        process.env,
+      );
+    } finally {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    expect(ok).toBe(false);
+    const message = errors.join('\n');
+    expect(message).toContain(`${PREFIX}/parent:1 is not in ${engineName}'s store as that hash's build when its build ended`);
+    expect(message).toContain(
+      `${PREFIX}/child:42 is removed and ${PREFIX}/child:latest is back on ${last.replace('sha256:', '').slice(0, 12)}`,
+    );
+    expect(message).toContain('[PARENT_NOT_BUILT]');
+    expect(await tools.imageId(`${PREFIX}/child:42`)).toBeUndefined();
+    expect(await tools.imageId(`${PREFIX}/child:latest`)).toBe(last);
+    expect(existsSync(join(root, 'dist/images/child/image.json'))).toBe(false);
+    expect(existsSync(join(root, 'dist/images/child/stamp'))).toBe(false);
+  });
 });

@@ -6,13 +6,13 @@ import { ociLabels } from '../../core/oci-labels';
 import { ImageError, isImageError } from '../../core/errors';
 import { resolveSecrets, type LayerCacheMode } from '../../core/options';
 import { checkBuilderSupports } from '../../engines/capability';
-import { buildImage, chooseBuilder } from '../../engines/builds';
-import { HASH_LABEL, inspectImage, tagImage } from '../../engines/image-store';
+import { buildImage, chooseBuilder, type BuilderChoice } from '../../engines/builds';
+import { HASH_LABEL, inspectImages, removeTag, tagImage } from '../../engines/image-store';
 import { cacheDirOf } from '../../engines/client-version';
 import { runEngine } from '../../engines/run-engine';
 import type { BuildSpec, EngineAdapter, LayerCache } from '../../engines/types';
 import { currentInputs } from '../../io/inputs-record';
-import { verifiedParents, type VerifiedParent } from './parents';
+import { mismatchedParent, parentNotBuilt, parentRefs, verifiedParents, type VerifiedParent } from './parents';
 import { checkEmulation, heldForEveryPlatform, imageExports } from './platform-images';
 import { platformImages, type BuildPlan } from './plan';
 
@@ -35,8 +35,15 @@ async function assertEngineAlive(adapter: EngineAdapter, name: string, latest: s
   }
 }
 
-/** What a build needs from the engine before it starts: its parents, verified, and the builder. */
-export type BuildFacts = Promise<[VerifiedParent[], Awaited<ReturnType<typeof chooseBuilder>>]>;
+/**
+ * What a build needs before it starts: the builder and, for a multi-platform build, its
+ * parents verified (each platform's image is an argument). A single-platform build starts
+ * from the parents' refs in the records and verifies them after, with its own inspect.
+ */
+export interface BuildFacts {
+  builder: Promise<BuilderChoice>;
+  parents?: Promise<VerifiedParent[]>;
+}
 
 /**
  * Asked as soon as the program starts, beside the image's own inspect: on the critical
@@ -44,17 +51,22 @@ export type BuildFacts = Promise<[VerifiedParent[], Awaited<ReturnType<typeof ch
  * that ends up not building never sees it.
  */
 export function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFacts {
-  const facts: BuildFacts = Promise.all([verifiedParents(plan, adapter), chooseBuilder(adapter, cacheDirOf(plan.root))]);
-  facts.catch(() => undefined);
+  const facts: BuildFacts = {
+    builder: chooseBuilder(adapter, cacheDirOf(plan.root)),
+    parents: plan.platforms.length > 0 ? verifiedParents(plan, adapter) : undefined,
+  };
+  facts.builder.catch(() => undefined);
+  facts.parents?.catch(() => undefined);
   return facts;
 }
 
 async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
   const { options, root } = plan;
-  // Parsed while the engine answers the parents' inspect (its client is already running).
+  // Each parent's exact ref, from this run's marks: no engine call (verified in buildAndInspect).
+  const parents = buildFacts.parents ? await buildFacts.parents : parentRefs(plan);
   const dockerfile = readFileSync(join(root, options.dockerfile), 'utf8');
   const info = parseDockerfile(dockerfile);
-  const [parents, builder] = await buildFacts;
+  const builder = await buildFacts.builder;
   checkBuilderSupports(
     options.dockerfile,
     info.buildkitFeatures,
@@ -108,7 +120,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
         plan.registry.layerCache,
       ),
   };
-  const building = plan.platforms.length > 0 ? buildPlatforms(plan, adapter, spec, parents) : buildImage(adapter, spec);
+  const building = buildFacts.parents ? buildPlatforms(plan, adapter, spec, parents) : buildImage(adapter, spec);
   // Read while the engine builds (the engine's child is already running): off the critical path.
   const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
   const exitCode = await building;
@@ -156,19 +168,62 @@ function withoutExport(cache: LayerCache | undefined, mode: LayerCacheMode): Lay
   return cache && mode === 'read' ? { ...cache, to: undefined } : cache;
 }
 
-/** Builds through the engine and checks that the client really produced the image. */
-export async function buildAndInspect(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
-  const { parents, inputs, engineVersion } = await build(plan, adapter, buildFacts, cache);
+/**
+ * Takes back a build whose parent proved not to be its hash's build: :latest goes back to
+ * the image the last record names (or is removed when that is gone), then the hash tag
+ * is removed. Says what it did, for the error.
+ */
+async function discardBuild(plan: BuildPlan, adapter: EngineAdapter, builtId: string, previousId: string | undefined): Promise<string> {
+  try {
+    let latest = `${plan.latest} is removed`;
+    try {
+      if (!previousId || previousId === builtId) throw new Error('no earlier image');
+      await tagImage(adapter, previousId, plan.latest);
+      latest = `${plan.latest} is back on ${previousId.replace(/^sha256:/, '').slice(0, 12)}`;
+    } catch {
+      await removeTag(adapter, plan.latest);
+    }
+    await removeTag(adapter, plan.ref);
+    return `${plan.ref} is removed and ${latest}`;
+  } catch (error) {
+    return `removing ${plan.ref} failed (${(error as Error).message.split('\n')[0]}): remove it by hand`;
+  }
+}
+
+/**
+ * Builds through the engine, then checks with one engine call that the client really
+ * produced the image and that each parent is still that hash's build: checked after the
+ * build, so the parent checked is the one the build could have used. A build from a
+ * parent that changed meanwhile is taken back (discardBuild).
+ */
+export async function buildAndInspect(
+  plan: BuildPlan,
+  adapter: EngineAdapter,
+  buildFacts: BuildFacts,
+  options: { cache?: { previousTag?: string }; previousId?: string } = {},
+) {
+  const { parents, inputs, engineVersion } = await build(plan, adapter, buildFacts, options.cache);
   // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
   const exported = plan.options.exports?.length ? imageExports(plan, adapter) : undefined;
   exported?.catch(() => undefined);
-  const [built, platformsHeld] = await Promise.all([inspectImage(adapter, plan.ref), heldForEveryPlatform(plan, adapter)]);
+  const unverified = buildFacts.parents ? [] : parentRefs(plan);
+  const [held, platformsHeld] = await Promise.all([
+    inspectImages(adapter, [plan.ref, ...unverified.map((parent) => parent.ref)]),
+    heldForEveryPlatform(plan, adapter),
+  ]);
+  const built = held[0];
   if (!built || built.labels[HASH_LABEL] !== plan.hash || platformsHeld === false) {
     throw new ImageError(
       'ENGINE_FAILED',
       `${adapter.client} reported success but ${plan.ref} is not in its store` +
         `${built ? " with this hash's label" : ''}${platformsHeld === false ? ' for every platform' : ''}; nothing was recorded.`,
     );
+  }
+  const mismatch = mismatchedParent(unverified, held.slice(1));
+  if (mismatch) {
+    await exported?.catch(() => undefined);
+    const undone = await discardBuild(plan, adapter, built.id, options.previousId);
+    throw parentNotBuilt(plan, adapter, mismatch, ` when its build ended, so that build is not kept: ${undone}; nothing was recorded`);
   }
   return { parents, built, inputs, engineVersion, exports: exported && { imageId: built.id, digests: await exported } };
 }

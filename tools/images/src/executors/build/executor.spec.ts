@@ -48,11 +48,16 @@ vi.mock('../../engines/run-engine', () => ({
       return { exitCode: buildExit, stdout: '', stderr: '' };
     }
     if (verb === 'rmi') {
-      delete store[command.args[1]];
+      const ref = command.args[1];
+      if (!store[ref]) return { exitCode: 1, stdout: '', stderr: `Error: No such image: ${ref}` };
+      delete store[ref];
       return { exitCode: 0, stdout: '', stderr: '' };
     }
     if (verb === 'tag') {
-      store[command.args[2]] = store[command.args[1]];
+      const source = command.args[1];
+      const image = store[source] ?? Object.values(store).find((held) => held.id === source);
+      if (!image) return { exitCode: 1, stdout: '', stderr: `Error: No such image: ${source}` };
+      store[command.args[2]] = image;
       return { exitCode: 0, stdout: '', stderr: '' };
     }
     throw new Error(`unexpected engine call ${command.args.join(' ')}`);
@@ -136,27 +141,43 @@ describe('build executor (engine stubbed)', () => {
       writeFileSync(meta('tools'), JSON.stringify({ ref: 'ffreis/tools:5', hash: '5' }));
       store['ffreis/tools:5'] = { id: ID('c'), hash: '5' };
     });
-    const parentInspects = () => calls.filter((c) => c[0] === 'image' && c[1] === 'inspect' && !c.includes('ffreis/builder:42'));
+    const inspects = () => calls.filter((c) => c[0] === 'image' && c[1] === 'inspect').map((c) => c.slice(4));
+    const builderTags = () => Object.keys(store).filter((ref) => ref.startsWith('ffreis/builder:'));
 
-    it('verifies both with one engine call, then builds from both', async () => {
+    it('builds from both, then verifies the image and both parents with one engine call', async () => {
       expect(await run(two)).toEqual({ success: true });
-      expect(parentInspects().map((c) => c.slice(4))).toEqual([['ffreis/base:1', 'ffreis/tools:5']]);
-      const build = calls.find((c) => c[0] === 'build') as string[];
-      expect(build).toEqual(expect.arrayContaining(['BASE_IMAGE=ffreis/base:1', 'TOOLS_IMAGE=ffreis/tools:5']));
+      const build = calls.findIndex((c) => c[0] === 'build');
+      expect(calls[build]).toEqual(expect.arrayContaining(['BASE_IMAGE=ffreis/base:1', 'TOOLS_IMAGE=ffreis/tools:5']));
+      expect(
+        calls
+          .slice(0, build)
+          .filter((c) => c[0] !== 'version')
+          .map((c) => c.slice(4)),
+      ).toEqual([['ffreis/builder:42']]);
+      expect(inspects().slice(1)).toEqual([['ffreis/builder:42', 'ffreis/base:1', 'ffreis/tools:5']]);
     });
 
-    it('names the missing one when the engine holds only the other, and builds nothing', async () => {
+    it('names the missing one when the engine holds only the other, and takes the build back', async () => {
       delete store['ffreis/tools:5'];
       expect(await run(two)).toEqual({ success: false });
       expect(errors.join('\n')).toContain(`Image "builder" is built from "tools", but ffreis/tools:5 is not in docker's store`);
-      expect(calls.some((c) => c[0] === 'build')).toBe(false);
+      expect(errors.join('\n')).toContain('ffreis/builder:42 is removed and ffreis/builder:latest is removed; nothing was recorded');
+      expect(builderTags()).toEqual([]);
+      expect(existsSync(meta('builder'))).toBe(false);
     });
 
-    it('refuses a parent held under its tag with another hash', async () => {
+    it('refuses a parent held under its tag with another hash, and puts :latest back on the last recorded image', async () => {
       store['ffreis/tools:5'] = { id: ID('c'), hash: '6' };
+      store['ffreis/builder:41'] = { id: ID('d'), hash: '41' };
+      store['ffreis/builder:latest'] = store['ffreis/builder:41'];
+      mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
+      writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:41', hash: '41', imageId: ID('d'), parents: [] }));
       expect(await run(two)).toEqual({ success: false });
-      expect(errors.join('\n')).toContain(`ffreis/tools:5 is not in docker's store as that hash's build`);
-      expect(calls.some((c) => c[0] === 'build')).toBe(false);
+      expect(errors.join('\n')).toContain(`ffreis/tools:5 is not in docker's store as that hash's build when its build ended`);
+      expect(errors.join('\n')).toContain(`ffreis/builder:latest is back on ${'d'.repeat(12)}`);
+      expect(builderTags().sort()).toEqual(['ffreis/builder:41', 'ffreis/builder:latest']);
+      expect(store['ffreis/builder:latest']).toEqual({ id: ID('d'), hash: '41' });
+      expect(existsSync(meta('builder'))).toBe(false);
     });
   });
 
@@ -273,10 +294,11 @@ describe('build executor (engine stubbed)', () => {
       },
       "ffreis/base:1 is not in docker's store",
     ],
-  ])('refuses to build when the parent %s', async (_case, arrange, message) => {
+  ])('refuses a build when the parent %s, and keeps no tag or record of one', async (_case, arrange, message) => {
     arrange();
     expect(await run()).toEqual({ success: false });
-    expect(calls.some((c) => c[0] === 'build')).toBe(false);
+    expect(Object.keys(store).filter((ref) => ref.startsWith('ffreis/builder:'))).toEqual([]);
+    expect(existsSync(meta('builder'))).toBe(false);
     expect(errors.join('\n')).toContain(message);
     expect(errors.join('\n')).toContain('Build the chain through Nx so parents build first: npx nx run builder:build [PARENT_NOT_BUILT]');
   });

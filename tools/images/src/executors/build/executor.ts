@@ -33,7 +33,7 @@ function held(facts: ImageFacts | undefined): HeldImage | undefined {
 
 /** The engine's version for the provenance, from the facts asked at the start (already on their way). */
 async function engineVersionOf(buildFacts: BuildFacts): Promise<string | undefined> {
-  return buildFacts.then(([, builder]) => builder.version).catch(() => undefined);
+  return buildFacts.builder.then((builder) => builder.version).catch(() => undefined);
 }
 
 /**
@@ -131,7 +131,10 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     lookup === 'absent' && plan.registry.layerCache !== 'off'
       ? { previousTag: previous?.ref ? splitImageRef(previous.ref).tag : undefined }
       : undefined;
-  const { parents, built, exports, inputs, engineVersion } = await buildAndInspect(plan, adapter, buildFacts, cache);
+  const { parents, built, exports, inputs, engineVersion } = await buildAndInspect(plan, adapter, buildFacts, {
+    cache,
+    previousId: previous?.imageId,
+  });
   await moveLatest(plan, adapter, built);
   const reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
   await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason, engineVersion });

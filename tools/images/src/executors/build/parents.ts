@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { ImageError } from '../../core/errors';
 import { imageRef, splitImageRef } from '../../core/naming';
 import { platformTag, samePlatform } from '../../core/platforms';
-import { HASH_LABEL, inspectImage, inspectImages } from '../../engines/image-store';
+import { HASH_LABEL, inspectImage, inspectImages, type ImageFacts } from '../../engines/image-store';
 import type { EngineAdapter } from '../../engines/types';
 import { metadataPath, readMetadata } from '../../records/metadata';
 import { runMark } from '../../records/run-marks';
@@ -63,13 +63,20 @@ Build both for the same platforms: set them in IMAGE_PLATFORMS or the plugin ` +
   return Object.fromEntries(entries);
 }
 
+/** A parent whose exact ref this run knows, before the engine is asked. */
+export interface KnownParent {
+  name: string;
+  arg: string;
+  ref: string;
+  hash?: string;
+}
+
 /**
- * The parents a build starts from: each must be confirmed in this run (so
- * `--exclude-task-dependencies` can never hand it a stale tag) and be, in the engine, that
- * hash's build (for each platform, when built for several). Asked in one engine call: on the
- * critical path, each engine query counts.
+ * Each parent's exact ref from the records alone (no engine call), so a build can start at
+ * once: each must be confirmed in this run (so `--exclude-task-dependencies` can never hand
+ * it a stale tag) or, outside Nx's runs, recorded.
  */
-export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): Promise<VerifiedParent[]> {
+export function parentRefs(plan: BuildPlan): KnownParent[] {
   const name = plan.options.name;
   const parents = knownParents(plan);
   const unconfirmed = plan.rootPid ? parents.find((parent) => !parent.hash) : undefined;
@@ -80,23 +87,49 @@ export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): 
         `so its recorded tag may be stale.\nRun it with its parents: npx nx run ${name}:build`,
     );
   }
-  const refs = parents.flatMap((parent) => (parent.ref ? [parent.ref] : []));
-  const held = await inspectImages(adapter, refs);
-  const factsOf = new Map(refs.map((ref, i) => [ref, held[i]]));
+  const unrecorded = parents.find((parent) => !parent.ref);
+  if (unrecorded) {
+    throw new ImageError(
+      'PARENT_NOT_BUILT',
+      `Image "${name}" is built from "${unrecorded.name}", but ${unrecorded.name} has no build record in ${plan.options.outputDir}.\n` +
+        `Build the chain through Nx so parents build first: npx nx run ${name}:build`,
+    );
+  }
+  return parents as KnownParent[];
+}
+
+/** The first parent the engine does not hold as that hash's build, given each one's facts in order. */
+export function mismatchedParent(parents: KnownParent[], held: (ImageFacts | undefined)[]): KnownParent | undefined {
+  return parents.find((parent, i) => held[i]?.labels[HASH_LABEL] !== parent.hash);
+}
+
+/** The refusal of a build whose parent the engine does not hold as that hash's build; `after` says what became of the build. */
+export function parentNotBuilt(plan: BuildPlan, adapter: EngineAdapter, parent: KnownParent, after = ''): ImageError {
+  const name = plan.options.name;
+  return new ImageError(
+    'PARENT_NOT_BUILT',
+    `Image "${name}" is built from "${parent.name}", but ${parent.ref} is not in ${adapter.name}'s store as that hash's build${after}.\n` +
+      `Build the chain through Nx so parents build first: npx nx run ${name}:build`,
+  );
+}
+
+/**
+ * The parents a build starts from (parentRefs), each, in the engine, that hash's build
+ * (for each platform, when built for several). Asked in one engine call: on the critical
+ * path, each engine query counts. A single-platform build asks this after the build
+ * instead, with its own inspect (buildAndInspect).
+ */
+export async function verifiedParents(plan: BuildPlan, adapter: EngineAdapter): Promise<VerifiedParent[]> {
+  const parents = parentRefs(plan);
+  const held = await inspectImages(
+    adapter,
+    parents.map((parent) => parent.ref),
+  );
+  const mismatch = mismatchedParent(parents, held);
+  if (mismatch) throw parentNotBuilt(plan, adapter, mismatch);
   return Promise.all(
     parents.map(async (parent) => {
-      const facts = parent.ref ? factsOf.get(parent.ref) : undefined;
-      if (!parent.ref || !facts || facts.labels[HASH_LABEL] !== parent.hash) {
-        const missing = parent.ref
-          ? `${parent.ref} is not in ${adapter.name}'s store as that hash's build`
-          : `${parent.name} has no build record in ${plan.options.outputDir}`;
-        throw new ImageError(
-          'PARENT_NOT_BUILT',
-          `Image "${name}" is built from "${parent.name}", but ${missing}.\n` +
-            `Build the chain through Nx so parents build first: npx nx run ${name}:build`,
-        );
-      }
-      const platforms = plan.platforms.length > 0 ? await parentPlatforms(plan, adapter, { ...parent, ref: parent.ref }) : undefined;
+      const platforms = plan.platforms.length > 0 ? await parentPlatforms(plan, adapter, parent) : undefined;
       return { name: parent.name, arg: parent.arg, ref: parent.ref, ...(platforms ? { platforms } : {}) };
     }),
   );
