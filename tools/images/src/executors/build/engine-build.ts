@@ -120,7 +120,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
         plan.registry.layerCache,
       ),
   };
-  const building = buildFacts.parents ? buildPlatforms(plan, adapter, spec, parents) : buildImage(adapter, spec);
+  const building = plan.platforms.length > 0 ? buildPlatforms(plan, adapter, spec, parents) : buildImage(adapter, spec);
   // Read while the engine builds (the engine's child is already running): off the critical path.
   const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
   const exitCode = await building;

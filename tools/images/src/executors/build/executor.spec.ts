@@ -294,6 +294,14 @@ describe('build executor (engine stubbed)', () => {
       },
       "ffreis/base:1 is not in docker's store",
     ],
+    [
+      'is recorded without its hash and missing from the engine',
+      () => {
+        writeFileSync(meta('base'), JSON.stringify({ ref: 'ffreis/base:1' }));
+        store = {};
+      },
+      "ffreis/base:1 is not in docker's store",
+    ],
   ])('refuses a build when the parent %s, and keeps no tag or record of one', async (_case, arrange, message) => {
     arrange();
     expect(await run()).toEqual({ success: false });

@@ -100,7 +100,7 @@ export function parentRefs(plan: BuildPlan): KnownParent[] {
 
 /** The first parent the engine does not hold as that hash's build, given each one's facts in order. */
 export function mismatchedParent(parents: KnownParent[], held: (ImageFacts | undefined)[]): KnownParent | undefined {
-  return parents.find((parent, i) => held[i]?.labels[HASH_LABEL] !== parent.hash);
+  return parents.find((parent, i) => !held[i] || held[i]?.labels[HASH_LABEL] !== parent.hash);
 }
 
 /** The refusal of a build whose parent the engine does not hold as that hash's build; `after` says what became of the build. */
