@@ -254,8 +254,14 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
           // The first call that names the new tag is the build that creates it (its --tag).
           const first = logged.calls().find((call) => call.split(' ').includes(ref));
           expect(first, `${name}: ${logged.calls().join('\n')}`).toMatch(/^build /);
-          // And the build was verified afterwards.
-          expect(logged.calls().some((call) => call.startsWith('image inspect') && call.endsWith(` ${ref}`))).toBe(true);
+          // And the build was verified afterwards, with its parents in the same call.
+          const calls = logged.calls();
+          const verify = calls
+            .slice(calls.indexOf(first as string))
+            .find((call) => call.startsWith('image inspect') && call.split(' ').includes(ref));
+          const parents = ws.meta(name)?.parents.map((parent) => parent.ref) ?? [];
+          expect(parents.length, name).toBeGreaterThan(0);
+          expect(verify?.split(' ').slice(-1 - parents.length), calls.join('\n')).toEqual([ref, ...parents]);
         }
         ws.write('app/lib.py', source);
         const reverted = await build(ws, { CONTAINER_CLIENT: logged.client });
