@@ -63,7 +63,8 @@ export function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFac
 async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
   const { options, root } = plan;
   // Each parent's exact ref, from this run's marks: no engine call (verified in buildAndInspect).
-  const parents = buildFacts.parents ? await buildFacts.parents : parentRefs(plan);
+  const unverified = buildFacts.parents ? [] : parentRefs(plan);
+  const parents = buildFacts.parents ? await buildFacts.parents : unverified;
   const dockerfile = readFileSync(join(root, options.dockerfile), 'utf8');
   const info = parseDockerfile(dockerfile);
   const builder = await buildFacts.builder;
@@ -132,7 +133,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
         `Nothing was tagged: ${plan.latest} still points where it did. Fix the failing step, then rerun: npx nx run ${options.name}:build`,
     );
   }
-  return { parents, inputs, engineVersion: builder.version };
+  return { parents, unverified, inputs, engineVersion: builder.version };
 }
 
 /**
@@ -175,16 +176,17 @@ function withoutExport(cache: LayerCache | undefined, mode: LayerCacheMode): Lay
  */
 async function discardBuild(plan: BuildPlan, adapter: EngineAdapter, builtId: string, previousId: string | undefined): Promise<string> {
   try {
-    let latest = `${plan.latest} is removed`;
-    try {
-      if (!previousId || previousId === builtId) throw new Error('no earlier image');
-      await tagImage(adapter, previousId, plan.latest);
-      latest = `${plan.latest} is back on ${previousId.replace(/^sha256:/, '').slice(0, 12)}`;
-    } catch {
-      await removeTag(adapter, plan.latest);
-    }
+    const restored =
+      previousId !== undefined &&
+      previousId !== builtId &&
+      (await tagImage(adapter, previousId, plan.latest).then(
+        () => true,
+        () => false,
+      ));
+    if (!restored) await removeTag(adapter, plan.latest);
     await removeTag(adapter, plan.ref);
-    return `${plan.ref} is removed and ${latest}`;
+    const latest = restored ? `back on ${previousId.replace(/^sha256:/, '').slice(0, 12)}` : 'removed';
+    return `${plan.ref} is removed and ${plan.latest} is ${latest}`;
   } catch (error) {
     return `removing ${plan.ref} failed (${(error as Error).message.split('\n')[0]}): remove it by hand`;
   }
@@ -202,11 +204,10 @@ export async function buildAndInspect(
   buildFacts: BuildFacts,
   options: { cache?: { previousTag?: string }; previousId?: string } = {},
 ) {
-  const { parents, inputs, engineVersion } = await build(plan, adapter, buildFacts, options.cache);
+  const { parents, unverified, inputs, engineVersion } = await build(plan, adapter, buildFacts, options.cache);
   // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
   const exported = plan.options.exports?.length ? imageExports(plan, adapter) : undefined;
   exported?.catch(() => undefined);
-  const unverified = buildFacts.parents ? [] : parentRefs(plan);
   const [held, platformsHeld] = await Promise.all([
     inspectImages(adapter, [plan.ref, ...unverified.map((parent) => parent.ref)]),
     heldForEveryPlatform(plan, adapter),
