@@ -1,4 +1,7 @@
 import { execa } from 'execa';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ImageError } from '../core/errors';
 import { ENGINE_ANSWER_TIMEOUT_S } from './commands';
 import type { EngineAdapter, EngineCommand } from './types';
@@ -129,10 +132,35 @@ export function startEngine(command: EngineCommand): void {
 
 /** Runs one engine command. Throws an {@link ImageError} naming the command on failure unless allowed. */
 export async function runEngine(adapter: EngineAdapter, command: EngineCommand, options: RunOptions = {}): Promise<EngineResult> {
+  const stdin = command.input === undefined ? 'ignore' : inputFile(command.input);
+  try {
+    return await runWith(adapter, command, options, stdin);
+  } finally {
+    if (typeof stdin === 'number') closeSync(stdin);
+  }
+}
+
+/**
+ * A command's input as a regular file, open for reading and already unlinked: a client
+ * that opens /dev/stdin by name (podman's `--file -`) cannot open the socket Node gives a
+ * child for a piped stdin ("no such device or address"), but it can open a file.
+ */
+function inputFile(input: string): number {
+  const dir = mkdtempSync(join(tmpdir(), 'nx-images-input-'));
+  try {
+    writeFileSync(join(dir, 'input'), input, { mode: 0o600 });
+    return openSync(join(dir, 'input'), 'r');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runWith(adapter: EngineAdapter, command: EngineCommand, options: RunOptions, stdin: 'ignore' | number) {
   const result = await execa(command.command, command.args, {
     env: command.env,
     reject: false,
-    stdin: 'ignore',
+    // A descriptor goes to the child as it is (execa's types list only 3 to 9).
+    stdin: stdin as 'ignore',
     stdout: options.stream ? ['pipe', 'inherit'] : 'pipe',
     stderr: options.stream ? ['pipe', 'inherit'] : 'pipe',
     stripFinalNewline: true,

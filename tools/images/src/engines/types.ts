@@ -14,6 +14,8 @@ export interface EngineCommand {
    * before the engine counts as not answering. Builds, pulls, pushes and runs have none.
    */
   timeoutMs?: number;
+  /** What the command reads on its standard input (a Dockerfile given as `--file -`); none when absent. */
+  input?: string;
 }
 
 /** What one image build needs. */
@@ -28,6 +30,12 @@ export interface BuildSpec {
   /** Build secrets (`--secret id=…,src=…`): mounted for one RUN step, never in a layer. */
   secrets?: { id: string; src: string }[];
   labels: Record<string, string>;
+  /**
+   * The Dockerfile's text, for an engine that may take it on standard input with the
+   * labels as one step of its own (podman): absent when the Dockerfile has an ignore file of
+   * its own (`<Dockerfile>.dockerignore`), which a build from standard input would not read.
+   */
+  dockerfileText?: string;
   network?: string;
   /** Docker only: use BuildKit (true) or the legacy builder (false). */
   buildkit?: boolean;

@@ -60,6 +60,11 @@ export function askBuildFacts(plan: BuildPlan, adapter: EngineAdapter): BuildFac
   return facts;
 }
 
+/** Whether a Dockerfile has an ignore file of its own, which the engine reads only beside a Dockerfile it is given by path. */
+function ownIgnoreFile(dockerfile: string): boolean {
+  return existsSync(`${dockerfile}.dockerignore`) || existsSync(`${dockerfile}.containerignore`);
+}
+
 async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
   const { options, root } = plan;
   // Each parent's exact ref, from this run's marks: no engine call (verified in buildAndInspect).
@@ -112,6 +117,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
       'org.ffreis.image': options.name,
       [HASH_LABEL]: plan.hash,
     },
+    dockerfileText: ownIgnoreFile(join(root, options.dockerfile)) ? undefined : dockerfile,
     network: plan.engine.network,
     buildkit: builder.buildkit,
     cache:

@@ -42,7 +42,10 @@ vi.mock('../../engines/run-engine', () => ({
     if (verb === 'pull') return { exitCode: 1, stdout: '', stderr: 'Error: manifest unknown' };
     if (verb === 'buildx') return { exitCode: 1, stdout: '', stderr: 'unknown command' };
     if (verb === 'build') {
-      const label = command.args.find((a) => a.startsWith('org.ffreis.nx-hash='))?.split('=')[1];
+      // Docker takes the labels as flags; podman as one LABEL step of the Dockerfile on its stdin.
+      const label =
+        command.args.find((a) => a.startsWith('org.ffreis.nx-hash='))?.split('=')[1] ??
+        /"org\.ffreis\.nx-hash"="([^"]*)"/.exec(command.input ?? '')?.[1];
       const tags = command.args.flatMap((a, i) => (command.args[i - 1] === '--tag' ? [a] : []));
       if (buildExit === 0) for (const tag of tags) store[tag] = { id: ID('e'), hash: label };
       return { exitCode: buildExit, stdout: '', stderr: '' };
