@@ -90,4 +90,14 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
     exit 0
   fi
 fi
-exec node "$(dirname "$0")/../dist/build/main.bundle.js" "$@"
+# The full program. Node reads every certificate NODE_EXTRA_CA_CERTS names as it starts (about
+# 40 ms for a system bundle), yet a build opens no TLS connection of its own: the engine's client
+# talks to registries. So a build starts without it, and the program (build/main.ts) puts it back
+# for the engine's children. A preview asks registries itself, and keeps it.
+case $0 in */*) bin=${0%/*} ;; *) bin=. ;; esac
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -z "${NX_IMAGES_PLAN:-}" ]; then
+  NX_IMAGES_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
+  export NX_IMAGES_EXTRA_CA_CERTS
+  unset NODE_EXTRA_CA_CERTS
+fi
+exec node "$bin/../dist/build/main.bundle.js" "$@"

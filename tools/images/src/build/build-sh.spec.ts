@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,6 +163,25 @@ describe('bin/build.sh, the fast path', () => {
     // Hashed on what it copies: the full program reads what those parents would do.
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1', NX_IMAGES_COPIES: 'builder' }).output).toBe('FULL');
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_COPIES: 'builder' }).output).toMatch(/: present /);
+  });
+
+  it('starts a build without NODE_EXTRA_CA_CERTS (kept for the program), a preview with it', () => {
+    // The stand-in prints what it was handed; Node warns at start about a certificates file it cannot read.
+    writeFileSync(
+      join(dir, 'pkg/dist/build/main.bundle.js'),
+      'console.log(`FULL ${process.env.NODE_EXTRA_CA_CERTS ?? "-"} ${process.env.NX_IMAGES_EXTRA_CA_CERTS ?? "-"}`);\n',
+    );
+    const run = (env: Record<string, string>) =>
+      spawnSync('sh', [join(dir, 'pkg/bin/build.sh')], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: join(dir, 'no-such-ca.pem'), ...env },
+      });
+    const build = run({});
+    expect(build.stdout.trim()).toBe(`FULL - ${join(dir, 'no-such-ca.pem')}`);
+    expect(build.stderr).not.toMatch(/extra certs/i);
+    const preview = run({ NX_IMAGES_PLAN: '1' });
+    expect(preview.stdout.trim()).toBe(`FULL ${join(dir, 'no-such-ca.pem')} -`);
+    expect(preview.stderr).toMatch(/Ignoring extra certs from .*no-such-ca\.pem/);
   });
 
   it('passes the target’s arguments to the full program', () => {

@@ -7,6 +7,21 @@
 import { runBuild } from '../executors/build/executor';
 import { runPreview } from '../executors/build/preview';
 import type { BuildTargetOptions } from '../executors/build/options';
+import { noteStartedWithoutExtraCerts } from '../oci/distribution';
+
+/**
+ * bin/build.sh starts a build without NODE_EXTRA_CA_CERTS, kept in NX_IMAGES_EXTRA_CA_CERTS: Node
+ * would read the certificates as it starts, and a build opens no TLS connection itself. Put back
+ * for the engine's children (a credential helper may be a Node program).
+ */
+export function restoreExtraCerts(env: NodeJS.ProcessEnv): void {
+  const file = env.NX_IMAGES_EXTRA_CA_CERTS;
+  if (file === undefined) return;
+  delete env.NX_IMAGES_EXTRA_CA_CERTS;
+  if (!file) return;
+  env.NODE_EXTRA_CA_CERTS = file;
+  noteStartedWithoutExtraCerts(file);
+}
 
 /**
  * Options a project's own project.json sets on the `build` target reach the command as
@@ -35,6 +50,7 @@ function options(): BuildTargetOptions | undefined {
   }
 }
 
+if (require.main === module) restoreExtraCerts(process.env);
 const parsed = require.main === module ? options() : undefined;
 if (require.main === module && !parsed) process.exitCode = 1;
 else if (parsed) {

@@ -40,6 +40,17 @@ export interface CallOptions {
   words: CallWords;
 }
 
+/** The certificates' file when this process started without NODE_EXTRA_CA_CERTS (bin/build.sh's builds). */
+let startedWithoutExtraCerts: string | undefined;
+
+/**
+ * Says that this process started without NODE_EXTRA_CA_CERTS, which names `file` (undefined: it
+ * did not): Node reads those certificates only at start, so a registry call here would not trust them.
+ */
+export function noteStartedWithoutExtraCerts(file: string | undefined): void {
+  startedWithoutExtraCerts = file;
+}
+
 /**
  * One call to a registry's distribution API (`/v2/<repository>/<path>`) with the auth flow
  * registries use: on a 401 with a bearer challenge, a token for the repository (asked with
@@ -48,6 +59,14 @@ export interface CallOptions {
  */
 export async function registryCall(location: RegistryLocation, path: string, init: RequestInit, options: CallOptions): Promise<Response> {
   const send = async (url: string, sent: RequestInit) => {
+    if (startedWithoutExtraCerts !== undefined) {
+      // A program bin/build.sh started for a build, which must leave registries to the engine's client.
+      throw new ImageError(
+        'REGISTRY_UNREACHABLE',
+        `${describe(location)} was not asked: this process started without the certificates of NODE_EXTRA_CA_CERTS ` +
+          `(${startedWithoutExtraCerts}), which bin/build.sh leaves out of a build. Report this as a bug of the nx-images plugin.`,
+      );
+    }
     try {
       return await fetch(url, { ...sent, signal: AbortSignal.timeout(options.timeoutMs) });
     } catch (error) {

@@ -35,7 +35,7 @@ describe('createNodes', () => {
     expect(Object.keys(projects).sort()).toEqual(['base', 'base-builder', 'base-runner', 'builder', 'runner']);
     for (const project of Object.values(projects)) {
       expect(project.targets?.build).toMatchObject({ executor: 'nx:run-commands', dependsOn: ['^build'], cache: false });
-      expect(project.targets?.build?.options.command).toBe('sh node_modules/@ffreis/nx-images/bin/build.sh');
+      expect(project.targets?.build?.options.command).toBe('exec sh node_modules/@ffreis/nx-images/bin/build.sh');
       expect(project.targets?.build?.options.env).toMatchObject({
         NX_IMAGES_NAME: project.name,
         NX_IMAGES_REPOSITORY: `ffreis/${project.name}`,

@@ -65,7 +65,8 @@ export function createImageTargets(
       // query and hands anything else to the full program (see bin/build.sh).
       executor: 'nx:run-commands',
       options: {
-        command: `sh ${BUILD_SCRIPT}`,
+        // `exec`: the shell Nx starts for the command becomes the script, with no second fork.
+        command: `exec sh ${BUILD_SCRIPT}`,
         env: {
           NX_IMAGES_NAME: node.name,
           NX_IMAGES_REPOSITORY: `${options.prefix}/${node.name}`,
