@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { assertEngineReady, engine as docker, ENGINES, engineEnv, engineTools, loggingClient } from './support/engine';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
 import { SCRATCH_LABEL } from '../src/core/naming';
@@ -218,6 +219,53 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
       'base-runner': 'present',
     });
   });
+
+  it(
+    engineName === 'docker'
+      ? 'starts runner’s layers as soon as builder is built: a build from builder’s new tag that tags nothing, its image removed'
+      : 'warms no layers on podman (its builds share no step still running)',
+    async () => {
+      const logged = loggingClient(engineName);
+      try {
+        // A first app change records runner's last build with this client (warm.json); the second warms it.
+        ws.append('app/lib.py', '\n# warm 1\n');
+        expect((await build(ws, { CONTAINER_CLIENT: logged.client })).exitCode).toBe(0);
+        logged.reset();
+        ws.append('app/lib.py', '\n# warm 2\n');
+        const result = await build(ws, { CONTAINER_CLIENT: logged.client });
+        expect(result.exitCode, result.output).toBe(0);
+        expect(statuses(ws)).toMatchObject({ builder: 'built', runner: 'built', 'base-runner': 'present' });
+        const warm = logged.calls().filter((call) => call.startsWith('build --iidfile '));
+        if (engineName === 'podman') {
+          expect(warm).toEqual([]);
+          expect(result.output).not.toMatch(/warming/);
+          return;
+        }
+        expect(result.output).toContain('builder: warming the layers of runner in the background');
+        expect(warm).toHaveLength(1);
+        expect(warm[0]).toContain(`--file ${ws.dir}/images/runner/Dockerfile `);
+        expect(warm[0]).toContain(`--build-arg BUILDER_IMAGE=${ws.meta('builder')?.ref} `);
+        expect(warm[0]).toContain(`--build-arg BASE_RUNNER_IMAGE=${ws.meta('base-runner')?.ref} `);
+        expect(warm[0]).not.toMatch(/--tag|org\.ffreis\.nx-hash/);
+        const nonce = (/--label org\.ffreis\.nx-images\.scratch=([0-9a-f]{16}) /.exec(warm[0]) as RegExpExecArray)[1];
+        const iid = (/--iidfile (\S+) /.exec(warm[0]) as RegExpExecArray)[1];
+        // The warm build ends on its own; then its image is removed, by the id it wrote.
+        let removal: string | undefined;
+        for (let waited = 0; !removal && waited < 120; waited++) {
+          removal = logged.calls().find((call) => call.startsWith('image rm sha256:'));
+          if (!removal) await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        expect(removal, logged.calls().join('\n')).toBeDefined();
+        const left = await engine(['images', '--quiet', '--filter', `label=${SCRATCH_LABEL}=${nonce}`]);
+        expect(left.stdout.trim()).toBe('');
+        expect(existsSync(iid)).toBe(false);
+        // The runner that was built is the real build: its hash label, verified, and it runs.
+        expect(await imageId(ws.meta('runner')?.ref as string)).toBe(ws.meta('runner')?.imageId);
+      } finally {
+        logged.remove();
+      }
+    },
+  );
 
   it(
     'rebuilds exactly base-builder and builder when base-builder’s Dockerfile changes: runner only copies /app and /opt/venv, ' +

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dockerAdapter } from './docker';
 import { inspectImage, inspectImages, removeTag } from './image-store';
 import { SCRATCH_LABEL } from '../core/naming';
+import { INSPECT_FORMAT } from './types';
 
 /** A docker client in `dir` that runs these shell lines. */
 function scriptedDocker(dir: string, lines: string[]) {
@@ -73,6 +74,7 @@ describe('removeTag', () => {
       `echo "$*" >> ${join(dir, 'calls')}`,
       'case $1 in',
       `  rmi) if [ -e ${join(dir, 'removed')} ]; then echo "Untagged: $2"; else echo '${conflict}' >&2; exit 1; fi ;;`,
+      `  image) echo 'sha256:${'5a'.repeat(32)}|1|["a:1"]|null|linux/amd64' ;;`,
       `  ps) printf '${scratch}' ;;`,
       `  rm) touch ${join(dir, 'removed')} ;;`,
       'esac',
@@ -81,11 +83,12 @@ describe('removeTag', () => {
   beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'remove-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('removes the scratch containers that hold the image, and only those, then the tag', async () => {
+  it('removes the scratch containers that hold the image (by its id), and only those, then the tag', async () => {
     await removeTag(client('c1\\n'), 'a:1');
     expect(calls()).toEqual([
       'rmi a:1',
-      `ps --all --quiet --no-trunc --filter label=${SCRATCH_LABEL} --filter ancestor=a:1`,
+      `image inspect --format ${INSPECT_FORMAT} a:1`,
+      `ps --all --quiet --no-trunc --filter label=${SCRATCH_LABEL} --filter ancestor=${'5a'.repeat(32)}`,
       'rm --force c1',
       'rmi a:1',
     ]);

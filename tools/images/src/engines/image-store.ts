@@ -87,8 +87,8 @@ const REMOVAL_WAITS_MS = [100, 300, 1000];
 /**
  * Removes one tag, and the image with its last tag. A container copying files out of the
  * image (copyEach) is removed without waiting: when its removal has not ended, or a killed
- * program left it behind, the engine refuses the image. Those scratch containers, and only
- * they (SCRATCH_LABEL), are removed and the tag's removal is taken again. A tag the engine
+ * program left it behind, the engine refuses the image. Those scratch containers of that
+ * image, and only they (SCRATCH_LABEL), are removed and the tag's removal is taken again. A tag the engine
  * no longer holds is not an error; any other failure is, naming the command.
  */
 export async function removeTag(adapter: EngineAdapter, tag: string): Promise<void> {
@@ -98,7 +98,11 @@ export async function removeTag(adapter: EngineAdapter, tag: string): Promise<vo
     if (attempt >= REMOVAL_WAITS_MS.length || !IN_USE.test(result.stderr)) {
       throw new ImageError('ENGINE_FAILED', `${adapter.client} rmi ${tag} failed: ${result.stderr.trim()}`);
     }
-    const scratch = await runEngine(adapter, adapter.listScratchContainers(tag), { allowFailure: true });
+    // By the image's id: podman matches `ancestor=<name>` only against the name a container was
+    // created with, which may be another tag of the image (`:latest`), removed already.
+    const held = await inspectImage(adapter, tag).catch(() => undefined);
+    const ancestor = held ? held.id.replace(/^sha256:/, '') : tag;
+    const scratch = await runEngine(adapter, adapter.listScratchContainers(ancestor), { allowFailure: true });
     for (const container of scratch.stdout
       .split('\n')
       .map((l) => l.trim())

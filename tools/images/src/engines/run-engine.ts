@@ -111,9 +111,9 @@ export function engineErrorFor(
 }
 
 /**
- * Starts an engine command nobody waits for (removing a scratch container): detached,
- * its output dropped, so neither this program's exit nor Nx's wait for the task's output
- * waits for it. A failure leaves only that scratch object behind.
+ * Starts an engine command nobody waits for (removing a scratch container, warming a
+ * child's layers): detached, its output dropped, so neither this program's exit nor Nx's
+ * wait for the task's output waits for it. A failure leaves only that scratch object behind.
  */
 export function startEngine(command: EngineCommand): void {
   try {

@@ -15,6 +15,7 @@ import { currentInputs } from '../../io/inputs-record';
 import { mismatchedParent, parentNotBuilt, parentRefs, verifiedParents, type VerifiedParent } from './parents';
 import { checkEmulation, heldForEveryPlatform, imageExports } from './platform-images';
 import { platformImages, type BuildPlan } from './plan';
+import { warmChildren } from './warm';
 
 /**
  * After a failed build: when the engine no longer answers, the build did not fail on a
@@ -139,7 +140,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
         `Nothing was tagged: ${plan.latest} still points where it did. Fix the failing step, then rerun: npx nx run ${options.name}:build`,
     );
   }
-  return { parents, unverified, inputs, engineVersion: builder.version };
+  return { parents, unverified, inputs, engineVersion: builder.version, spec };
 }
 
 /**
@@ -210,7 +211,9 @@ export async function buildAndInspect(
   buildFacts: BuildFacts,
   options: { cache?: { previousTag?: string }; previousId?: string } = {},
 ) {
-  const { parents, unverified, inputs, engineVersion } = await build(plan, adapter, buildFacts, options.cache);
+  const { parents, unverified, inputs, engineVersion, spec } = await build(plan, adapter, buildFacts, options.cache);
+  // Children built from this image usually build next: their layers start now (warm.ts).
+  warmChildren(plan, adapter);
   // What children copy out is read beside the inspect; it is kept only for the image the inspect verifies.
   const exported = plan.options.exports?.length ? imageExports(plan, adapter) : undefined;
   exported?.catch(() => undefined);
@@ -232,5 +235,5 @@ export async function buildAndInspect(
     const undone = await discardBuild(plan, adapter, built.id, options.previousId);
     throw parentNotBuilt(plan, adapter, mismatch, ` when its build ended, so that build is not kept: ${undone}; nothing was recorded`);
   }
-  return { parents, built, inputs, engineVersion, exports: exported && { imageId: built.id, digests: await exported } };
+  return { parents, built, inputs, engineVersion, spec, exports: exported && { imageId: built.id, digests: await exported } };
 }

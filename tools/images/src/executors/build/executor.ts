@@ -18,6 +18,7 @@ import { recordedParents } from './parents';
 import { heldForEveryPlatform, pullPlatforms } from './platform-images';
 import { planBuild, type BuildPlan } from './plan';
 import { moveLatest, writeRecord } from './record';
+import { dockerfilesRead, removeWarmSpec, writeWarmSpec } from './warm';
 
 /*
  * The build, top to bottom: plan.ts resolves the options and the hash into a plan;
@@ -101,6 +102,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   }
   removeMetadata(plan.metaFile);
   removeStamp(dirname(plan.metaFile));
+  removeWarmSpec(dirname(plan.metaFile));
   if (decision.note) console.log(`${name}: ${decision.note.replace('the engine', adapter.name)}`);
   if (decision.restoring)
     console.log(`${name}: ${plan.ref} is recorded in ${relative(plan.root, plan.metaFile)} but missing from ${adapter.name}: restoring it`);
@@ -131,13 +133,15 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     lookup === 'absent' && plan.registry.layerCache !== 'off'
       ? { previousTag: previous?.ref ? splitImageRef(previous.ref).tag : undefined }
       : undefined;
-  const { parents, built, exports, inputs, engineVersion } = await buildAndInspect(plan, adapter, buildFacts, {
+  const { parents, built, exports, inputs, engineVersion, spec } = await buildAndInspect(plan, adapter, buildFacts, {
     cache,
     previousId: previous?.imageId,
   });
   await moveLatest(plan, adapter, built);
   const reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
   await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason, engineVersion });
+  // How it was built, for its parents' next builds to warm (one image of the engine's own platform only).
+  writeWarmSpec(dirname(plan.metaFile), adapter, spec, parents, plan.platforms.length ? undefined : dockerfilesRead(plan, inputs));
   console.log(
     `${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ` +
       `${((Date.now() - plan.started) / 1000).toFixed(1)} s: ${reason}`,
