@@ -88,8 +88,8 @@ const REMOVAL_WAITS_MS = [100, 300, 1000];
  * Removes one tag, and the image with its last tag. A container copying files out of the
  * image (copyEach) is removed without waiting: when its removal has not ended, or a killed
  * program left it behind, the engine refuses the image. Those scratch containers of that
- * image, and only they (SCRATCH_LABEL), are removed and the tag's removal is taken again. A tag the engine
- * no longer holds is not an error; any other failure is, naming the command.
+ * image, and only they (SCRATCH_LABEL), are removed and the tag's removal is taken again.
+ * A tag the engine no longer holds is not an error; any other failure is, naming the command.
  */
 export async function removeTag(adapter: EngineAdapter, tag: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {

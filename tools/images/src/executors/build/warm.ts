@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { SCRATCH_LABEL, splitImageRef } from '../../core/naming';
+import { imageRef, SCRATCH_LABEL } from '../../core/naming';
 import { startEngine } from '../../engines/run-engine';
 import type { BuildSpec, EngineAdapter, EngineCommand } from '../../engines/types';
 import { writeFileAtomic } from '../../io/atomic-file';
@@ -140,7 +140,7 @@ export function childrenToWarm(plan: BuildPlan, adapter: EngineAdapter, env: Nod
     const refs = warm.parents.map((parent) => {
       if (parent.name === plan.options.name) return plan.ref;
       const hash = runMark(join(recordsRoot, parent.name), plan.rootPid as string);
-      return hash ? `${splitImageRef(parent.ref).repository}:${hash}` : undefined;
+      return hash ? imageRef(plan.options.prefix, parent.name, hash) : undefined;
     });
     // A parent missing from this run, or no parent changed since the child's last build (a restore): nothing to warm.
     if (refs.some((ref) => ref === undefined) || refs.every((ref, i) => ref === warm.parents[i].ref)) continue;
