@@ -41,10 +41,12 @@ export function contentDigest(tar: Uint8Array): string {
     const type = String.fromCharCode(header[156] || 48);
     const dataStart = offset + BLOCK;
     const data = tar.subarray(dataStart, dataStart + size);
-    // The header without its mtime (136-148) and checksum (148-156) fields.
-    hash.update(header.subarray(0, 136));
+    // The header without its mtime (136-148) and checksum (148-156) fields. A pax entry's
+    // size (124-136) counts the time records its data leaves out, so it is left out too.
+    const pax = type === 'x' || type === 'g';
+    hash.update(header.subarray(0, pax ? 124 : 136));
     hash.update(header.subarray(156, BLOCK));
-    hash.update(type === 'x' || type === 'g' ? paxWithoutTimes(data) : data);
+    hash.update(pax ? paxWithoutTimes(data) : data);
     offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
   }
   return `sha256:${hash.digest('hex')}`;
