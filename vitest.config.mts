@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two suites: `unit` (pure core, adapters, plugin glue; no engine) and
+// Two suites: `unit` (pure core, adapters, plugin glue, bench statistics; no engine) and
 // `integration` (real engine, real registry; files run one at a time because
 // they share the engine's store).
 export default defineConfig({
@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['tools/**/src/**/*.spec.ts'],
+          include: ['tools/**/src/**/*.spec.ts', 'tools/**/bench/**/*.spec.ts'],
           environment: 'node',
         },
       },

@@ -12,7 +12,7 @@ import type { EngineName } from '../src/core/options';
 import { startRegistry } from '../tests/support/registry';
 import { CHAIN, createTestWorkspace, REPO_ROOT, type TestWorkspace } from '../tests/support/workspace';
 import { runBaseline } from './baseline';
-import { formatStats, statsOf, type Stats } from './stats';
+import { formatStats, pairedRatio, statsOf, type Stats } from './stats';
 
 const OURS = 'bench';
 const BASE = 'bench-baseline';
@@ -27,6 +27,8 @@ interface Row {
   ours: Stats;
   baseline?: Stats;
   note: string;
+  /** Ours and the baseline ran in turn (measureInTurn): run i of each is one round. */
+  inTurn?: boolean;
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -255,6 +257,7 @@ async function main() {
       ours: app,
       baseline: appBase,
       note: 'builder (with the app’s tests) and runner rebuild',
+      inTurn: true,
     });
     for (let i = 0; i < 2; i++) await nxBuild(ws, { NX_DAEMON: 'true' });
     const appDaemon = await measure(
@@ -285,6 +288,7 @@ async function main() {
       ours: baseRunner,
       baseline: baseRunnerBase,
       note: 'base-runner and runner rebuild',
+      inTurn: true,
     });
     const baseRunnerDaemon = await measure(
       RUNS,
@@ -318,7 +322,13 @@ async function main() {
         baseline: cold,
         note: 'ours pulls; the baseline rebuilds from the base',
       });
-      rows.push({ scenario: 'cold build (empty engine, no registry)', ours: coldOurs, baseline: cold, note: 'both build everything' });
+      rows.push({
+        scenario: 'cold build (empty engine, no registry)',
+        ours: coldOurs,
+        baseline: cold,
+        note: 'both build everything',
+        inTurn: true,
+      });
       for (const engineName of ['docker', 'podman'] as const) {
         const { cached, uncached, readOnly } = await freshRunnerAppChanged(engineName, registry.address);
         rows.push({
@@ -358,7 +368,11 @@ async function versions() {
 async function writeReport(rows: Row[], profile: Record<string, Stats>) {
   const v = await versions();
   {
-    const ratio = (row: Row) => (row.baseline ? `${(row.baseline.median / row.ours.median).toFixed(2)}×` : '');
+    const ratio = (row: Row) => {
+      if (!row.baseline) return '';
+      const ofMedians = `${(row.baseline.median / row.ours.median).toFixed(2)}×`;
+      return row.inTurn ? `${ofMedians} (per round: ${pairedRatio(row.ours, row.baseline).toFixed(2)}×)` : ofMedians;
+    };
     const table = rows.map(
       (r) => `| ${r.scenario} | ${formatStats(r.ours)} | ${r.baseline ? formatStats(r.baseline) : ''} | ${ratio(r)} | ${r.note} |`,
     );
@@ -374,7 +388,8 @@ async function writeReport(rows: Row[], profile: Record<string, Stats>) {
         '`:latest` (what `make build-images` did), same client, BuildKit and network.',
       'For the app change (daemon off), the base-runner change (daemon off) and the cold build, ours and the baseline run',
       'in turn, the order swapped every round, so a machine that slows down during the series weighs on both alike.',
-      'Ratio: baseline ÷ ours (above 1: ours is faster).',
+      'Ratio: baseline ÷ ours (above 1: ours is faster), of the medians; for the rows run in turn, also the median of',
+      "each round's own ratio (both sides of a round share the machine's state at that moment).",
       '',
       '| scenario | ours | baseline | ratio | note |',
       '|---|---|---|---|---|',

@@ -18,3 +18,15 @@ export function formatStats(stats: Stats): string {
   const s = (ms: number) => (ms / 1000).toFixed(2);
   return `${s(stats.median)} s (${s(stats.min)}–${s(stats.max)})`;
 }
+
+/**
+ * For two series run in turn (run i of each side in the same round): the median of the
+ * per-round ratios, baseline ÷ ours. Each round's pair shares the machine's state at that
+ * moment, so this is steadier than the ratio of two medians when the machine drifts.
+ */
+export function pairedRatio(ours: Stats, baseline: Stats): number {
+  if (ours.runs.length !== baseline.runs.length || ours.runs.length === 0) {
+    throw new Error(`pairedRatio: ${ours.runs.length} runs of ours against ${baseline.runs.length} of the baseline`);
+  }
+  return statsOf(ours.runs.map((t, i) => baseline.runs[i] / t)).median;
+}
