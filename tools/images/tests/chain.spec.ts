@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { assertEngineReady, engine as docker, ENGINES, engineEnv, engineTools, loggingClient } from './support/engine';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
 import { SCRATCH_LABEL } from '../src/core/naming';
@@ -353,12 +354,47 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(changedImages(before, ws.refs())).toEqual([]);
   });
 
-  it('re-tags all five when a plugin module that shapes images changes (engine arguments)', async () => {
+  it('re-tags none for a comment in a build module or a bump of a package the build runs', async () => {
     const before = ws.refs();
-    ws.append('tools/images/src/engines/docker.ts', '\n// an engine argument changed\n');
+    // The build recipe (core/recipe.ts) stands for the plugin's code: only a change of what it sends the engine moves it.
+    ws.append('tools/images/src/engines/docker.ts', '\n// a comment in an engine adapter\n');
+    ws.append('tools/images/src/executors/build/engine-build.ts', '\n// moved code, same command lines\n');
+    const lock = ws.read('package-lock.json');
+    const bumped = lock.replace(/("node_modules\/execa": \{\n\s*"version": ")9\.6\.1"/, '$19.6.2"');
+    expect(bumped).not.toBe(lock);
+    ws.write('package-lock.json', bumped);
     const result = await build(ws);
     expect(result.exitCode, result.output).toBe(0);
-    expect(changedImages(before, ws.refs())).toEqual([...CHAIN].sort());
+    expect(result.output).not.toMatch(/: building /);
+    expect(changedImages(before, ws.refs())).toEqual([]);
+  });
+
+  it('rebuilds the images that copy a file whose mode bit flips, and goes back to the same tags when it flips back', async () => {
+    const before = ws.refs();
+    const entrypoint = join(ws.dir, 'images/base-runner/entrypoint.sh');
+    const mode = statSync(entrypoint).mode & 0o7777;
+    chmodSync(entrypoint, mode & ~0o111);
+    try {
+      const flipped = await build(ws);
+      expect(flipped.exitCode, flipped.output).toBe(0);
+      expect(changedImages(before, ws.refs())).toEqual(['base-runner', 'runner']);
+      const perms = await engine([
+        'run',
+        '--rm',
+        '--entrypoint',
+        'stat',
+        ws.meta('runner')?.ref as string,
+        '-c',
+        '%a',
+        '/usr/local/bin/entrypoint.sh',
+      ]);
+      expect(String(perms.stdout).trim()).toBe((mode & ~0o111).toString(8));
+    } finally {
+      chmodSync(entrypoint, mode);
+    }
+    const back = await build(ws);
+    expect(back.exitCode, back.output).toBe(0);
+    expect(ws.refs()).toEqual(before);
   });
 
   it('rebuilds all five when the pin moves through the BASE_DIGEST override', async () => {

@@ -113,9 +113,15 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
 
   it('pulls all five on a fresh clone with an empty engine: no engine build (and a preview first says so, pulling nothing)', async () => {
     const fresh = createTestWorkspace(PREFIX);
+    // Docker: the fresh clone reaches the engine through another address (as a laptop's socket differs
+    // from a CI runner's); the tags are the same, so it pulls what the first pushed.
+    const address =
+      engineName === 'docker'
+        ? { DOCKER_HOST: (process.env.DOCKER_HOST || 'unix:///var/run/docker.sock').replace(/\/([^/]+)$/, '//$1') }
+        : {};
     try {
       await dropLocalImages();
-      const preview = await build(fresh, { ...env, NX_IMAGES_PLAN: '1' });
+      const preview = await build(fresh, { ...env, ...address, NX_IMAGES_PLAN: '1' });
       expect(preview.exitCode, preview.output).toBe(0);
       for (const name of CHAIN.filter((n) => n !== 'runner')) {
         expect(preview.output).toContain(`${name}: would pull ${repo}/${name}:${ws.meta(name)?.hash} (first build)`);
@@ -126,7 +132,7 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
       );
       for (const name of CHAIN) expect(await tagsOf(`${PREFIX}/${name}`)).toEqual([]);
       expect(fresh.meta('base')).toBeUndefined();
-      const result = await build(fresh, env);
+      const result = await build(fresh, { ...env, ...address });
       expect(result.exitCode, result.output).toBe(0);
       expect(enginesBuilt(result.output)).toEqual([]);
       expect(statuses(fresh)).toEqual(all('pulled'));

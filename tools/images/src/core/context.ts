@@ -10,6 +10,11 @@ export interface TreeEntry {
 export interface ContextTree {
   /** Entries of a context-relative directory (`''` is the context root); `[]` when it does not exist. */
   list(dir: string): TreeEntry[];
+  /**
+   * Permission bits (`mode & 0o7777`) of a context-relative path, not following a symlink;
+   * undefined when unknown. The engine copies them into the layer, and Nx hashes content only.
+   */
+  mode?(path: string): number | undefined;
 }
 
 /** The engine's view of the context: what `.dockerignore` keeps out (the engine's own rules). */
@@ -31,6 +36,11 @@ export interface ContextScan {
   excluded: TreeEntry[];
   /** Maximal paths the engine sends but Nx cannot hash (ignored by git): the hash is blind to them. */
   untracked: string[];
+  /**
+   * What the engine receives beyond file content, which Nx never hashes: one line per path
+   * it sends, `d|f <octal mode> <path>`, every directory included (so an empty one counts).
+   */
+  shape: string[];
 }
 
 /** A parsed `.dockerignore` pattern, the way moby reads it. */
@@ -60,12 +70,12 @@ export function patternCouldMatchInside(pattern: IgnorePattern, dir: string): bo
 
 /**
  * Walks `root` (context-relative; `''` for the whole context) and finds what the engine
- * never sends and what it sends but Nx never hashes. A directory the engine drops whole
+ * never sends, what it sends but Nx never hashes, and the shape (modes, folders) of what it sends. A directory the engine drops whole
  * (excluded, and no re-include can reach inside) is not walked into; nor is one that
  * git ignores and the engine sends (it is reported once, as untracked).
  */
 export function scanContext(tree: ContextTree, root: string, engine: EngineIgnore, nx: HashIgnore): ContextScan {
-  const scan: ContextScan = { excluded: [], untracked: [] };
+  const scan: ContextScan = { excluded: [], untracked: [], shape: [] };
   const visit = (path: string, dir: boolean) => {
     const excluded = path !== '' && engine.excluded(path);
     if (excluded && (!dir || !engine.couldReinclude(path))) {
@@ -76,6 +86,9 @@ export function scanContext(tree: ContextTree, root: string, engine: EngineIgnor
       scan.untracked.push(path);
       return;
     }
+    // An excluded folder a re-include reaches still counts: the engine may create it around what it re-includes.
+    const mode = tree.mode?.(path);
+    scan.shape.push(`${dir ? 'd' : 'f'} ${mode === undefined ? '?' : mode.toString(8)} ${path}`);
     if (!dir) return;
     for (const entry of tree.list(path)) visit(path === '' ? entry.name : `${path}/${entry.name}`, entry.dir);
   };

@@ -4,13 +4,15 @@ import { patternCouldMatchInside, scanContext, type ContextTree, type EngineIgno
 import { resolveImageGraph } from './image-graph';
 import { createImageInputs, readInputs, type InputSettings } from './inputs';
 
-/** A context as a list of files; folders are implied. */
-function treeOf(files: string[]): ContextTree {
+/** A context as a list of files; folders are implied. Modes: 644 for files, 755 for folders, unless `modes` says. */
+function treeOf(files: string[], modes: Record<string, number> = {}, emptyDirs: string[] = []): ContextTree {
+  const all = [...files, ...emptyDirs.map((d) => `${d}/`)];
   return {
+    mode: (path) => modes[path] ?? (files.includes(path) ? 0o644 : 0o755),
     list(dir) {
       const prefix = dir === '' ? '' : `${dir}/`;
       const entries = new Map<string, boolean>();
-      for (const file of files.filter((f) => f.startsWith(prefix))) {
+      for (const file of all.filter((f) => f.startsWith(prefix) && f !== prefix)) {
         const [head, ...rest] = file.slice(prefix.length).split('/');
         entries.set(head, entries.get(head) || rest.length > 0);
       }
@@ -46,14 +48,13 @@ const FILES = [
 
 function settingsFor(
   excluded: (path: string) => boolean,
-  options: { untracked?: (p: string) => boolean; reincludeUnder?: string[] } = {},
+  options: { untracked?: (p: string) => boolean; reincludeUnder?: string[]; modes?: Record<string, number>; emptyDirs?: string[] } = {},
 ): InputSettings {
-  const tree = treeOf(FILES);
+  const tree = treeOf(FILES, options.modes, options.emptyDirs);
   return {
     context: '.',
     digestsFile: 'images/base/digests.env',
     outputDir: 'dist/images',
-    pluginInputs: ['{workspaceRoot}/tools/images/src/engines/docker.ts'],
     list: tree.list,
     scan: (root) =>
       scanContext(tree, root, ignoreOf(excluded, options.reincludeUnder), { ignored: (p) => options.untracked?.(p) ?? false }),
@@ -68,14 +69,32 @@ const files = (name: string, settings?: InputSettings) => inputsOf(name, setting
 describe('createImageInputs', () => {
   it('gives base only its Dockerfile, the digests file and their overrides', () => {
     const { inputs } = inputsOf('base');
-    expect(files('base')).toEqual([
-      '{workspaceRoot}/images/base/Dockerfile',
-      '{workspaceRoot}/images/base/digests.env',
-      '{workspaceRoot}/tools/images/src/engines/docker.ts',
-    ]);
+    expect(files('base')).toEqual(['{workspaceRoot}/images/base/Dockerfile', '{workspaceRoot}/images/base/digests.env']);
     expect(inputs).toContainEqual({ env: 'BASE_DIGEST' });
     expect(inputs).toContainEqual({ env: 'CONTAINER_ENGINE' });
-    expect(inputs).toContainEqual({ externalDependencies: ['dockerfile-ast', 'dotenv', 'execa'] });
+    expect(inputs).toContainEqual({ externalDependencies: [] });
+  });
+
+  it('leaves out how the engine is reached, the plugin’s sources and npm packages (the recipe stands for them)', () => {
+    const { inputs } = inputsOf('runner');
+    for (const env of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'CONTAINER_HOST', 'CONTAINER_CONNECTION', 'CONTAINERS_STORAGE_CONF'])
+      expect(inputs).not.toContainEqual({ env });
+    expect(inputs.some((i) => typeof i === 'string' && i.includes('tools/'))).toBe(false);
+    expect(inputs.filter((i) => typeof i === 'object' && 'externalDependencies' in i)).toEqual([{ externalDependencies: [] }]);
+  });
+
+  it.each([
+    ['a mode bit of a file it copies', { modes: { 'images/base-runner/entrypoint.sh': 0o755 } }, 'runner', true],
+    ['a mode bit of a folder it copies', { modes: { app: 0o700 } }, 'builder', true],
+    ['an empty folder it copies', { emptyDirs: ['app/empty'] }, 'builder', true],
+    ['a mode bit of a file it does not read', { modes: { 'README.md': 0o600 } }, 'builder', false],
+    ['a mode bit of a file the engine never sends', { modes: { 'app/project.json': 0o755 } }, 'builder', false],
+    ['an empty folder the engine never sends', { emptyDirs: ['app/__pycache__/x'] }, 'builder', false],
+  ])('moves the shape for %s: %s', (_case, change, image, moves) => {
+    const before = inputsOf(image).shape;
+    const after = inputsOf(image, settingsFor(shipped, change)).shape;
+    expect(after !== before).toBe(moves);
+    expect(before).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('gives builder the app, its own and its ancestors’ Dockerfiles, minus what the engine never sends', () => {
@@ -126,11 +145,6 @@ describe('createImageInputs', () => {
     expect(g.nodes.get('copyo')?.parents[0].copies).toBeUndefined();
   });
 
-  it('hashes only the plugin modules that shape an image', () => {
-    expect(files('base')).toContain('{workspaceRoot}/tools/images/src/engines/docker.ts');
-    expect(files('base').some((f) => f.includes('lint'))).toBe(false);
-  });
-
   it('never negates a Dockerfile, even when .dockerignore drops images/ (an allowlist)', () => {
     const allowlist = (p: string) => !p.startsWith('app');
     const whole = resolveImageGraph(entriesOf({ x: 'FROM a:1@sha256:' + 'a'.repeat(64) + '\nCOPY . /ctx\n' }), 'ffreis');
@@ -139,9 +153,7 @@ describe('createImageInputs', () => {
     );
     expect(negated).toContain('!{workspaceRoot}/node_modules');
     expect(negated).not.toContain('!{workspaceRoot}/images');
-    expect(
-      negated.some((n) => n.startsWith('!{workspaceRoot}/images/x') || n === '!{workspaceRoot}/tools/images/src/engines/docker.ts'),
-    ).toBe(false);
+    expect(negated.some((n) => n.startsWith('!{workspaceRoot}/images/x'))).toBe(false);
     expect(negated).toContain('!{workspaceRoot}/images/base-runner');
   });
 
@@ -178,14 +190,39 @@ describe('createImageInputs', () => {
     ],
     [
       'a file git ignores but the engine sends',
-      'FROM a\nCOPY app /app\n',
+      'FROM a:1@sha256:' + 'a'.repeat(64) + '\nCOPY app /app\n',
       (p: string) => p === 'app/main.py',
       /app\/main.py is ignored by git \(so Nx cannot hash it\) but sent to the engine/,
+    ],
+    [
+      'an upstream named by a tag alone',
+      'ARG BASE_IMAGE=debian:bookworm-slim\nFROM ${BASE_IMAGE}\n',
+      () => false,
+      /images\/x\/Dockerfile:2 FROM debian:bookworm-slim is not pinned by digest .*pin it as name:tag@sha256/,
+    ],
+    [
+      'a stage copied from an upstream named by a tag alone',
+      'FROM a:1@sha256:' + 'a'.repeat(64) + '\nCOPY --from=tools:1 /bin/x /x\n',
+      () => false,
+      /images\/x\/Dockerfile:2 COPY --from tools:1 is not pinned by digest/,
     ],
   ])('hands the image to the engine on every run for %s', (_case, text, untracked, reason) => {
     const g = resolveImageGraph(entriesOf({ x: text, child: 'ARG X=ffreis/x\nFROM ${X}\n' }), 'ffreis');
     expect(createImageInputs(g, 'x', settingsFor(shipped, { untracked })).alwaysBuild).toMatch(reason);
     expect(createImageInputs(g, 'child', settingsFor(shipped, { untracked })).alwaysBuild).toMatch(reason);
+  });
+
+  it('takes an upstream pinned by digest, directly or through the digests file, as pinned', () => {
+    const g = resolveImageGraph(
+      entriesOf({
+        x: 'FROM debian:12@sha256:' + 'c'.repeat(64) + '\n',
+        y: 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n',
+      }),
+      'ffreis',
+    );
+    expect(createImageInputs(g, 'x', settingsFor(shipped)).alwaysBuild).toBeUndefined();
+    expect(createImageInputs(g, 'y', settingsFor(shipped)).alwaysBuild).toBeUndefined();
+    expect(createImageInputs(graph, 'runner', settingsFor(shipped)).alwaysBuild).toBeUndefined();
   });
 });
 

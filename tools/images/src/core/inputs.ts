@@ -1,19 +1,24 @@
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ContextScan } from './context';
 import type { ContextRead, Reads } from './dockerfile';
 import { ancestorsOf, type ImageGraph, type ImageNode } from './image-graph';
-import { STORE_ENV } from '../engines/types';
 import { DIGEST_KEYS } from './digests';
 
 /** An Nx target input: a file set or one of the special forms. */
 export type TargetInput =
   string | { env: string } | { externalDependencies: string[] } | { dependentTasksOutputFiles: string; transitive?: boolean };
 
-/** Packages that shape an image through the build program: their versions are inputs, the rest of the lockfile is not. */
+/** Packages the lint and test targets run on: their versions are inputs of those cached targets, the rest of the lockfile is not. */
 export const EXECUTOR_PACKAGES = ['dockerfile-ast', 'dotenv', 'execa'];
 
-/** Environment variables that select the engine's store: an image built in one store is not present in another. */
-export const ENGINE_ENV = ['CONTAINER_ENGINE', ...STORE_ENV];
+/**
+ * The engine that builds (docker's BuildKit or podman's Buildah: each writes its own layers and
+ * config, so the same inputs give another image). How the engine is reached (DOCKER_HOST,
+ * DOCKER_CONTEXT, CONTAINER_HOST, a storage config) is not: it changes where an image is,
+ * never what it is, and presence is asked of the engine itself, with its hash label checked.
+ */
+export const ENGINE_ENV = ['CONTAINER_ENGINE'];
 
 /** What the input computation needs to know beyond the graph. */
 export interface InputSettings {
@@ -21,8 +26,6 @@ export interface InputSettings {
   context: string;
   /** Workspace-relative digests file. */
   digestsFile: string;
-  /** File-set inputs for the plugin modules that shape an image (never negated). */
-  pluginInputs: string[];
   /** Workspace-relative folder of the build records (`dist/images`): a parent's `exports.json` lives there. */
   outputDir: string;
   /** Walks a context-relative root (see {@link ContextScan}); the caller caches. */
@@ -43,6 +46,11 @@ export interface ImageInputs {
   alwaysBuild?: string;
   /** Parents (of this image or its ancestors) it only copies from: hashed through their exports.json. */
   copied: string[];
+  /**
+   * A digest of what the engine receives beyond file content (modes, folders, empty ones
+   * too; see {@link ContextScan.shape}): Nx never hashes it, so the target's options carry it.
+   */
+  shape: string;
 }
 
 /** Characters a path segment may hold and still be a literal Nx glob segment. */
@@ -86,6 +94,28 @@ export function readInputs(context: string, path: string): string[] {
 
 function describeRead(node: ImageNode, read: { line: number }, what: string): string {
   return `${node.dockerfile}:${read.line} ${what}`;
+}
+
+/** Digest-pinned, or the pin of the digests file (`${BASE_IMAGE}@${BASE_DIGEST}`, or BASE_IMAGE with no default of its own). */
+function isPinned(node: ImageNode, ref: ImageNode['externalReferences'][number]): boolean {
+  if (ref.resolved && /@sha256:[0-9a-f]{64}$/.test(ref.resolved)) return true;
+  return node.usesPin && ref.args.some((arg) => (DIGEST_KEYS as readonly string[]).includes(arg));
+}
+
+/**
+ * The first upstream of the chain named by a tag alone: the engine resolves such a tag in its own
+ * store when it builds, so the image can change while every input Nx hashes stays the same.
+ */
+function unpinnedUpstream(chain: ImageNode[]): string | undefined {
+  for (const node of chain) {
+    const ref = node.externalReferences.find((r) => r.resolved && !isPinned(node, r));
+    if (ref)
+      return (
+        `${node.dockerfile}:${ref.line} ${ref.instruction} ${ref.resolved} is not pinned by digest (the engine resolves the tag ` +
+        'when it builds); pin it as name:tag@sha256:…'
+      );
+  }
+  return undefined;
 }
 
 /** The reads of one image's chain: each node's own, plus the ONBUILD triggers of its ancestors. */
@@ -132,9 +162,10 @@ function negations(settings: InputSettings, scans: ContextScan[], kept: string[]
  * mounts and inherited ONBUILD triggers read (after ARG/ENV substitution), or the
  * whole context when one read is not known before the build; minus what `.dockerignore`
  * keeps from the engine (its own rules, re-includes honoured); the digests file and its
- * overrides for a chain built from the pin; the engine's store; the plugin modules that
- * shape an image. Remote content and files git ignores but the engine sends cannot be
- * hashed: such an image is marked `alwaysBuild`.
+ * overrides for a chain built from the pin; the engine (not how it is reached). The modes and
+ * folders the engine receives are in `shape`, for the target's options. Remote content, an
+ * upstream named by a tag alone and files git ignores but the engine sends cannot be hashed:
+ * such an image is marked `alwaysBuild`.
  */
 export function createImageInputs(graph: ImageGraph, name: string, settings: InputSettings): ImageInputs {
   // The images this one builds on (FROM); parents it only copies from count through the
@@ -149,14 +180,18 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
 
   const usesPin = chain.some((node) => node.usesPin);
   const kept = [...chain.map((node) => node.dockerfile), ...(usesPin ? [settings.digestsFile] : [])];
+
   const files = new Set<string>(kept.map((file) => `{workspaceRoot}/${file}`));
   for (const read of contextReads) readInputs(settings.context, read.path).forEach((input) => files.add(input));
 
   const roots = [...new Set(contextReads.map((read) => readRoot(read.path)))];
   const scans = roots.map((root) => settings.scan(root));
   const untracked = [...new Set(scans.flatMap((scan) => scan.untracked))].sort();
+  const shape = createHash('sha256');
+  for (const line of [...new Set(scans.flatMap((scan) => scan.shape))].sort()) shape.update(`${line}\n`);
   const alwaysBuild =
     remote[0] ??
+    unpinnedUpstream(chain) ??
     (untracked.length > 0
       ? `${workspacePath(settings.context, untracked[0])} is ignored by git (so Nx cannot hash it) but sent to the engine; add ` +
         `it to .dockerignore`
@@ -164,14 +199,16 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
   return {
     inputs: [
       ...[...files].sort(),
-      ...negations(settings, scans, [...kept, ...settings.pluginInputs.map((p) => p.replace('{workspaceRoot}/', ''))]),
-      ...settings.pluginInputs,
+      ...negations(settings, scans, kept),
       ...copied.map((parent) => ({ dependentTasksOutputFiles: posix.join(settings.outputDir, parent, 'exports.json'), transitive: true })),
       ...(usesPin ? DIGEST_KEYS.map((env) => ({ env })) : []), // the environment overrides the digests file
       ...ENGINE_ENV.map((env) => ({ env })),
       { env: 'IMAGE_PLATFORMS' }, // the platforms it is built for (the option's are in the target's options)
-      { externalDependencies: EXECUTOR_PACKAGES },
+      // No npm package shapes an image except through the command lines the build recipe pins (core/recipe.ts);
+      // an empty list keeps Nx from hashing the whole lockfile.
+      { externalDependencies: [] },
     ],
+    shape: shape.digest('hex').slice(0, 16),
     wholeContext,
     alwaysBuild,
     copied,

@@ -46,7 +46,7 @@ describe('explainRebuild', () => {
   });
 
   it('says when nothing it records changed (the plugin or Nx configuration did) and when nothing changed at all', () => {
-    expect(explainRebuild(base, next({}))).toBe('the plugin, an npm package or the Nx configuration changed');
+    expect(explainRebuild(base, next({}))).toBe('the build recipe, the modes or folders it copies, or the Nx configuration changed');
     expect(explainRebuild(base, base)).toBe('same inputs as its last build');
   });
 });

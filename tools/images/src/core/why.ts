@@ -53,5 +53,5 @@ export function explainRebuild(previous: InputsRecord | undefined, current: Inpu
   list(files.removed, (f) => `${f} removed`);
   return parts.length > 0
     ? parts.slice(0, 2).join('; ') + (parts.length > 2 ? '; …' : '')
-    : 'the plugin, an npm package or the Nx configuration changed';
+    : 'the build recipe, the modes or folders it copies, or the Nx configuration changed';
 }

@@ -1,8 +1,8 @@
 /**
  * The engine calls that shape an image: the build itself (its arguments come from the
- * adapters) and the choice of builder. This module is hashed into every image's tag
- * (plugin/load-graph.ts, IMAGE_SHAPING_MODULES); queries, tags and copies live in
- * image-store.ts, which is not.
+ * adapters) and the choice of builder. What they send the engine is the build recipe
+ * (core/recipe.ts), whose version is in every image's tag; queries, tags and copies live in
+ * image-store.ts.
  */
 import type { BuildSpec, EngineAdapter } from './types';
 import { clientIdentity, rememberedVersion, rememberVersion } from './client-version';

@@ -1,7 +1,7 @@
 /**
  * Engine commands that build nothing: queries, tags, pulls, pushes, runs and copies. They
- * live apart from the build commands (docker.ts, podman.ts), whose code is hashed into every
- * image's tag (plugin/load-graph.ts, IMAGE_SHAPING_MODULES): a change here re-tags nothing.
+ * live apart from the build commands (docker.ts, podman.ts), whose command lines the build
+ * recipe's golden test pins (core/recipe.ts): a change here re-tags nothing.
  */
 import { SCRATCH_LABEL } from '../core/naming';
 import { INSPECT_FORMAT, type EngineAdapter, type EngineCommand } from './types';

@@ -3,6 +3,15 @@ import type { EngineName } from '../core/options';
 /** Environment variables that pick the store an engine client talks to (local socket, remote host, context, storage). */
 export const STORE_ENV = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'CONTAINER_HOST', 'CONTAINER_CONNECTION', 'CONTAINERS_STORAGE_CONF'] as const;
 
+/**
+ * Which store a record was made against: the STORE_ENV values in order. Never part of a hash
+ * (the same inputs give the same tag through any address); it only tells whether an image id
+ * a record names can be expected in the store the engine reaches now.
+ */
+export function storeKey(env: Record<string, string | undefined>): string {
+  return STORE_ENV.map((key) => env[key] ?? '').join('|');
+}
+
 /** A command line for the engine's client: data only; process/run-engine.ts runs it. */
 export interface EngineCommand {
   command: string;

@@ -6,6 +6,7 @@ import type { ImageError } from '../core/errors';
 import { createImageInputs, EXECUTOR_PACKAGES, type InputSettings } from '../core/inputs';
 import type { ImageGraph, ImageNode } from '../core/image-graph';
 import { packageLabels } from '../core/oci-labels';
+import { BUILD_RECIPE } from '../core/recipe';
 import { hostPlatform } from '../core/platforms';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
 import type { BuildTargetOptions } from '../executors/build/options';
@@ -50,7 +51,7 @@ export function createImageTargets(
     ...(options.labels && Object.keys(options.labels).length > 0 ? { labels: options.labels } : {}),
     ...(options.platforms?.length ? { platforms: options.platforms } : {}),
   };
-  const { inputs: buildInputs, wholeContext, alwaysBuild, copied } = createImageInputs(graph, node.name, settings);
+  const { inputs: buildInputs, wholeContext, alwaysBuild, copied, shape } = createImageInputs(graph, node.name, settings);
   if (alwaysBuild) build.alwaysBuild = alwaysBuild;
   if (copied.length > 0) build.copies = copied;
   const plugin = `{workspaceRoot}/${pluginRootIn(context.workspaceRoot)}`;
@@ -74,6 +75,10 @@ export function createImageTargets(
           NX_IMAGES_CLIENT: options.client ?? '',
           NX_IMAGES_RECORDS: posix.join(options.outputDir, node.name),
           NX_IMAGES_DOCKERFILE: node.dockerfile,
+          // These options are hashed: the recipe stands for the plugin's own code (core/recipe.ts), and the
+          // shape for the modes and folders the engine receives, which Nx's file hashes leave out.
+          NX_IMAGES_RECIPE: String(BUILD_RECIPE),
+          NX_IMAGES_SHAPE: shape,
           ...(alwaysBuild ? { NX_IMAGES_ALWAYS_BUILD: alwaysBuild } : {}),
           ...(node.exports.length > 0 ? { NX_IMAGES_EXPORTS: node.exports.join(' ') } : {}),
           ...(copied.length > 0 ? { NX_IMAGES_COPIES: copied.join(' ') } : {}),

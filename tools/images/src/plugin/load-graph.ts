@@ -1,7 +1,8 @@
 import dockerignore from '@balena/dockerignore';
 import gitignore, { type Ignore } from 'ignore';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join, posix, relative } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, posix, relative } from 'node:path';
 import {
   patternCouldMatchInside,
   scanContext,
@@ -35,18 +36,6 @@ export function pluginRootIn(workspaceRoot: string): string {
   const rel = relative(realpathSync(workspaceRoot), own).split('\\').join('/');
   return rel.startsWith('..') ? 'tools/images' : rel;
 }
-
-/** Plugin modules that shape an image (build arguments, engine arguments, labels): only these are hashed. */
-export const IMAGE_SHAPING_MODULES = [
-  'src/core/build-args.ts',
-  'src/core/oci-labels.ts',
-  'src/core/platforms.ts',
-  'src/engines/docker.ts',
-  'src/engines/podman.ts',
-  'src/engines/capability.ts',
-  'src/engines/builds.ts',
-  'src/executors/build/engine-build.ts',
-];
 
 /**
  * Reads and parses the given Dockerfiles and resolves the image graph. A folder that
@@ -105,12 +94,37 @@ function intersect(ignores: EngineIgnore[]): EngineIgnore {
   };
 }
 
-/** What Nx never hashes: git-ignored (root and nested .gitignore) and .nxignore'd paths. */
+/**
+ * The excludes file git reads for every repository: core.excludesFile from ~/.gitconfig, then
+ * from $XDG_CONFIG_HOME/git/config, else $XDG_CONFIG_HOME/git/ignore. Read as the `ignore` crate
+ * behind Nx's file walker reads it (a line match, `~/` expanded), so both skip the same files.
+ */
+export function globalExcludesFile(env: Record<string, string | undefined>, home = homedir()): string {
+  const xdg = env.XDG_CONFIG_HOME || join(home, '.config');
+  for (const config of [join(home, '.gitconfig'), join(xdg, 'git', 'config')]) {
+    const match = (readLines(config) ?? [])
+      .map((line) => /^\s*excludesfile\s*=\s*(.+?)\s*$/i.exec(line)?.[1])
+      .find((value) => value !== undefined);
+    if (match) {
+      const path = match.replace(/^"(.*)"$/, '$1').replace(/^~(?=\/)/, home);
+      return isAbsolute(path) ? path : join(home, path);
+    }
+  }
+  return join(xdg, 'git', 'ignore');
+}
+
+/**
+ * What Nx never hashes: paths git ignores (root and nested .gitignore, .git/info/exclude, the
+ * global excludes file) and .nxignore'd ones. Nx's walker skips all of them.
+ */
 function hashIgnoreOf(workspaceRoot: string, context: string): HashIgnore {
   const perDir = new Map<string, Ignore | undefined>();
   const rulesOf = (dir: string) => {
     if (!perDir.has(dir)) {
       const lines = [
+        ...(dir === '' && existsSync(join(workspaceRoot, '.git'))
+          ? [...(readLines(globalExcludesFile(process.env)) ?? []), ...(readLines(join(workspaceRoot, '.git', 'info', 'exclude')) ?? [])]
+          : []),
         ...(readLines(join(workspaceRoot, dir, '.gitignore')) ?? []),
         ...(dir === '' ? (readLines(join(workspaceRoot, '.nxignore')) ?? []) : []),
       ];
@@ -134,8 +148,8 @@ function hashIgnoreOf(workspaceRoot: string, context: string): HashIgnore {
 }
 
 /**
- * Input settings read from the workspace: the walk of the build context with the
- * engine's ignore files (`.dockerignore`; podman's `.containerignore` when present;
+ * Input settings read from the workspace: the walk of the build context (with each path's mode)
+ * with the engine's ignore files (`.dockerignore`; podman's `.containerignore` when present;
  * `<Dockerfile>.dockerignore`, which BuildKit prefers) and git's, cached per root.
  */
 export function readInputSettings(workspaceRoot: string, options: NormalizedPluginOptions): (dockerfile: string) => InputSettings {
@@ -150,9 +164,14 @@ export function readInputSettings(workspaceRoot: string, options: NormalizedPlug
       return [];
     }
   };
+  const mode = (path: string) => {
+    try {
+      return lstatSync(join(contextDir, path)).mode & 0o7777;
+    } catch {
+      return undefined;
+    }
+  };
   const scans = new Map<string, ContextScan>();
-  const pluginRoot = pluginRootIn(workspaceRoot);
-  const pluginInputs = IMAGE_SHAPING_MODULES.map((m) => `{workspaceRoot}/${pluginRoot}/${m}`);
   return (dockerfile) => {
     const own = readLines(join(workspaceRoot, `${dockerfile}.dockerignore`));
     const dockerLines = own ?? rootIgnore;
@@ -163,11 +182,10 @@ export function readInputSettings(workspaceRoot: string, options: NormalizedPlug
       context: options.context,
       digestsFile: options.digestsFile,
       outputDir: options.outputDir,
-      pluginInputs,
       list,
       scan: (root) => {
         const id = `${key}\u0000${root}`;
-        if (!scans.has(id)) scans.set(id, scanContext({ list }, root, engine, nx));
+        if (!scans.has(id)) scans.set(id, scanContext({ list, mode }, root, engine, nx));
         return scans.get(id) as ContextScan;
       },
     };

@@ -23,6 +23,8 @@ export interface ImageMetadata {
   durationMs: number;
   status: ImageStatus;
   engine: string;
+  /** The store it was recorded against (engines/types.ts storeKey); absent in records older than it. */
+  store?: string;
   finishedAt: string;
   /** Why this run built, pulled or restored it: "app/lib.py changed", "from <registry>"; none when present. */
   reason?: string;

@@ -66,6 +66,60 @@ function ownIgnoreFile(dockerfile: string): boolean {
   return existsSync(`${dockerfile}.dockerignore`) || existsSync(`${dockerfile}.containerignore`);
 }
 
+/** What the build spec is made of: the plan, the Dockerfile, the parents' refs and the builder's choice. */
+export interface BuildSpecInput {
+  plan: Pick<BuildPlan, 'root' | 'ref' | 'latest' | 'hash' | 'digests' | 'engine'> & {
+    options: Pick<BuildPlan['options'], 'name' | 'dockerfile' | 'context' | 'target' | 'labels'>;
+  };
+  /** The Dockerfile's text, and what the parser read of it. */
+  dockerfile: string;
+  info: ReturnType<typeof parseDockerfile>;
+  parents: { name: string; arg: string; ref: string }[];
+  secrets: { id: string; src: string }[];
+  buildkit: boolean;
+  /** Whether the Dockerfile has an ignore file of its own (then it is given by path, not on standard input). */
+  ownIgnoreFile: boolean;
+  cache?: LayerCache;
+}
+
+/**
+ * Pure: the one build the engine is asked for, from the facts the program gathered. With the
+ * adapters' arguments it is the build recipe (core/recipe.ts): its golden test pins what this returns.
+ */
+export function createBuildSpec(input: BuildSpecInput): BuildSpec {
+  const { plan, dockerfile, info, parents } = input;
+  const { options, root } = plan;
+  return {
+    dockerfile: join(root, options.dockerfile),
+    context: join(root, options.context),
+    // :latest moves with the build itself (one engine call fewer on the critical path): an
+    // engine tags nothing when a build fails, and the stamp, written last, is what the
+    // fast path trusts, so an unverified image is never taken as present.
+    tags: [plan.ref, plan.latest],
+    target: options.target,
+    secrets: input.secrets,
+    buildArgs: composeBuildArgs(parents, plan.digests),
+    // OCI labels from inputs only (the hash stays the identity); the plugin's own last.
+    labels: {
+      ...ociLabels({
+        name: options.name,
+        dockerfile,
+        stages: info.stages,
+        target: options.target,
+        digests: plan.digests,
+        parents,
+        workspace: options.labels,
+      }),
+      'org.ffreis.image': options.name,
+      [HASH_LABEL]: plan.hash,
+    },
+    dockerfileText: input.ownIgnoreFile ? undefined : dockerfile,
+    network: plan.engine.network,
+    buildkit: input.buildkit,
+    cache: input.cache,
+  };
+}
+
 async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildFacts, cache?: { previousTag?: string }) {
   const { options, root } = plan;
   // Each parent's exact ref, from this run's marks: no engine call (verified in buildAndInspect).
@@ -94,40 +148,21 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
     `${options.name}: building ${plan.ref} with ${builder.note}` +
       (secrets.length ? ` (secrets: ${secrets.map((s) => s.id).join(', ')})` : ''),
   );
-  const spec: BuildSpec = {
-    dockerfile: join(root, options.dockerfile),
-    context: join(root, options.context),
-    // :latest moves with the build itself (one engine call fewer on the critical path): an
-    // engine tags nothing when a build fails, and the stamp, written last, is what the
-    // fast path trusts, so an unverified image is never taken as present.
-    tags: [plan.ref, plan.latest],
-    target: options.target,
+  const spec = createBuildSpec({
+    plan,
+    dockerfile,
+    info,
+    parents,
     secrets,
-    buildArgs: composeBuildArgs(parents, plan.digests),
-    // OCI labels from inputs only (the hash stays the identity); the plugin's own last.
-    labels: {
-      ...ociLabels({
-        name: options.name,
-        dockerfile,
-        stages: info.stages,
-        target: options.target,
-        digests: plan.digests,
-        parents,
-        workspace: options.labels,
-      }),
-      'org.ffreis.image': options.name,
-      [HASH_LABEL]: plan.hash,
-    },
-    dockerfileText: ownIgnoreFile(join(root, options.dockerfile)) ? undefined : dockerfile,
-    network: plan.engine.network,
     buildkit: builder.buildkit,
+    ownIgnoreFile: ownIgnoreFile(join(root, options.dockerfile)),
     cache:
       cache &&
       withoutExport(
         adapter.layerCache(plan.registry.registry as string, options.name, cache.previousTag, builder.buildkit),
         plan.registry.layerCache,
       ),
-  };
+  });
   const building = plan.platforms.length > 0 ? buildPlatforms(plan, adapter, spec, parents) : buildImage(adapter, spec);
   // Read while the engine builds (the engine's child is already running): off the critical path.
   const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);

@@ -7,7 +7,7 @@ import { explainRebuild } from '../../core/why';
 import { engineAdapter } from '../../engines';
 import { HASH_LABEL, inspectImage, tagImage, untagImage, type ImageFacts } from '../../engines/image-store';
 import { pullIfPresent } from '../../engines/registry';
-import type { EngineAdapter } from '../../engines/types';
+import { storeKey, type EngineAdapter } from '../../engines/types';
 import { lockTimeoutFrom, withImageLock } from '../../io/image-lock';
 import { readInputsRecord } from '../../io/inputs-record';
 import { readMetadata, removeMetadata, removeStamp } from '../../records/metadata';
@@ -65,7 +65,10 @@ async function pullFromRegistry(plan: BuildPlan, adapter: EngineAdapter): Promis
  */
 export async function decide(plan: BuildPlan, adapter: EngineAdapter) {
   const previous = readMetadata(plan.metaFile);
-  const record = previous?.hash === plan.hash && previous.ref === plan.ref ? { imageId: previous.imageId } : undefined;
+  // A record made through another store (DOCKER_HOST, …) names an id of that store: here the
+  // image proves itself by its hash label alone, as one pulled from a registry does.
+  const sameStore = previous?.store === undefined || previous.store === storeKey(process.env);
+  const record = previous?.hash === plan.hash && previous.ref === plan.ref && sameStore ? { imageId: previous.imageId } : undefined;
   // Absent when the run started (the hook's view): no engine call. Were it built meanwhile by
   // another process, it is only built again, under the same hash.
   const inspected = plan.options.alwaysBuild || plan.heldAtStart === false ? undefined : await inspectImage(adapter, plan.ref);

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import type { InputsRecord } from '../../core/why';
 import { inspectImage, tagImage, type ImageFacts } from '../../engines/image-store';
-import type { EngineAdapter } from '../../engines/types';
+import { storeKey, type EngineAdapter } from '../../engines/types';
 import { currentInputs, writeInputsRecord } from '../../io/inputs-record';
 import {
   exportsImageId,
@@ -58,6 +58,7 @@ export async function writeRecord(
     durationMs: Date.now() - plan.started,
     status,
     engine: plan.engine.engine,
+    store: storeKey(process.env),
     finishedAt: new Date().toISOString(),
     ...(why?.reason ? { reason: why.reason } : {}),
     ...(plan.platforms.length > 0 ? { platforms: plan.platforms } : {}),
