@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two suites: `unit` (pure core, adapters, plugin glue, bench statistics; no engine) and
-// `integration` (real engine, real registry; files run one at a time because
-// they share the engine's store).
+// Three suites: `unit` (pure core, adapters, plugin glue, bench statistics; no engine),
+// `integration` (real engine, real registry; files run one at a time because they share the
+// engine's store) and `soundness` (the differential corpus against the engines: long, so
+// `npm test` leaves it to `npm run test:soundness`, which CI runs too).
 export default defineConfig({
   test: {
     projects: [
@@ -17,6 +18,17 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tools/**/tests/**/*.spec.ts'],
+          exclude: ['tools/**/tests/soundness.spec.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          name: 'soundness',
+          include: ['tools/**/tests/soundness.spec.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 600_000,

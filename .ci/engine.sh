@@ -3,12 +3,23 @@
 # a Docker engine (Debian's docker.io, its own dockerd), podman, a registry on
 # 127.0.0.1:5000 and a Debian base image built with debootstrap, pushed to that
 # registry and pinned by digest. Idempotent: a second run reuses what is there.
-# Prints the `export` lines a build on this machine needs (the pin, the client,
-# the network, podman's config): eval the output.
+# Prints the `export` lines a build on this machine needs (the pin, the client on
+# PATH, the network, podman's config): eval the output.
+#
+# What it changes on the machine: Debian packages (docker.io, docker-registry,
+# debootstrap, podman, qemu-user-static, binfmt-support, curl) when missing; a root
+# dockerd on /var/run/docker.sock (data in /var/lib/docker) and a registry on
+# 127.0.0.1:5000 (data in /tmp/ffreis-registry) when none answers; binfmt_misc for
+# arm64; the cache folder below (the Debian rootfs, busybox, a bin/ with a docker
+# link). The pids of what it started go to $STATE_DIR.
+#
+#   bash .ci/engine.sh         install, start, print the exports
+#   bash .ci/engine.sh stop    stop the dockerd and the registry it started (and nothing else)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 CACHE_DIR=${CI_CACHE_DIR:-/var/cache/ffreis-images-ci}
+STATE_DIR=${ENGINE_STATE_DIR:-/run/ffreis-images-ci}
 REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
 REGISTRY_DIR=${REGISTRY_DIR:-/tmp/ffreis-registry}
 SUITE=${DEBIAN_SUITE:-bookworm}
@@ -27,12 +38,34 @@ MIRROR=${DEBIAN_MIRROR:-$(apt_mirror)}
 
 log() { echo "[engine] $*" >&2; }
 
+# Stops what a previous run started, by the pids it recorded: never a daemon it did not start.
+stop_started() {
+  local name pid
+  for name in registry dockerd; do
+    [[ -r $STATE_DIR/$name.pid ]] || continue
+    pid=$(<"$STATE_DIR/$name.pid")
+    if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+      log "stopping $name (pid $pid)"
+      kill "$pid"
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    fi
+    rm -f "$STATE_DIR/$name.pid"
+  done
+}
+if [[ ${1:-} == stop ]]; then
+  stop_started
+  exit 0
+fi
+[[ -z ${1:-} ]] || { log "unknown argument \"$1\": run it with no argument, or with stop"; exit 2; }
+mkdir -p "$STATE_DIR"
+
 need_pkgs=()
 command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v podman >/dev/null || need_pkgs+=(podman)
 command -v curl >/dev/null || need_pkgs+=(curl)
+command -v shellcheck >/dev/null || need_pkgs+=(shellcheck)
 # Foreign platforms (linux/arm64) run their RUN steps under qemu, registered with binfmt_misc.
 [[ -x /usr/bin/qemu-aarch64-static ]] || need_pkgs+=(qemu-user-static)
 command -v update-binfmts >/dev/null || need_pkgs+=(binfmt-support)
@@ -46,6 +79,7 @@ if ! /usr/bin/docker info >/dev/null 2>&1; then
   log "starting dockerd"
   nohup dockerd --iptables=false --ip6tables=false --bridge=none \
     --data-root /var/lib/docker --host unix:///var/run/docker.sock >/tmp/dockerd.log 2>&1 &
+  echo $! >"$STATE_DIR/dockerd.pid"
   for _ in $(seq 1 60); do /usr/bin/docker info >/dev/null 2>&1 && break; sleep 0.5; done
   /usr/bin/docker info >/dev/null 2>&1 || { cat /tmp/dockerd.log >&2; log "dockerd did not start"; exit 1; }
 fi
@@ -60,6 +94,7 @@ storage: { filesystem: { rootdirectory: $REGISTRY_DIR }, delete: { enabled: true
 http: { addr: $REGISTRY_ADDR }
 YML
   nohup docker-registry serve "$REGISTRY_DIR.yml" >/tmp/registry.log 2>&1 &
+  echo $! >"$STATE_DIR/registry.pid"
   for _ in $(seq 1 40); do curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1 && break; sleep 0.25; done
   curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null || { cat /tmp/registry.log >&2; log "registry did not start"; exit 1; }
 fi
@@ -109,11 +144,11 @@ if [[ ! -s $rootfs_tar ]]; then
 fi
 
 upstream="$REGISTRY_ADDR/debian:$SUITE"
-if ! /usr/bin/docker image inspect local/debian:$SUITE >/dev/null 2>&1; then
+if ! /usr/bin/docker image inspect "local/debian:$SUITE" >/dev/null 2>&1; then
   log "importing the rootfs as local/debian:$SUITE"
-  /usr/bin/docker import "$rootfs_tar" local/debian:$SUITE >/dev/null
+  /usr/bin/docker import "$rootfs_tar" "local/debian:$SUITE" >/dev/null
 fi
-/usr/bin/docker tag local/debian:$SUITE "$upstream"
+/usr/bin/docker tag "local/debian:$SUITE" "$upstream"
 /usr/bin/docker push "$upstream" >/dev/null
 digest=$(curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
   "http://$REGISTRY_ADDR/v2/debian/manifests/$SUITE" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
@@ -121,8 +156,11 @@ digest=$(curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+
 log "upstream pinned: $upstream@$digest"
 echo "export BASE_IMAGE=$upstream"
 echo "export BASE_DIGEST=$digest"
-# Debian's docker.io client carries BuildKit; a newer client on PATH may lack buildx.
-echo "export CONTAINER_CLIENT=/usr/bin/docker"
+# Debian's docker.io client carries BuildKit; a newer client on PATH may lack buildx. It comes
+# first on PATH as `docker`, not through CONTAINER_CLIENT, so CONTAINER_ENGINE=podman still works.
+mkdir -p "$CACHE_DIR/bin"
+ln -sf /usr/bin/docker "$CACHE_DIR/bin/docker"
+echo "export PATH=$CACHE_DIR/bin:\$PATH"
 # dockerd runs with --bridge=none here, so RUN steps use the host's network.
 echo "export BUILD_NETWORK=host"
 # Podman reads the workspace's own config, never /etc: the local registries are

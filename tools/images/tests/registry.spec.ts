@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertEngineReady, ENGINES, engineEnv, engineTools } from './support/engine';
+import { startPrivateEngine } from './support/private-engine';
 import { startRegistry, type TestRegistry } from './support/registry';
 import { CHAIN, changedImages, createTestWorkspace, type TestWorkspace } from './support/workspace';
 
@@ -145,6 +146,8 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
 
   it('a fresh runner with an app change imports layer cache from the registry: builder’s dependency step does not run again', async () => {
     const fresh = createTestWorkspace(PREFIX);
+    // An empty engine of the test's own (no image, no layer cache): the user's engine and its cache are left alone.
+    const empty = await startPrivateEngine(engineName);
     try {
       // Main's last build, made with the registry set (so docker embeds its layer cache), and
       // pushed with :latest (the cache docker imports first).
@@ -153,11 +156,8 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
       expect(main.exitCode, main.output).toBe(0);
       const pushed = await nx(ws, ['run-many', '-t', 'push', '--tags=latest'], env);
       expect(pushed.exitCode, pushed.output).toBe(0);
-      // An empty engine: no image, no local layer cache.
-      await dropLocalImages();
-      await engine(engineName === 'docker' ? ['builder', 'prune', '--all', '--force'] : ['image', 'prune', '--all', '--force']);
       fresh.append('app/lib.py', '\n# a change only this runner has\n');
-      const result = await build(fresh, env);
+      const result = await build(fresh, { ...env, ...empty.env });
       expect(result.exitCode, result.output).toBe(0);
       expect(statuses(fresh)).toMatchObject({ base: 'pulled', 'base-builder': 'pulled', builder: 'built' });
       const dependencyStep =
@@ -167,6 +167,7 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
       expect(result.output).toMatch(dependencyStep);
     } finally {
       fresh.remove();
+      await empty.stop();
     }
   });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -319,7 +320,29 @@ describe('soundness and precision on the shipped chain (docker)', () => {
   beforeAll(async () => {
     await assertEngineReady('docker');
     ws = createTestWorkspace(PREFIX);
+    // A repository, so git's own excludes (.git/info/exclude) apply, as in a clone.
+    execFileSync('git', ['init', '-q'], { cwd: ws.dir });
   });
+
+  /**
+   * One change, as a person would make it: code and text gain a line, Dockerfiles a label,
+   * JSON a new indent; `chmod ±x <file>` flips a mode bit, `mkdir <dir>` adds an empty folder, and
+   * `exclude <file>` adds a file that only .git/info/exclude hides from git (and so from Nx).
+   */
+  function mutateChain(change: string, n: number): void {
+    const [verb, target] = change.split(' ');
+    if (verb === 'chmod') {
+      const file = join(ws.dir, change.split(' ')[2]);
+      const mode = statSync(file).mode & 0o7777;
+      chmodSync(file, target === '+x' ? mode | 0o111 : mode & ~0o111);
+    } else if (verb === 'mkdir') mkdirSync(join(ws.dir, target), { recursive: true });
+    else if (verb === 'exclude') {
+      ws.write(target, `# only git's own excludes hide this (${n})\n`);
+      appendFileSync(join(ws.dir, '.git/info/exclude'), `/${target}\n`);
+    } else if (change.endsWith('Dockerfile')) ws.append(change, `\nLABEL org.test.mutation="${n}"\n`);
+    else if (change.endsWith('.json')) ws.write(change, `${JSON.stringify(JSON.parse(ws.read(change)), null, 1 + (n % 3))}\n`);
+    else ws.append(change, `\n# mutation ${n}\n`);
+  }
 
   afterAll(async () => {
     await tools.removeRepositories(CHAIN_IMAGES.flatMap((image) => [`${PREFIX}/${image.name}`, `${GT}/${image.name}`]));
@@ -341,24 +364,33 @@ describe('soundness and precision on the shipped chain (docker)', () => {
       ...CHAIN_IMAGES.map((image) => image.dockerfile),
       'README.md',
       'package.json',
+      // What Nx's file hashes cannot see: modes, empty folders, files only git's own excludes hide.
+      'chmod -x images/base-runner/entrypoint.sh',
+      'chmod +x images/base-runner/entrypoint.sh',
+      'chmod +x app/lib.py',
+      'mkdir app/empty',
+      'chmod -x README.md',
+      'exclude app/local_settings.py',
     ];
     const names = CHAIN_IMAGES.map((image) => image.name);
     let hashes = await builtHashes(ws, env, names);
     let ids = await groundTruth();
     const outcomes: Outcome[] = [];
     let n = 0;
+    const handedToEngine = new Set<string>();
     for (const file of files) {
       n += 1;
-      if (file.endsWith('Dockerfile')) ws.append(file, `\nLABEL org.test.mutation="${n}"\n`);
-      else if (file.endsWith('.json')) ws.write(file, `${JSON.stringify(JSON.parse(ws.read(file)), null, 1 + (n % 3))}\n`);
-      else ws.append(file, `\n# mutation ${n}\n`);
+      mutateChain(file, n);
       const next = await builtHashes(ws, env, names);
       const nextIds = await groundTruth();
+      // An image the hash cannot cover is never reused (handed to the engine on every run): not unsound.
+      const handed = new Set((await nxHashes(ws, env)).alwaysBuilt);
       for (const image of CHAIN_IMAGES) {
+        if (handed.has(image.name)) handedToEngine.add(`${file}→${image.name}`);
         outcomes.push({
           file,
           image: image.name,
-          hashChanged: hashes[image.name] !== next[image.name],
+          hashChanged: hashes[image.name] !== next[image.name] || handed.has(image.name),
           engineChanged: ids[image.name] !== nextIds[image.name],
         });
       }
@@ -368,9 +400,11 @@ describe('soundness and precision on the shipped chain (docker)', () => {
     const unsound = outcomes.filter((o) => o.engineChanged && !o.hashChanged);
     const hashChanges = outcomes.filter((o) => o.hashChanged);
     const precision = hashChanges.filter((o) => o.engineChanged).length / hashChanges.length;
+    // The excluded file reaches the engine, so builder (and what builds on it) is handed over from then on.
+    expect([...handedToEngine].some((h) => h.startsWith('exclude app/local_settings.py→builder'))).toBe(true);
     console.log(
-      `shipped chain: ${files.length} files × 5 images; hash changes ${hashChanges.length}, unsound ${unsound.length}, precision ` +
-        `${(precision * 100).toFixed(1)}%\n` +
+      `shipped chain: ${files.length} changes × 5 images; hash changes ${hashChanges.length}, unsound ${unsound.length}, precision ` +
+        `${(precision * 100).toFixed(1)}%; handed to the engine: ${[...handedToEngine].join(', ') || 'none'}\n` +
         `over-approximations: ${hashChanges
           .filter((o) => !o.engineChanged)
           .map((o) => `${o.file}→${o.image}`)

@@ -265,8 +265,11 @@ function collectCopy(instruction: JSONInstruction, scope: StageScope, out: Reads
   if (fromFlag) {
     const raw = fromFlag.getValue() ?? '';
     const source = substituteArgs(raw, scope.values);
-    if (source === undefined) out.unknown.push({ line: at, reason: `${keyword} --from=${raw} cannot be resolved before the build` });
-    else if (!isStage(source, out.stageAliases)) out.reference(raw, scope.values, instruction, 'COPY --from');
+    if (source === undefined) {
+      out.unknown.push({ line: at, reason: `${keyword} --from=${raw} cannot be resolved before the build` });
+      // Still an image reference, so the graph can say what to write instead (an ARG there is not portable).
+      out.reference(raw, scope.values, instruction, 'COPY --from');
+    } else if (!isStage(source, out.stageAliases)) out.reference(raw, scope.values, instruction, 'COPY --from');
     return;
   }
   const { sources } = copySources(instruction);

@@ -105,13 +105,43 @@ describe('resolveImageGraph', () => {
       'COPY --from with a tag',
       'FROM debian:12\nCOPY --from=ffreis/base:1 /x /x\n',
       2,
-      'COPY --from names the workspace image "ffreis/base:1" directly',
+      'COPY --from=ffreis/base:1 names the workspace image "base"',
+    ],
+    [
+      'COPY --from an ARG (docker 20.10 cannot parse it)',
+      'ARG BASE_IMAGE=ffreis/base\nFROM debian:12\nCOPY --from=${BASE_IMAGE} /x /x\n',
+      3,
+      'COPY --from=${BASE_IMAGE} names the workspace image "base"',
     ],
   ])('refuses a workspace image named with %s, with file:line and the supported form', (_case, text, line, what) => {
     const error = brokenBy({ ...CHAIN_DOCKERFILES, extra: text }, 'extra');
     expect(isImageError(error, 'DOCKERFILE_INVALID')).toBe(true);
     expect(error.message).toContain(`images/extra/Dockerfile:${line}: ${what}`);
     expect(error.message).toMatch(/ARG BASE_IMAGE=ffreis\/base/);
+  });
+
+  it('says the stage form for a copy from a workspace image', () => {
+    const error = brokenBy({ ...CHAIN_DOCKERFILES, extra: 'ARG B=ffreis/base\nFROM debian:12\nCOPY --from=${B} /x /x\n' }, 'extra');
+    expect(error.message).toContain('add a stage `FROM ${BASE_IMAGE} AS base`, and use `COPY --from=base`');
+  });
+
+  it.each([
+    ['FROM an ARG with no default', 'ARG X\nFROM ${X}\n', 2, 'FROM ${X} uses ARG X, which has no default'],
+    ['COPY --from an ARG with no default', 'ARG T\nFROM debian:12\nCOPY --from=${T} /x /x\n', 3, 'COPY --from ${T} uses ARG T'],
+  ])('refuses %s before any engine call, with file:line and the fix', (_case, text, line, what) => {
+    const error = brokenBy({ ...CHAIN_DOCKERFILES, extra: text }, 'extra');
+    expect(isImageError(error, 'DOCKERFILE_INVALID')).toBe(true);
+    expect(error.message).toContain(`images/extra/Dockerfile:${line}: ${what}`);
+    expect(error.message).toContain('Give it a default pinned by digest');
+  });
+
+  it.each([
+    ['the pin', 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n'],
+    ['a platform ARG', 'ARG TARGETARCH\nFROM debian:12-${TARGETARCH}\n'],
+    ['an ARG with a default', 'ARG X=debian:12\nFROM ${X}\n'],
+  ])('takes %s as a name the build fills', (_case, text) => {
+    const graph = resolveImageGraph(entriesOf({ extra: text }), 'ffreis');
+    expect(graph.broken.get('extra')).toBeUndefined();
   });
 
   it('keeps every other image when one is broken', () => {

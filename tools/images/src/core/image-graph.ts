@@ -108,6 +108,30 @@ function unsupportedForm(entry: DockerfileEntry, line: number, what: string, nam
   );
 }
 
+/** ARGs the build passes itself: the digests file's pin, and BuildKit's and Buildah's platform ARGs. */
+const PROVIDED_ARGS = new Set([
+  ...DIGEST_KEYS,
+  ...['TARGET', 'BUILD'].flatMap((side) => ['PLATFORM', 'OS', 'ARCH', 'VARIANT'].map((part) => `${side}${part}`)),
+]);
+
+/**
+ * A workspace image copied from (or mounted) by name: docker 20.10's frontend cannot parse
+ * `--from=${ARG}`, and a literal name could be a stale tag. A stage works on every engine.
+ */
+function stageFormNeeded(entry: DockerfileEntry, ref: ImageReference, name: string, prefix: string): ImageError {
+  const arg = argName(name);
+  const copy = ref.instruction === 'COPY --from';
+  const flag = copy ? 'COPY --from' : 'RUN --mount from';
+  const use = copy ? `COPY --from=${name}` : `RUN --mount=type=bind,from=${name},…`;
+  return new ImageError(
+    'DOCKERFILE_INVALID',
+    `${entry.dockerfile}:${ref.line}: ${flag}=${ref.raw} names the workspace image "${name}" in a form the engines cannot all ` +
+      'read (docker 20.10 cannot parse an ARG there) or pin to its hash.\n' +
+      `Declare \`ARG ${arg}=${prefix}/${name}\` before the first FROM, add a stage \`FROM \${${arg}} AS ${name}\`, and use ` +
+      `\`${use}\` (as images/runner/Dockerfile does).`,
+  );
+}
+
 function resolveParents(entry: DockerfileEntry, prefix: string, known: Set<string>): ParentLink[] {
   const parents: ParentLink[] = [];
   const defaults = new Map(entry.info.globalArgs.map((a) => [a.name, a.defaultValue]));
@@ -132,9 +156,24 @@ function resolveParents(entry: DockerfileEntry, prefix: string, known: Set<strin
   const parentArgs = new Set(parents.map((p) => p.arg));
   for (const ref of entry.info.imageReferences) {
     const single = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(ref.raw)?.[1];
-    if (single && parentArgs.has(single)) continue;
+    if (single && parentArgs.has(single)) {
+      if (ref.instruction !== 'FROM') throw stageFormNeeded(entry, ref, (parents.find((p) => p.arg === single) as ParentLink).name, prefix);
+      continue;
+    }
+    const blank = ref.resolved === undefined ? ref.args.find((a) => !defaults.get(a) && !PROVIDED_ARGS.has(a)) : undefined;
+    if (blank && !ref.args.some((a) => parentArgs.has(a))) {
+      throw new ImageError(
+        'DOCKERFILE_INVALID',
+        `${entry.dockerfile}:${ref.line}: ${ref.instruction} ${ref.raw} uses ARG ${blank}, which has no default and which the build ` +
+          'does not pass, so the engine would get a blank image name.\n' +
+          `Give it a default pinned by digest (\`ARG ${blank}=debian:bookworm-slim@sha256:…\`), or build from the digests file's ` +
+          'pin (`ARG BASE_IMAGE` and `ARG BASE_DIGEST`, then `FROM ${BASE_IMAGE}@${BASE_DIGEST}`).',
+      );
+    }
     const mentioned = mentionedImage(shapeOf(ref.raw, defaults), prefix, known);
     if (!mentioned) continue;
+    if (ref.args.length === 0 && workspaceImageName(ref.raw, prefix) && ref.instruction !== 'FROM')
+      throw stageFormNeeded(entry, ref, mentioned, prefix);
     if (ref.args.length === 0 && workspaceImageName(ref.raw, prefix)) {
       throw new ImageError(
         'DOCKERFILE_INVALID',

@@ -212,6 +212,20 @@ describe('createImageInputs', () => {
     expect(createImageInputs(g, 'child', settingsFor(shipped, { untracked })).alwaysBuild).toMatch(reason);
   });
 
+  it('names a copy of a path the engine never receives, with file:line and the fix (its parent’s own reads aside)', () => {
+    const pinned = 'FROM a:1@sha256:' + 'a'.repeat(64);
+    const g = resolveImageGraph(
+      entriesOf({ x: `${pinned}\nCOPY app/lib.py /a\nCOPY app/project.json /p\n`, y: `${pinned}\nCOPY app/*.json /p\n` }),
+      'ffreis',
+    );
+    expect(createImageInputs(g, 'x', settingsFor(shipped)).droppedRead).toMatch(
+      /^images\/x\/Dockerfile:3 COPY app\/project.json: the build context's ignore file \(.dockerignore\) keeps app\/project.json from .*!app\/project.json\.$/,
+    );
+    // A wildcard that matches nothing the engine receives is the engine's to report; the shipped chain copies nothing dropped.
+    expect(createImageInputs(g, 'y', settingsFor(shipped)).droppedRead).toBeUndefined();
+    for (const name of ['builder', 'runner', 'base-runner']) expect(inputsOf(name).droppedRead).toBeUndefined();
+  });
+
   it('takes an upstream pinned by digest, directly or through the digests file, as pinned', () => {
     const g = resolveImageGraph(
       entriesOf({

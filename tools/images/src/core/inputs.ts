@@ -47,6 +47,11 @@ export interface ImageInputs {
   /** Parents (of this image or its ancestors) it only copies from: hashed through their exports.json. */
   copied: string[];
   /**
+   * Set when the image's own Dockerfile copies a path the engine never receives (its ignore
+   * file drops it), with `file:line` and the fix: the build would fail with "not found".
+   */
+  droppedRead?: string;
+  /**
    * A digest of what the engine receives beyond file content (modes, folders, empty ones
    * too; see {@link ContextScan.shape}): Nx never hashes it, so the target's options carry it.
    */
@@ -187,6 +192,10 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
   const roots = [...new Set(contextReads.map((read) => readRoot(read.path)))];
   const scans = roots.map((root) => settings.scan(root));
   const untracked = [...new Set(scans.flatMap((scan) => scan.untracked))].sort();
+  const dropped = reads[0].reads.context.find((read) => {
+    const root = readRoot(read.path);
+    return root !== '' && root === workspacePath('.', read.path) && settings.scan(root).excluded.some((e) => e.name === root);
+  });
   const shape = createHash('sha256');
   for (const line of [...new Set(scans.flatMap((scan) => scan.shape))].sort()) shape.update(`${line}\n`);
   const alwaysBuild =
@@ -209,6 +218,12 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
       { externalDependencies: [] },
     ],
     shape: shape.digest('hex').slice(0, 16),
+    ...(dropped && {
+      droppedRead:
+        `${chain[0].dockerfile}:${dropped.line} ${dropped.via} ${dropped.path}: the build context's ignore file (.dockerignore) ` +
+        `keeps ${dropped.path} from the engine, so the build would fail with "not found" (the default rules drop secrets such as ` +
+        `.env and keys). Copy another file, or, if it holds no secret, re-include it in .dockerignore with !${dropped.path}.`,
+    }),
     wholeContext,
     alwaysBuild,
     copied,

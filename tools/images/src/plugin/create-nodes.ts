@@ -2,7 +2,7 @@ import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/de
 import { logger, servesOneRun } from './nx-runtime';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import type { ImageError } from '../core/errors';
+import { ImageError } from '../core/errors';
 import { createImageInputs, EXECUTOR_PACKAGES, type InputSettings } from '../core/inputs';
 import type { ImageGraph, ImageNode } from '../core/image-graph';
 import { packageLabels } from '../core/oci-labels';
@@ -51,7 +51,8 @@ export function createImageTargets(
     ...(options.labels && Object.keys(options.labels).length > 0 ? { labels: options.labels } : {}),
     ...(options.platforms?.length ? { platforms: options.platforms } : {}),
   };
-  const { inputs: buildInputs, wholeContext, alwaysBuild, copied, shape } = createImageInputs(graph, node.name, settings);
+  const { inputs: buildInputs, wholeContext, alwaysBuild, copied, shape, droppedRead } = createImageInputs(graph, node.name, settings);
+  if (droppedRead) return brokenTargets(new ImageError('DOCKERFILE_INVALID', droppedRead));
   if (alwaysBuild) build.alwaysBuild = alwaysBuild;
   if (copied.length > 0) build.copies = copied;
   const plugin = `{workspaceRoot}/${pluginRootIn(context.workspaceRoot)}`;

@@ -119,6 +119,7 @@ describe('the parse cache', () => {
 
   it('spares a run whose Dockerfiles are all in the file from loading dockerfile-ast', () => {
     const dist = join(__dirname, '..', '..', 'dist', 'plugin', 'parse-cache.js');
+    // A string, never console.log's coloured boolean: Nx sets FORCE_COLOR when it runs this suite (`nx run-many -t test`).
     const run = () =>
       execFileSync(
         process.execPath,
@@ -126,7 +127,7 @@ describe('the parse cache', () => {
           '-e',
           `const { parseDockerfiles } = require(${JSON.stringify(dist)});
            parseDockerfiles(${JSON.stringify(dir)}, ${JSON.stringify(SHIPPED)}, 'ffreis');
-           console.log(Object.keys(require.cache).some((path) => path.includes('/dockerfile-ast/')));`,
+           process.stdout.write(String(Object.keys(require.cache).some((path) => path.includes('/dockerfile-ast/'))));`,
         ],
         { encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' } },
       ).trim();
