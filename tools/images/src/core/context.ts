@@ -15,6 +15,11 @@ export interface ContextTree {
    * undefined when unknown. The engine copies them into the layer, and Nx hashes content only.
    */
   mode?(path: string): number | undefined;
+  /**
+   * A digest of a path's content, names and modes (a folder's whole tree), for what the engine
+   * receives but Nx never hashes (git-ignored): the shape then covers it with or without the daemon.
+   */
+  contentDigest?(path: string): string;
 }
 
 /** The engine's view of the context: what `.dockerignore` keeps out (the engine's own rules). */
@@ -38,7 +43,8 @@ export interface ContextScan {
   untracked: string[];
   /**
    * What the engine receives beyond file content, which Nx never hashes: one line per path
-   * it sends, `d|f <octal mode> <path>`, every directory included (so an empty one counts).
+   * it sends, `d|f <octal mode> <path>`, every directory included (so an empty one counts),
+   * and `u <content digest> <path>` for each path git ignores (see {@link ContextTree.contentDigest}).
    */
   shape: string[];
 }
@@ -84,6 +90,7 @@ export function scanContext(tree: ContextTree, root: string, engine: EngineIgnor
     }
     if (!excluded && path !== '' && nx.ignored(path, dir)) {
       scan.untracked.push(path);
+      scan.shape.push(`u ${tree.contentDigest?.(path) ?? '?'} ${path}`);
       return;
     }
     // An excluded folder a re-include reaches still counts: the engine may create it around what it re-includes.

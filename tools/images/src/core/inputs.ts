@@ -20,6 +20,17 @@ export const EXECUTOR_PACKAGES = ['dockerfile-ast', 'dotenv', 'execa'];
  */
 export const ENGINE_ENV = ['CONTAINER_ENGINE'];
 
+/**
+ * The environment variable that carries an image's shape digest into its hash: set by the
+ * plugin's pre-tasks hook on every run (plugin/shapes.ts), because a mode change or an empty
+ * folder changes no file Nx hashes, so the Nx daemon would keep its graph (and any option
+ * computed with it). `BUILD_`: the daemon keeps that prefix out of its own environment, so a new
+ * value never makes it recompute the graph; it still hashes the run's value into the task.
+ */
+export function shapeEnv(name: string): string {
+  return `BUILD_NX_IMAGES_SHAPE_${name.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}`;
+}
+
 /** What the input computation needs to know beyond the graph. */
 export interface InputSettings {
   /** Workspace-relative build context (`.` for the workspace root). */
@@ -53,7 +64,7 @@ export interface ImageInputs {
   droppedRead?: string;
   /**
    * A digest of what the engine receives beyond file content (modes, folders, empty ones
-   * too; see {@link ContextScan.shape}): Nx never hashes it, so the target's options carry it.
+   * too; see {@link ContextScan.shape}): Nx never hashes it, so {@link shapeEnv} carries it.
    */
   shape: string;
 }
@@ -168,7 +179,7 @@ function negations(settings: InputSettings, scans: ContextScan[], kept: string[]
  * whole context when one read is not known before the build; minus what `.dockerignore`
  * keeps from the engine (its own rules, re-includes honoured); the digests file and its
  * overrides for a chain built from the pin; the engine (not how it is reached). The modes and
- * folders the engine receives are in `shape`, for the target's options. Remote content, an
+ * folders the engine receives are in `shape`, hashed through {@link shapeEnv}. Remote content, an
  * upstream named by a tag alone and files git ignores but the engine sends cannot be hashed:
  * such an image is marked `alwaysBuild`.
  */
@@ -212,6 +223,7 @@ export function createImageInputs(graph: ImageGraph, name: string, settings: Inp
       ...copied.map((parent) => ({ dependentTasksOutputFiles: posix.join(settings.outputDir, parent, 'exports.json'), transitive: true })),
       ...(usesPin ? DIGEST_KEYS.map((env) => ({ env })) : []), // the environment overrides the digests file
       ...ENGINE_ENV.map((env) => ({ env })),
+      { env: shapeEnv(name) }, // the modes and folders the engine receives (plugin/shapes.ts sets it each run)
       { env: 'IMAGE_PLATFORMS' }, // the platforms it is built for (the option's are in the target's options)
       // No npm package shapes an image except through the command lines the build recipe pins (core/recipe.ts);
       // an empty list keeps Nx from hashing the whole lockfile.

@@ -22,6 +22,13 @@ describe('explainRebuild', () => {
     );
   });
 
+  it('says a mode or folder changed for the shape variable, not its name', () => {
+    const shaped = { ...base, env: { ...base.env, BUILD_NX_IMAGES_SHAPE_builder: 's1' } };
+    expect(explainRebuild(shaped, next({ env: { ...shaped.env, BUILD_NX_IMAGES_SHAPE_builder: 's2' } }))).toBe(
+      'a mode, folder or git-ignored file it copies changed',
+    );
+  });
+
   it('says files added and removed', () => {
     expect(explainRebuild(base, next({ files: { ...base.files, 'app/new.py': 'n' } }))).toBe('app/new.py added');
     expect(explainRebuild(base, next({ files: { 'app/lib.py': 'a', 'images/builder/Dockerfile': 'c' } }))).toBe('app/main.py removed');
@@ -46,7 +53,7 @@ describe('explainRebuild', () => {
   });
 
   it('says when nothing it records changed (the plugin or Nx configuration did) and when nothing changed at all', () => {
-    expect(explainRebuild(base, next({}))).toBe('the build recipe, the modes or folders it copies, or the Nx configuration changed');
+    expect(explainRebuild(base, next({}))).toBe('the build recipe or the Nx configuration changed');
     expect(explainRebuild(base, base)).toBe('same inputs as its last build');
   });
 });

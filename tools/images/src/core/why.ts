@@ -47,11 +47,13 @@ export function explainRebuild(previous: InputsRecord | undefined, current: Inpu
   };
   list([...parents.changed, ...parents.added, ...parents.removed], (n) => `parent ${n} changed`);
   list([...exported.changed, ...exported.added, ...exported.removed], (n) => `what it copies from ${n} changed`);
-  list([...env.changed, ...env.added, ...env.removed], (n) => `${n} changed`);
+  list([...env.changed, ...env.added, ...env.removed], (n) =>
+    n.startsWith('BUILD_NX_IMAGES_SHAPE_') ? 'a mode, folder or git-ignored file it copies changed' : `${n} changed`,
+  );
   list(files.changed, (f) => `${f} changed`);
   list(files.added, (f) => `${f} added`);
   list(files.removed, (f) => `${f} removed`);
   return parts.length > 0
     ? parts.slice(0, 2).join('; ') + (parts.length > 2 ? '; …' : '')
-    : 'the build recipe, the modes or folders it copies, or the Nx configuration changed';
+    : 'the build recipe or the Nx configuration changed';
 }

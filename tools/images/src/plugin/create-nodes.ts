@@ -13,6 +13,7 @@ import type { BuildTargetOptions } from '../executors/build/options';
 import { prefetchEngineView } from './engine-view';
 import { DOCKERFILE_GLOB, loadImageGraph, pluginRootIn, readInputSettings } from './load-graph';
 import { PLUGIN_PACKAGE } from './package-name';
+import { rememberShapes } from './shapes';
 import { SBOM_FILE } from '../records/attachments';
 
 const EXECUTORS = PLUGIN_PACKAGE;
@@ -35,6 +36,7 @@ export function createImageTargets(
   settings: InputSettings,
   context: { workspaceRoot: string },
   specFile?: string,
+  shapes?: Map<string, string>,
 ): Record<string, TargetConfiguration> {
   const common = { prefix: options.prefix, name: node.name, outputDir: options.outputDir, engine: options.engine, client: options.client };
   const build: BuildTargetOptions = {
@@ -52,6 +54,7 @@ export function createImageTargets(
     ...(options.platforms?.length ? { platforms: options.platforms } : {}),
   };
   const { inputs: buildInputs, wholeContext, alwaysBuild, copied, shape, droppedRead } = createImageInputs(graph, node.name, settings);
+  shapes?.set(node.name, shape);
   if (droppedRead) return brokenTargets(new ImageError('DOCKERFILE_INVALID', droppedRead));
   if (alwaysBuild) build.alwaysBuild = alwaysBuild;
   if (copied.length > 0) build.copies = copied;
@@ -76,10 +79,8 @@ export function createImageTargets(
           NX_IMAGES_CLIENT: options.client ?? '',
           NX_IMAGES_RECORDS: posix.join(options.outputDir, node.name),
           NX_IMAGES_DOCKERFILE: node.dockerfile,
-          // These options are hashed: the recipe stands for the plugin's own code (core/recipe.ts), and the
-          // shape for the modes and folders the engine receives, which Nx's file hashes leave out.
+          // These options are hashed: the recipe stands for the plugin's own code (core/recipe.ts).
           NX_IMAGES_RECIPE: String(BUILD_RECIPE),
-          NX_IMAGES_SHAPE: shape,
           ...(alwaysBuild ? { NX_IMAGES_ALWAYS_BUILD: alwaysBuild } : {}),
           ...(node.exports.length > 0 ? { NX_IMAGES_EXPORTS: node.exports.join(' ') } : {}),
           ...(copied.length > 0 ? { NX_IMAGES_COPIES: copied.join(' ') } : {}),
@@ -250,6 +251,9 @@ export const createNodes: CreateNodes<ImagesPluginOptions> = [
     const options = withWorkspaceLabels(normalizePluginOptions(rawOptions), context.workspaceRoot);
     const graph = loadImageGraph(context.workspaceRoot, dockerfiles, options.prefix);
     const settingsFor = readInputSettings(context.workspaceRoot, options);
+    // Each image's shape, for this run's pre-tasks hook (plugin/shapes.ts): computed here anyway.
+    const shapes = new Map<string, string>();
+    rememberShapes(context.workspaceRoot, shapes);
     const broken = [...graph.broken].map(([name, { dockerfile, error }]) => {
       logger.warn(`${PLUGIN_PACKAGE}: image "${name}" cannot be built: ${error.message.split('\n')[0]}`);
       const root = posix.dirname(dockerfile);
@@ -270,6 +274,7 @@ export const createNodes: CreateNodes<ImagesPluginOptions> = [
           settingsFor(node.dockerfile),
           context,
           existsSync(join(context.workspaceRoot, spec)) ? spec : undefined,
+          shapes,
         );
         const result: CreateNodesResult = {
           projects: {

@@ -1,6 +1,7 @@
 import dockerignore from '@balena/dockerignore';
 import gitignore, { type Ignore } from 'ignore';
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, relative } from 'node:path';
 import {
@@ -171,6 +172,21 @@ export function readInputSettings(workspaceRoot: string, options: NormalizedPlug
       return undefined;
     }
   };
+  // What git ignores but the engine receives: its content goes into the image's shape.
+  const contentDigest = (path: string) => {
+    const hash = createHash('sha256');
+    const add = (rel: string) => {
+      const full = join(contextDir, rel);
+      const stat = lstatSync(full, { throwIfNoEntry: false });
+      if (!stat) return;
+      hash.update(`${rel}\0${stat.mode}\0`);
+      if (stat.isDirectory()) for (const name of readdirSync(full).sort()) add(`${rel}/${name}`);
+      else if (stat.isFile()) hash.update(readFileSync(full));
+      else if (stat.isSymbolicLink()) hash.update(readlinkSync(full));
+    };
+    add(path);
+    return hash.digest('hex').slice(0, 16);
+  };
   const scans = new Map<string, ContextScan>();
   return (dockerfile) => {
     const own = readLines(join(workspaceRoot, `${dockerfile}.dockerignore`));
@@ -185,7 +201,7 @@ export function readInputSettings(workspaceRoot: string, options: NormalizedPlug
       list,
       scan: (root) => {
         const id = `${key}\u0000${root}`;
-        if (!scans.has(id)) scans.set(id, scanContext({ list, mode }, root, engine, nx));
+        if (!scans.has(id)) scans.set(id, scanContext({ list, mode, contentDigest }, root, engine, nx));
         return scans.get(id) as ContextScan;
       },
     };

@@ -4,9 +4,11 @@ import { dirname, join } from 'node:path';
 import type { ImagesPluginOptions } from '../core/options';
 import { started, takePrefetched, VIEW_ENV, VIEW_FILE, viewQuery } from './engine-view';
 import { servesOneRun, workspaceDataDirectoryOf } from './nx-runtime';
+import { exportShapes } from './shapes';
 
 /**
- * Before every task run: one engine query for every image this workspace built, handed to
+ * Before every task run: each image's shape (its modes and folders, into its hash), and one
+ * engine query for every image this workspace built, handed to
  * the `build` targets as BUILD_NX_IMAGES_VIEW, so that a present image costs no engine call of
  * its own (bin/build.sh). Without an engine, or when the query fails, there is no view and
  * each build asks the engine itself. node:child_process, not execa: this runs on every
@@ -20,6 +22,8 @@ import { servesOneRun, workspaceDataDirectoryOf } from './nx-runtime';
  * modules (nx-runtime.ts), which the program must not load at its start.
  */
 export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (rawOptions, context) => {
+  // Each image's modes and folders, which Nx's file hashes leave out (plugin/shapes.ts).
+  if (context?.workspaceRoot) exportShapes(context.workspaceRoot, rawOptions, process.env);
   const query = viewQuery(rawOptions);
   // Always set (Nx hands what a hook sets to the run): an empty view replaces any the
   // environment inherited, e.g. from an outer `nx` run.
