@@ -84,10 +84,13 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
       echo "$NX_IMAGES_NAME: present $ref"
       exit 0
     fi
-    [ -d "$records/runs" ] || mkdir -p "$records/runs"
-    echo "$hash" >"$records/runs/${NX_INVOCATION_ROOT_PID:-0}"
-    echo "$NX_IMAGES_NAME: present $ref ($engine), no build needed"
-    exit 0
+    # Present only once the run mark is written: a mark that cannot be written (a full disk, a
+    # folder in its place) sends the run on to the full program, which says what and where.
+    [ -d "$records/runs" ] || mkdir -p "$records/runs" 2>/dev/null
+    if { echo "$hash" >"$records/runs/${NX_INVOCATION_ROOT_PID:-0}"; } 2>/dev/null; then
+      echo "$NX_IMAGES_NAME: present $ref ($engine), no build needed"
+      exit 0
+    fi
   fi
 fi
 # The full program. Node reads every certificate NODE_EXTRA_CA_CERTS names as it starts (about

@@ -69,6 +69,13 @@ describe('bin/build.sh, the fast path', () => {
     expect(readFileSync(join(records, 'runs/77'), 'utf8').trim()).toBe(HASH);
   });
 
+  it('claims nothing when its run mark cannot be written (a folder in its place): the full program says what and where', () => {
+    mkdirSync(join(records, 'runs/77'), { recursive: true });
+    const result = guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} 99,latest,${HASH}` });
+    expect(result.output).toBe('FULL');
+    expect(result.output).not.toContain('present');
+  });
+
   it('reads the view from the file the Nx daemon writes it to, waiting for it', () => {
     const file = join(dir, 'view-of-run');
     const view = `${header()}\nffreis/base ${ID} 99,latest,${HASH}\n+ffreis/base 99,latest,${HASH}\n+complete`;

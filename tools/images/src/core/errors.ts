@@ -32,7 +32,8 @@ export type ImageErrorCode =
   | 'ENGINE_DIED'
   | 'NOT_BUILT'
   | 'TAG_NOT_FOUND'
-  | 'APP_FAILED';
+  | 'APP_FAILED'
+  | 'RECORD_FAILED';
 
 export class ImageError extends Error {
   readonly code: ImageErrorCode;

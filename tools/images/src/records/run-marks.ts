@@ -37,8 +37,10 @@ function alive(pid: string): boolean {
 export function markRun(recordsDir: string, rootPid: string, hash: string, kind: MarkKind = 'runs'): void {
   const dir = join(recordsDir, kind);
   mkdirSync(dir, { recursive: true });
+  // Whatever stands at a mark's path (a folder left by hand, say) is not a mark: replaced, never a crash.
+  rmSync(join(dir, rootPid), { recursive: true, force: true });
   writeFileSync(join(dir, rootPid), `${hash}\n`);
-  for (const pid of readdirSync(dir)) if (pid !== rootPid && !alive(pid)) rmSync(join(dir, pid), { force: true });
+  for (const pid of readdirSync(dir)) if (pid !== rootPid && !alive(pid)) rmSync(join(dir, pid), { recursive: true, force: true });
 }
 
 /**

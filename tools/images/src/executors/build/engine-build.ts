@@ -216,7 +216,12 @@ function withoutExport(cache: LayerCache | undefined, mode: LayerCacheMode): Lay
  * the image the last record names (or is removed when that is gone), then the hash tag
  * is removed. Says what it did, for the error.
  */
-async function discardBuild(plan: BuildPlan, adapter: EngineAdapter, builtId: string, previousId: string | undefined): Promise<string> {
+export async function discardBuild(
+  plan: BuildPlan,
+  adapter: EngineAdapter,
+  builtId: string,
+  previousId: string | undefined,
+): Promise<string> {
   try {
     const restored =
       previousId !== undefined &&

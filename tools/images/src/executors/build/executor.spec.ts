@@ -208,6 +208,16 @@ describe('build executor (engine stubbed)', () => {
       expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({ status: 'built', imageId: ID('e') });
     });
 
+    it('asks the engine when a record of this very hash exists (another run built it while this one waited for the lock)', async () => {
+      store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
+      mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
+      writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:42', hash: '42', imageId: ID('a'), parents: [] }));
+      vi.stubEnv('BUILD_NX_IMAGES_VIEW', view('7,latest'));
+      expect(await run()).toEqual({ success: true });
+      expect(calls.some((c) => c[0] === 'build')).toBe(false);
+      expect(JSON.parse(readFileSync(meta('builder'), 'utf8')).status).toBe('present');
+    });
+
     it('never takes the view as proof of presence: the engine is asked', async () => {
       store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
       vi.stubEnv('BUILD_NX_IMAGES_VIEW', view('42,latest'));
@@ -270,6 +280,45 @@ describe('build executor (engine stubbed)', () => {
       /answered `image inspect ffreis\/builder:42` with success but no image id .*it is not a working docker client/,
     );
     expect(existsSync(meta('builder'))).toBe(false);
+  });
+
+  it('takes a build back when its records cannot be written, naming the path: no tag moved, nothing claims it', async () => {
+    store['ffreis/builder:41'] = { id: ID('d'), hash: '41' };
+    store['ffreis/builder:latest'] = store['ffreis/builder:41'];
+    mkdirSync(join(root, 'dist/images/builder/provenance.json'), { recursive: true });
+    writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:41', hash: '41', imageId: ID('d'), parents: [] }));
+    expect(await run()).toEqual({ success: false });
+    const message = errors.join('\n');
+    expect(message).toContain('Image "builder" was built, but its records in dist/images/builder could not be written');
+    expect(message).toContain('provenance.json');
+    expect(message).toContain(`The build is not kept: ffreis/builder:42 is removed and ffreis/builder:latest is back on ${'d'.repeat(12)}`);
+    expect(message).toContain('then rerun: npx nx run builder:build [RECORD_FAILED]');
+    expect(
+      Object.keys(store)
+        .filter((ref) => ref.startsWith('ffreis/builder:'))
+        .sort(),
+    ).toEqual(['ffreis/builder:41', 'ffreis/builder:latest']);
+    expect(store['ffreis/builder:latest']).toEqual({ id: ID('d'), hash: '41' });
+    expect(existsSync(meta('builder'))).toBe(false);
+    expect(existsSync(join(root, 'dist/images/builder/stamp'))).toBe(false);
+  });
+
+  it('replaces a folder standing where this run’s mark goes, instead of failing on it', async () => {
+    vi.stubEnv('NX_INVOCATION_ROOT_PID', String(process.pid));
+    mkdirSync(join(root, 'dist/images/base/runs'), { recursive: true });
+    markRun(join(root, 'dist/images/base'), String(process.pid), '1');
+    mkdirSync(join(root, `dist/images/builder/runs/${process.pid}`), { recursive: true });
+    mkdirSync(join(root, 'dist/images/builder/runs/2147480000'), { recursive: true });
+    expect(await run()).toEqual({ success: true });
+    expect(readFileSync(join(root, `dist/images/builder/runs/${process.pid}`), 'utf8')).toBe('42\n');
+    expect(existsSync(join(root, 'dist/images/builder/runs/2147480000'))).toBe(false);
+  });
+
+  it('reads an inputs record of the wrong shape as none: a first build, never a crash', async () => {
+    mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
+    writeFileSync(join(root, 'dist/images/builder/inputs.json'), '{"files": 7, "env": null}');
+    expect(await run()).toEqual({ success: true });
+    expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({ status: 'built', reason: 'first build' });
   });
 
   it('leaves no tag, :latest move or record after a failed build', async () => {

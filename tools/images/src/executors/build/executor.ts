@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { dirname, relative } from 'node:path';
 import { decideAcquisition, identityProblem, type HeldImage } from '../../core/acquire';
-import { isImageError } from '../../core/errors';
+import { ImageError, isImageError } from '../../core/errors';
 import { imageRef, splitImageRef } from '../../core/naming';
 import { explainRebuild } from '../../core/why';
 import { engineAdapter } from '../../engines';
@@ -12,7 +12,7 @@ import { lockTimeoutFrom, withImageLock } from '../../io/image-lock';
 import { readInputsRecord } from '../../io/inputs-record';
 import { readMetadata, removeMetadata, removeStamp } from '../../records/metadata';
 import { reportFailure } from '../report';
-import { askBuildFacts, buildAndInspect, type BuildFacts } from './engine-build';
+import { askBuildFacts, buildAndInspect, discardBuild, type BuildFacts } from './engine-build';
 import type { BuildTargetOptions } from './options';
 import { recordedParents } from './parents';
 import { heldForEveryPlatform, pullPlatforms } from './platform-images';
@@ -69,9 +69,10 @@ export async function decide(plan: BuildPlan, adapter: EngineAdapter) {
   // image proves itself by its hash label alone, as one pulled from a registry does.
   const sameStore = previous?.store === undefined || previous.store === storeKey(process.env);
   const record = previous?.hash === plan.hash && previous.ref === plan.ref && sameStore ? { imageId: previous.imageId } : undefined;
-  // Absent when the run started (the hook's view): no engine call. Were it built meanwhile by
-  // another process, it is only built again, under the same hash.
-  const inspected = plan.options.alwaysBuild || plan.heldAtStart === false ? undefined : await inspectImage(adapter, plan.ref);
+  // Absent when the run started (the hook's view): no engine call, unless a record of this very
+  // hash says another run built it since (this one waited for its lock): then the engine is asked.
+  const absentAtStart = plan.heldAtStart === false && !record;
+  const inspected = plan.options.alwaysBuild || absentAtStart ? undefined : await inspectImage(adapter, plan.ref);
   // A multi-platform image lacking a platform's image (or with another primary) is not held at all.
   const facts = inspected && (await heldForEveryPlatform(plan, adapter, inspected.id)) === false ? undefined : inspected;
   const decision = decideAcquisition(plan.ref, {
@@ -97,9 +98,22 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   if (decision.action === 'present') {
     await moveLatest(plan, adapter, facts as ImageFacts);
     const parents = previous?.ref === plan.ref ? previous.parents : recordedParents(plan);
-    await writeRecord(plan, adapter, 'present', facts as ImageFacts, parents, undefined, {
-      engineVersion: await engineVersionOf(buildFacts),
-    });
+    try {
+      await writeRecord(plan, adapter, 'present', facts as ImageFacts, parents, undefined, {
+        engineVersion: await engineVersionOf(buildFacts),
+      });
+    } catch (error) {
+      const cause = error as NodeJS.ErrnoException;
+      const dir = relative(plan.root, dirname(plan.metaFile));
+      throw new ImageError(
+        'RECORD_FAILED',
+        `Image "${name}" is present (${plan.ref}), but its records in ${dir} could not be written` +
+          `${cause?.path ? ` (${relative(plan.root, cause.path)})` : ''}: ${(cause?.message ?? String(error)).split('\n')[0]}.\n` +
+          `Its children cannot build from it in this run. Free the disk or remove what stands in ${dir} (it holds records ` +
+          `only), then rerun: npx nx run ${name}:build`,
+        { cause: error },
+      );
+    }
     console.log(`${name}: present ${plan.ref} (${adapter.name}), no build needed`);
     return;
   }
@@ -140,14 +154,45 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
     cache,
     previousId: previous?.imageId,
   });
-  await moveLatest(plan, adapter, built);
-  const reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
-  await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason, engineVersion });
-  // How it was built, for its parents' next builds to warm (one image of the engine's own platform only).
-  writeWarmSpec(dirname(plan.metaFile), adapter, spec, parents, plan.platforms.length ? undefined : dockerfilesRead(plan, inputs));
+  let reason: string;
+  try {
+    await moveLatest(plan, adapter, built);
+    reason = decision.restoring ? 'rebuilt: the engine had lost it' : explainRebuild(previousInputs, inputs);
+    await writeRecord(plan, adapter, decision.restoring ? 'restored' : 'built', built, parents, exports, { inputs, reason, engineVersion });
+    // How it was built, for its parents' next builds to warm (one image of the engine's own platform only).
+    writeWarmSpec(dirname(plan.metaFile), adapter, spec, parents, plan.platforms.length ? undefined : dockerfilesRead(plan, inputs));
+  } catch (error) {
+    throw await recordFailed(plan, adapter, built.id, previous?.imageId, error);
+  }
   console.log(
     `${name}: ${decision.restoring ? 'restored (rebuilt)' : 'built'} ${plan.ref} in ` +
       `${((Date.now() - plan.started) / 1000).toFixed(1)} s: ${reason}`,
+  );
+}
+
+/**
+ * The image is built but its records could not be written (a full disk, a folder where a
+ * record goes): it is not this run's result. The tags are taken back and the records removed,
+ * so neither the fast path nor the next run can claim it; the error names the path.
+ */
+async function recordFailed(plan: BuildPlan, adapter: EngineAdapter, builtId: string, previousId: string | undefined, error: unknown) {
+  const dir = dirname(plan.metaFile);
+  const undone = await discardBuild(plan, adapter, builtId, previousId);
+  try {
+    removeStamp(dir);
+    removeMetadata(plan.metaFile);
+  } catch {
+    // the stamp was written last: if it cannot be removed it was never written
+  }
+  const cause = error as NodeJS.ErrnoException;
+  const where = cause?.path ? ` (${relative(plan.root, cause.path)})` : '';
+  return new ImageError(
+    'RECORD_FAILED',
+    `Image "${plan.options.name}" was built, but its records in ${relative(plan.root, dir)} could not be written${where}: ` +
+      `${cause?.code ?? ''} ${(cause?.message ?? String(error)).split('\n')[0]}.\nThe build is not kept: ${undone}. ` +
+      `Free the disk or remove what stands in ${relative(plan.root, dir)} (rm -rf ${relative(plan.root, dir)} is safe: it holds ` +
+      `records only), then rerun: npx nx run ${plan.options.name}:build`,
+    { cause: error },
   );
 }
 
