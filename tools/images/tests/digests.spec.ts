@@ -102,6 +102,22 @@ describe('the digests file: validated before any engine call, checked and update
     expect(changedImages(before, ws.refs())).toEqual([...CHAIN].sort());
   });
 
+  it('checks the pin the environment sets (it is the one builds use), and leaves the file, which names another', async () => {
+    const first = await pushUpstream('env-one');
+    const filePin = `BASE_IMAGE=${registry.address}/upstream/debian:file-only\nBASE_DIGEST=${GOOD_DIGEST}\n`;
+    ws.write(FILE, filePin);
+    const env = { BASE_IMAGE: upstream, BASE_DIGEST: first };
+    const fresh = await ws.nx(['run', 'base:update-digest', '--check'], env);
+    expect(fresh.exitCode, fresh.output).toBe(0);
+    expect(fresh.output).toContain(`BASE_IMAGE and BASE_DIGEST in the environment: ${upstream} is pinned to its current digest ${first}`);
+    const second = await pushUpstream('env-two');
+    const update = await ws.nx(['run', 'base:update-digest'], env);
+    expect(update.exitCode).not.toBe(0);
+    expect(update.output).toContain(`the pin of ${upstream} is stale`);
+    expect(update.output).toContain(`Set BASE_DIGEST=${second} where you set BASE_IMAGE and BASE_DIGEST`);
+    expect(ws.read(FILE)).toBe(filePin);
+  });
+
   it('names an unknown tag and leaves the file untouched', async () => {
     const pinned = `BASE_IMAGE=${registry.address}/upstream/debian:no-such-tag\nBASE_DIGEST=${GOOD_DIGEST}\n`;
     ws.write(FILE, pinned);

@@ -243,6 +243,17 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     await expectAllPresentInEngine(ws);
   });
 
+  it('cleans the registry-prefixed tags that push left of the same images, so the disk is freed', async () => {
+    const pushed = await nx(ws, ['run', 'runner:push', '--tags=latest', '--output-style=stream'], env);
+    expect(pushed.exitCode, pushed.output).toBe(0);
+    const copies = async () => (await tagsOf(`${repo}/runner`)).filter((ref) => !ref.endsWith(':<none>'));
+    expect((await copies()).length).toBeGreaterThan(0);
+    const cleaned = await nx(ws, ['run', 'runner:clean', '--output-style=stream']);
+    expect(cleaned.exitCode, cleaned.output).toBe(0);
+    expect(await copies()).toEqual([]);
+    expect(await tagsOf(`${PREFIX}/runner`)).toEqual([]);
+  });
+
   it('names the registry and the next step when it is down, and builds locally on best effort', async () => {
     ws.append('app/lib.py', '\n# registry down\n');
     await registry.stop();

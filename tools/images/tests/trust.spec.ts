@@ -10,6 +10,21 @@ import { startRegistry, type TestRegistry } from './support/registry';
 import { CHAIN, createTestWorkspace, REPO_ROOT, type TestWorkspace } from './support/workspace';
 
 const CANARY = 'canary-0b9f4e-never-in-an-image';
+/** Credential files beyond .env and keys: the default .dockerignore keeps each out of the context. */
+const CREDENTIAL_FILES = [
+  '.git-credentials',
+  '.dockercfg',
+  '.envrc',
+  'id_dsa',
+  'credentials.json',
+  'service-account-prod.json',
+  'secrets.yaml',
+  'prod.env',
+  '.kube/config',
+  '.azure/accessTokens.json',
+  '.config/gcloud/credentials.db',
+  '.gnupg/private-keys-v1.d/key',
+];
 
 describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on %s', (engineName) => {
   const PREFIX = `itest-trust-${engineName}`;
@@ -29,6 +44,8 @@ describe.each(ENGINES)('what is reused is trusted, and nothing secret leaks, on 
     ws.write('app/.env', `API_TOKEN=${CANARY}\n`);
     ws.write('app/.git/config', '[core]\n\trepositoryformatversion = 0\n');
     ws.write('app/deploy.key', '-----BEGIN PRIVATE KEY-----\n');
+    // The usual credential files of a developer's checkout and of cloud CLIs, each holding the canary.
+    for (const file of CREDENTIAL_FILES) ws.write(`app/${file}`, `${CANARY}\n`);
     await tools.removeRepositories(repositories());
   });
 

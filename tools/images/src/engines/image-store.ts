@@ -143,6 +143,24 @@ export async function listTags(adapter: EngineAdapter, repository: string): Prom
 }
 
 /**
+ * Tags in other repositories of the images one repository holds, named after the same image
+ * (`127.0.0.1:5000/ffreis/runner:latest` beside `ffreis/runner`): what `push` and a pull from a
+ * registry leave in the engine. Only labelled images (this plugin's builds) are looked at.
+ */
+export async function registryCopies(adapter: EngineAdapter, repository: string, label: string): Promise<string[]> {
+  const result = await runEngine(adapter, adapter.listLabelled(label), { allowFailure: true });
+  if (result.exitCode !== 0) return [];
+  const name = repository.slice(repository.lastIndexOf('/') + 1);
+  const entries = result.stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([ref, id]) => ref && id && !ref.endsWith(':<none>'))
+    .map(([ref, id]) => ({ ref, id, repo: ref.slice(0, ref.lastIndexOf(':')).replace(/^localhost\//, '') }));
+  const ids = new Set(entries.filter((e) => e.repo === repository).map((e) => e.id));
+  return entries.filter((e) => e.repo !== repository && e.repo.endsWith(`/${name}`) && ids.has(e.id)).map((e) => e.ref);
+}
+
+/**
  * Each path's tar (`cp <container>:<path> -`, or the failure) out of a container created from
  * the image, never started, and removed afterwards without waiting: the removal is off the
  * critical path (the child's hash waits for these digests).

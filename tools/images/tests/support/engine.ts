@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import type { EngineName } from '../../src/core/options';
 
 /** The engines the suite runs on; each test body that concerns the chain runs on both. */
-export const ENGINES: EngineName[] = ['docker', 'podman'];
+/**
+ * The engines the integration suites run on: TEST_ENGINES (`docker`, `podman` or both,
+ * comma-separated), both by default. `npm test` takes docker; CI runs podman too (.ci/run).
+ */
+export const ENGINES: EngineName[] = (process.env.TEST_ENGINES || 'docker,podman')
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name): name is EngineName => name === 'docker' || name === 'podman');
 
 /** The client of each engine: docker's is CONTAINER_CLIENT (the one the builds use), podman's is podman. */
 export function clientOf(engineName: EngineName): string {

@@ -2,7 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import type { ImageTargetOptions } from '../shared-options';
 import { imageRepository } from '../../core/naming';
 import { engineAdapterFor } from '../../engines';
-import { listTags, removeTag } from '../../engines/image-store';
+import { HASH_LABEL, listTags, registryCopies, removeTag } from '../../engines/image-store';
 import { dirname } from 'node:path';
 import { metadataPath, removeMetadata, removeStamp } from '../../records/metadata';
 import { reportFailure } from '../report';
@@ -16,7 +16,9 @@ export default async function cleanExecutor(options: CleanTargetOptions, context
     removeMetadata(record);
     removeStamp(dirname(record));
     const adapter = engineAdapterFor(options, process.env);
-    const tags = await listTags(adapter, imageRepository(options.prefix, options.name));
+    const repository = imageRepository(options.prefix, options.name);
+    // The registry-prefixed tags push and pull leave of the same images go too: they hold the same disk.
+    const tags = [...new Set([...(await registryCopies(adapter, repository, HASH_LABEL)), ...(await listTags(adapter, repository))])];
     // One tag at a time: removing an image's last tag removes the image, and
     // podman then fails on any further tag of it in the same command.
     for (const tag of tags) await removeTag(adapter, tag);

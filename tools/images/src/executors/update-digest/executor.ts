@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDigestsFile, rewriteDigest } from '../../core/digests';
+import { applyDigestOverrides, DIGEST_KEYS, parseDigestsFile, rewriteDigest } from '../../core/digests';
 import { ImageError } from '../../core/errors';
 import { resolveTagDigest } from '../../oci/distribution';
 import { locateImage } from '../../oci/reference';
@@ -20,7 +20,9 @@ export interface UpdateDigestOptions {
 /**
  * Moves the pin: asks the registry which digest BASE_IMAGE's tag points at now and
  * rewrites BASE_DIGEST in the digests file (atomically, keeping everything else).
- * With `--check`, reports a stale pin and exits non-zero instead.
+ * With `--check`, reports a stale pin and exits non-zero instead. BASE_IMAGE/BASE_DIGEST
+ * in the environment are the pin builds use, so they are the one checked; the file is then
+ * not written (it names another pin), and the message says what to set instead.
  */
 export default async function updateDigestExecutor(options: UpdateDigestOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
@@ -31,23 +33,31 @@ export default async function updateDigestExecutor(options: UpdateDigestOptions,
     } catch {
       throw new ImageError('DIGESTS_FILE_MISSING', `${options.digestsFile}: the digests file is missing.`);
     }
-    const digests = parseDigestsFile(content, options.digestsFile);
+    const inFile = parseDigestsFile(content, options.digestsFile);
+    // The pin builds use: the environment's BASE_IMAGE/BASE_DIGEST over the file's (as the build reads them).
+    const digests = applyDigestOverrides(inFile, process.env);
+    const overridden = DIGEST_KEYS.filter((key) => process.env[key] && process.env[key] !== inFile[key]);
+    const from = overridden.length > 0 ? `${overridden.join(' and ')} in the environment` : options.digestsFile;
     const location = locateImage(digests.BASE_IMAGE, process.env.DIGEST_REGISTRY || options.registry);
     const current = await resolveTagDigest(location);
-    if (process.env.BASE_IMAGE || process.env.BASE_DIGEST) {
-      console.warn(
-        `${options.name}: note: BASE_IMAGE/BASE_DIGEST are set in the environment and override ${options.digestsFile} in builds.`,
-      );
-    }
     if (current === digests.BASE_DIGEST) {
-      console.log(`${options.digestsFile}: ${digests.BASE_IMAGE} is pinned to its current digest ${current}.`);
+      console.log(`${from}: ${digests.BASE_IMAGE} is pinned to its current digest ${current}.`);
       return { success: true };
     }
     const stale =
-      `${options.digestsFile}: the pin of ${digests.BASE_IMAGE} is stale:\n  pinned  ${digests.BASE_DIGEST}\n  ` +
+      `${from}: the pin of ${digests.BASE_IMAGE} is stale:\n  pinned  ${digests.BASE_DIGEST}\n  ` +
       `current ${current} (from ${location.host})`;
     if (options.check) {
       console.error(`${stale}\nUpdate it: npx nx run ${options.name}:update-digest`);
+      return { success: false };
+    }
+    if (overridden.length > 0) {
+      // The file names another pin than the one builds use: writing it would change nothing they read.
+      console.error(
+        `${stale}\n${options.digestsFile} was not changed: builds take ${overridden.join(' and ')} from the environment. ` +
+          `Set BASE_DIGEST=${current} where you set ${overridden.join(' and ')}, or unset ${overridden.join(' and ')} to ` +
+          `update the file.`,
+      );
       return { success: false };
     }
     writeFileAtomic(file, rewriteDigest(content, current));
