@@ -5,9 +5,9 @@ import { createTestWorkspace, type TestWorkspace } from './support/workspace';
 const PIN = 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n';
 
 /** Pushes a variant of the pinned upstream (same rootfs, one label) and returns its pinned reference. */
-async function pushUpstreamVariant(label: string): Promise<string> {
+async function pushUpstreamVariant(label: string, tag = `forms-${label}`): Promise<string> {
   const registry = (process.env.BASE_IMAGE as string).split('/')[0];
-  const image = `${registry}/debian:forms-${label}`;
+  const image = `${registry}/debian:${tag}`;
   const built = await docker(['build', '-t', image, '-'], {
     input: `FROM ${process.env.BASE_IMAGE}@${process.env.BASE_DIGEST}\nLABEL org.ffreis.test.variant=${label}\n`,
     env: { DOCKER_BUILDKIT: '0' },
@@ -24,7 +24,7 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
   const tools = engineTools(engineName);
   const env = engineEnv(engineName);
   let ws: TestWorkspace;
-  const names = ['own-upstream', 'scratch', 'heredoc', 'link', 'staged'];
+  const names = ['own-upstream', 'floating', 'scratch', 'heredoc', 'link', 'staged'];
 
   beforeAll(async () => {
     await assertEngineReady(engineName);
@@ -54,6 +54,42 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
     const shown = JSON.parse((await ws.nx(['show', 'project', 'own-upstream', '--json'])).output.replace(/^[^{]*/, ''));
     expect(shown.targets['update-digest']).toBeUndefined();
     expect(shown.targets.build.options.digestsFile).toBeUndefined();
+  });
+
+  it('hands an image whose upstream is a tag alone to the engine on every run, so a moved tag gives a new image', async () => {
+    const tag = `forms-floating-${engineName}`;
+    const moveTag = async (label: string) => {
+      const ref = await pushUpstreamVariant(label, tag);
+      if (engineName === 'podman') expect((await tools.run(['pull', '-q', ref.split('@')[0]])).exitCode).toBe(0);
+      return ref.split('@')[0];
+    };
+    const image = await moveTag('first');
+    ws.write('images/floating/Dockerfile', `ARG UPSTREAM=${image}\nFROM \${UPSTREAM}\nRUN true\n`);
+    const variantOf = async () =>
+      (
+        await tools.run([
+          'image',
+          'inspect',
+          '--format',
+          '{{index .Config.Labels "org.ffreis.test.variant"}}',
+          ws.meta('floating')?.ref as string,
+        ])
+      ).stdout.trim();
+    const first = await ws.nx(['run', 'floating:build', '--output-style=stream'], env);
+    expect(first.exitCode, first.output).toBe(0);
+    expect(first.output).toContain(
+      `floating: handed to ${engineName} on every run: images/floating/Dockerfile:2 FROM ${image} is not pinned by digest`,
+    );
+    expect(await variantOf()).toBe('first');
+    const hash = ws.meta('floating')?.hash;
+    await moveTag('second');
+    const second = await ws.nx(['run', 'floating:build', '--output-style=stream'], env);
+    expect(second.exitCode, second.output).toBe(0);
+    // Nothing Nx hashes changed, yet the engine was asked and built on the moved tag.
+    expect(ws.meta('floating')?.hash).toBe(hash);
+    expect(await variantOf()).toBe('second');
+    const lint = await ws.nx(['run', 'floating:lint', '--output-style=stream'], env);
+    expect(lint.output).toContain('is not pinned by digest');
   });
 
   it('takes FROM scratch as no upstream: lint clean of pinned-digest, no update-digest target', async () => {

@@ -144,6 +144,21 @@ describe.each(ENGINES)('images are never claimed missing, and move between machi
     }
   });
 
+  it('a second engine with its own store, reached through another address, pulls all five the first pushed: no build', async () => {
+    const fresh = createTestWorkspace(PREFIX);
+    const second = await startPrivateEngine(engineName);
+    try {
+      const result = await build(fresh, { ...env, ...second.env });
+      expect(result.exitCode, result.output).toBe(0);
+      expect(enginesBuilt(result.output)).toEqual([]);
+      expect(statuses(fresh)).toEqual(all('pulled'));
+      expect(fresh.refs()).toEqual(ws.refs());
+    } finally {
+      fresh.remove();
+      await second.stop();
+    }
+  });
+
   it('a fresh runner with an app change imports layer cache from the registry: builder’s dependency step does not run again', async () => {
     const fresh = createTestWorkspace(PREFIX);
     // An empty engine of the test's own (no image, no layer cache): the user's engine and its cache are left alone.
