@@ -283,6 +283,20 @@ describe('update-digest', () => {
   beforeEach(() => {
     mkdirSync(join(root, 'images/base'), { recursive: true });
     writeFileSync(file(), `# pin\nBASE_IMAGE=debian:bookworm\nBASE_DIGEST=${DIGEST('b')}\n`);
+    // The file is the pin here (CI exports BASE_IMAGE/BASE_DIGEST for its builds).
+    vi.stubEnv('BASE_IMAGE', '');
+    vi.stubEnv('BASE_DIGEST', '');
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('checks the pin the environment sets, and does not write a file that names another', async () => {
+    vi.stubEnv('BASE_IMAGE', 'mirror.example/debian:bookworm');
+    vi.stubEnv('BASE_DIGEST', DIGEST('b'));
+    registryDigest = DIGEST('c');
+    expect(await updateDigestExecutor({ name: 'base', digestsFile: 'images/base/digests.env' }, context())).toEqual({ success: false });
+    expect(errors.join('\n')).toContain('BASE_IMAGE in the environment: the pin of mirror.example/debian:bookworm is stale');
+    expect(errors.join('\n')).toContain(`Set BASE_DIGEST=${DIGEST('c')} where you set BASE_IMAGE`);
+    expect(readFileSync(file(), 'utf8')).toContain(DIGEST('b'));
   });
 
   it('moves the pin to the registry’s digest, keeping the rest of the file', async () => {

@@ -7,6 +7,7 @@ import type { EngineCommand } from '../../engines/types';
 import type { BuildTargetOptions } from './options';
 // vi.mock below is hoisted above this import by vitest.
 import { markRun } from '../../records/run-marks';
+import { readInputsRecord } from '../../io/inputs-record';
 import { viewHeader } from '../../plugin/engine-view';
 import buildExecutor from './executor';
 
@@ -314,11 +315,17 @@ describe('build executor (engine stubbed)', () => {
     expect(existsSync(join(root, 'dist/images/builder/runs/2147480000'))).toBe(false);
   });
 
-  it('reads an inputs record of the wrong shape as none: a first build, never a crash', async () => {
+  it('reads an inputs record of the wrong shape as none: the build goes on, never a crash', async () => {
     mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
     writeFileSync(join(root, 'dist/images/builder/inputs.json'), '{"files": 7, "env": null}');
     expect(await run()).toEqual({ success: true });
-    expect(JSON.parse(readFileSync(meta('builder'), 'utf8'))).toMatchObject({ status: 'built', reason: 'first build' });
+    expect(JSON.parse(readFileSync(meta('builder'), 'utf8')).status).toBe('built');
+    for (const bad of ['', 'null', '[]', '{"hash": 1}', '{"hash": "1", "files": {}, "env": {"A": 1}, "parents": {}, "exports": {}}']) {
+      writeFileSync(join(root, 'dist/images/builder/inputs.json'), bad);
+      expect(readInputsRecord(join(root, 'dist/images/builder')), bad).toBeUndefined();
+    }
+    writeFileSync(join(root, 'dist/images/builder/inputs.json'), '{"hash": "1", "files": {}, "env": {}, "parents": {}, "exports": {}}');
+    expect(readInputsRecord(join(root, 'dist/images/builder'))?.hash).toBe('1');
   });
 
   it('leaves no tag, :latest move or record after a failed build', async () => {
