@@ -160,18 +160,20 @@ function resolveParents(entry: DockerfileEntry, prefix: string, known: Set<strin
       if (ref.instruction !== 'FROM') throw stageFormNeeded(entry, ref, (parents.find((p) => p.arg === single) as ParentLink).name, prefix);
       continue;
     }
-    const blank = ref.resolved === undefined ? ref.args.find((a) => !defaults.get(a) && !PROVIDED_ARGS.has(a)) : undefined;
-    if (blank && !ref.args.some((a) => parentArgs.has(a))) {
-      throw new ImageError(
-        'DOCKERFILE_INVALID',
-        `${entry.dockerfile}:${ref.line}: ${ref.instruction} ${ref.raw} uses ARG ${blank}, which has no default and which the build ` +
-          'does not pass, so the engine would get a blank image name.\n' +
-          `Give it a default pinned by digest (\`ARG ${blank}=debian:bookworm-slim@sha256:…\`), or build from the digests file's ` +
-          'pin (`ARG BASE_IMAGE` and `ARG BASE_DIGEST`, then `FROM ${BASE_IMAGE}@${BASE_DIGEST}`).',
-      );
-    }
     const mentioned = mentionedImage(shapeOf(ref.raw, defaults), prefix, known);
-    if (!mentioned) continue;
+    if (!mentioned) {
+      const blank = ref.resolved === undefined ? ref.args.find((a) => !defaults.get(a) && !PROVIDED_ARGS.has(a)) : undefined;
+      if (blank && !ref.args.some((a) => parentArgs.has(a))) {
+        throw new ImageError(
+          'DOCKERFILE_INVALID',
+          `${entry.dockerfile}:${ref.line}: ${ref.instruction} ${ref.raw} uses ARG ${blank}, which has no default and which the build ` +
+            'does not pass, so the engine would get a blank image name.\n' +
+            `Give it a default pinned by digest (\`ARG ${blank}=debian:bookworm-slim@sha256:…\`), or build from the digests file's ` +
+            'pin (`ARG BASE_IMAGE` and `ARG BASE_DIGEST`, then `FROM ${BASE_IMAGE}@${BASE_DIGEST}`).',
+        );
+      }
+      continue;
+    }
     if (ref.args.length === 0 && workspaceImageName(ref.raw, prefix) && ref.instruction !== 'FROM')
       throw stageFormNeeded(entry, ref, mentioned, prefix);
     if (ref.args.length === 0 && workspaceImageName(ref.raw, prefix)) {
