@@ -20,6 +20,20 @@ describe('resolvePlatforms', () => {
     expect(() => resolvePlatforms(undefined, { IMAGE_PLATFORMS: 'arm64' })).toThrow(/IMAGE_PLATFORMS: "arm64" is not a platform like/);
     expect(() => resolvePlatforms(['linux/amd64', 'linux amd64'], {})).toThrow(/the option platforms: "linux amd64"/);
   });
+
+  it.each([
+    ['windows/amd64', /"windows\/amd64" cannot be built: the engines here build Linux images only/],
+    ['linux/arm64/v99', /"linux\/arm64\/v99" cannot be built: "v99" is not a variant of arm64/],
+    ['linux/amd64/v7', /"v7" is not a variant of amd64/],
+    ['linux/x86_64', /"x86_64" is not an OCI architecture/],
+    ['linux/386/v1', /386 has no variants/],
+  ])('refuses %s, which no engine here builds, before any build', (platform, message) => {
+    expect(() => resolvePlatforms(undefined, { IMAGE_PLATFORMS: platform })).toThrow(message);
+  });
+
+  it.each(['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm64/v8', 'linux/amd64/v3', 'linux/ppc64le'])('takes %s', (platform) => {
+    expect(resolvePlatforms(undefined, { IMAGE_PLATFORMS: platform })).toEqual([platform]);
+  });
 });
 
 describe('platform naming', () => {

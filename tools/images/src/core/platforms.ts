@@ -1,7 +1,34 @@
 import { ImageError } from './errors';
 
 /** `os/architecture[/variant]`, as engines spell a platform (`linux/amd64`, `linux/arm/v7`). */
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9.]+)?$/;
+
+/**
+ * The architectures a Linux image is built for, with the variants the OCI image spec names for
+ * each (image-index.md, "platform"; an architecture without variants takes none).
+ */
+const VARIANTS: Record<string, RegExp | undefined> = {
+  amd64: /^v[1-4]$/,
+  arm64: /^v8(\.[0-9])?$|^v9(\.[0-5])?$/,
+  arm: /^v[5-8]$/,
+  '386': undefined,
+  ppc64le: undefined,
+  s390x: undefined,
+  riscv64: undefined,
+  mips64le: undefined,
+  loong64: undefined,
+};
+
+/** Why a well-formed `os/architecture[/variant]` is not one the engines here can build, or undefined. */
+function unbuildable(platform: string): string | undefined {
+  const [os, arch, variant] = platform.split('/');
+  if (os !== 'linux') return `the engines here build Linux images only (os "${os}")`;
+  if (!(arch in VARIANTS)) return `"${arch}" is not an OCI architecture (${Object.keys(VARIANTS).join(', ')})`;
+  const variants = VARIANTS[arch];
+  if (variant !== undefined && !variants?.test(variant))
+    return variants ? `"${variant}" is not a variant of ${arch} (${variants.source})` : `${arch} has no variants`;
+  return undefined;
+}
 
 /** Node's names for the host's CPU, in the engines' terms. */
 const ARCHITECTURES: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
@@ -27,6 +54,14 @@ export function resolvePlatforms(option: string[] | string | undefined, env: Rec
       'BAD_OPTION',
       `${source}: "${bad}" is not a platform like linux/amd64 or linux/arm64 (os/architecture[/variant], comma-separated).`,
     );
+  }
+  for (const platform of platforms) {
+    const why = unbuildable(platform);
+    if (why)
+      throw new ImageError(
+        'BAD_OPTION',
+        `${source}: "${platform}" cannot be built: ${why}. Use e.g. linux/amd64, linux/arm64 or linux/arm/v7.`,
+      );
   }
   return platforms;
 }

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageError } from '../core/errors';
 import { ENGINE_ANSWER_TIMEOUT_S } from './commands';
@@ -8,9 +8,12 @@ import type { EngineAdapter, EngineCommand } from './types';
 
 /** The one place that spawns the engine's client. */
 export interface EngineResult {
+  /** The client's exit code; 128 + the signal's number when a signal ended it (as a shell reports it). */
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the client (`SIGTERM`, `SIGINT`), when one did. */
+  signal?: string;
 }
 
 export interface RunOptions {
@@ -169,7 +172,9 @@ async function runWith(adapter: EngineAdapter, command: EngineCommand, options: 
   const stderr = String(result.stderr ?? '');
   const engineError = engineErrorFor(adapter, command, { code: (result as { code?: string }).code, stderr, timedOut: result.timedOut });
   if (engineError) throw engineError;
-  const outcome = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr };
+  const signal = typeof result.signal === 'string' ? result.signal : undefined;
+  const signalled = signal ? 128 + (osConstants.signals[signal as keyof typeof osConstants.signals] ?? 0) : undefined;
+  const outcome: EngineResult = { exitCode: result.exitCode ?? signalled ?? 1, stdout: String(result.stdout ?? ''), stderr, signal };
   if (outcome.exitCode !== 0 && !options.allowFailure) {
     throw new ImageError(
       'ENGINE_FAILED',

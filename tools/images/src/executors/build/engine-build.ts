@@ -17,6 +17,9 @@ import { checkEmulation, heldForEveryPlatform, imageExports } from './platform-i
 import { platformImages, type BuildPlan } from './plan';
 import { warmChildren } from './warm';
 
+/** Exit codes of a client a signal ended (128 + its number): the build was stopped, not failed. */
+const STOPPED_BY: Record<number, string> = { 130: 'SIGINT', 137: 'SIGKILL', 143: 'SIGTERM', 129: 'SIGHUP' };
+
 /**
  * After a failed build: when the engine no longer answers, the build did not fail on a
  * Dockerfile step, the engine went away under it; say that instead.
@@ -168,6 +171,15 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
   const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
   const exitCode = await building;
   if (exitCode !== 0) {
+    const signal = STOPPED_BY[exitCode];
+    if (signal) {
+      // Stopped from outside (Ctrl-C, Nx or CI cancelling the run): not a failure of the Dockerfile.
+      throw new ImageError(
+        'BUILD_FAILED',
+        `The build of "${options.name}" was stopped by ${signal} (${adapter.client} exit ${exitCode}), not by a failing step.\n` +
+          `Nothing was tagged: ${plan.latest} still points where it did. Rerun when ready: npx nx run ${options.name}:build`,
+      );
+    }
     await assertEngineAlive(adapter, options.name, plan.latest);
     throw new ImageError(
       'BUILD_FAILED',

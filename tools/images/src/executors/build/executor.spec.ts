@@ -328,6 +328,15 @@ describe('build executor (engine stubbed)', () => {
     expect(readInputsRecord(join(root, 'dist/images/builder'))?.hash).toBe('1');
   });
 
+  it('says a build stopped by a signal was stopped, not failed, and tags nothing', async () => {
+    buildExit = 143;
+    expect(await run()).toEqual({ success: false });
+    expect(calls.some((c) => c[0] === 'tag')).toBe(false);
+    expect(existsSync(meta('builder'))).toBe(false);
+    expect(errors.join('\n')).toContain('The build of "builder" was stopped by SIGTERM (docker exit 143), not by a failing step.');
+    expect(errors.join('\n')).not.toContain('Fix the failing step');
+  });
+
   it('leaves no tag, :latest move or record after a failed build', async () => {
     buildExit = 2;
     mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
