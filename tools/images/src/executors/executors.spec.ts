@@ -217,6 +217,17 @@ describe('run', () => {
     expect(calls).toEqual([['run', '--rm', 'ffreis/runner:42', 'Alice', '--loud']]);
   });
 
+  it('refuses dash arguments Nx took as the target’s own options, and says how to pass them to the app', async () => {
+    record('runner');
+    const options = { name: 'runner', ...common, _: ['Alice'], loud: true, dryRun: 'yes' };
+    expect(await runExecutor(options, context())).toEqual({ success: false });
+    expect(calls).toEqual([]);
+    expect(errors.join('\n')).toContain(
+      '--loud --dry-run=yes reached the run target as options of its own (Nx reads dash arguments itself), not as the app',
+    );
+    expect(errors.join('\n')).toContain('npx nx run runner:run --args="--loud --dry-run=yes"');
+  });
+
   it('says the app failed (APP_FAILED), not the engine, when the app exits non-zero; NOT_BUILT without a record', async () => {
     record('runner');
     answers.push(() => ({ exitCode: 3 }));

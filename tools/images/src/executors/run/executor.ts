@@ -11,6 +11,9 @@ export interface RunTargetOptions extends ImageTargetOptions {
   args?: string[] | string;
 }
 
+/** The run target's own options (schema.json), and `_`, where Nx puts plain arguments after `--`. */
+const RUN_OPTIONS = new Set(['name', 'prefix', 'outputDir', 'engine', 'client', 'args', '_']);
+
 /** Runs the app: the exact image the last build recorded (`make run-app`). */
 export default async function runExecutor(options: RunTargetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
@@ -19,6 +22,20 @@ export default async function runExecutor(options: RunTargetOptions, context: Ex
       throw new ImageError(
         'NOT_BUILT',
         `No build record for "${options.name}" in ${options.outputDir}. Build it first: npx nx run ${options.name}:build`,
+      );
+    }
+    // `nx run runner:run -- --verbose`: Nx takes a dash argument as an option of the target, never as the app's.
+    const dashed = Object.entries(options)
+      .filter(([key]) => !RUN_OPTIONS.has(key) && !key.startsWith('__'))
+      // Nx camel-cases what it reads (`--dry-run` → dryRun): spelled back as it was typed.
+      .map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), value] as const)
+      .map(([flag, value]) => (value === true ? `--${flag}` : `--${flag}=${String(value)}`));
+    if (dashed.length > 0) {
+      throw new ImageError(
+        'BAD_OPTION',
+        `${dashed.join(' ')} reached the run target as ${dashed.length > 1 ? 'options' : 'an option'} of its own (Nx reads dash ` +
+          `arguments itself), not as the app's arguments. Pass them with --args: npx nx run ${options.name}:run ` +
+          `--args="${dashed.join(' ')}"`,
       );
     }
     const adapter = engineAdapterFor(options, process.env);
