@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { normalizePluginOptions, resolveEngineSettings, type ImagesPluginOptions } from '../core/options';
 import { HASH_LABEL, LATEST_TAG } from '../core/naming';
 import { engineAdapter } from '../engines';
-import { STORE_ENV } from '../engines/types';
+import { storeKey } from '../engines/types';
 
 /**
  * The variable bin/build.sh reads: what the engine held when the run started. Named
@@ -24,8 +24,7 @@ const QUERY_TIMEOUT_MS = 10_000;
  * the daemon, whose environment can differ from the run's).
  */
 export function viewHeader(engine: string, client: string, env: Record<string, string | undefined>): string {
-  const store = STORE_ENV.map((k) => env[k] ?? '');
-  return ['view1', engine, client, ...store].join('|');
+  return ['view1', engine, client, storeKey(env)].join('|');
 }
 
 /**

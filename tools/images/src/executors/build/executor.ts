@@ -103,12 +103,11 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
         engineVersion: await engineVersionOf(buildFacts),
       });
     } catch (error) {
-      const cause = error as NodeJS.ErrnoException;
       const dir = relative(plan.root, dirname(plan.metaFile));
+      const { where, message } = writeFailure(plan, error);
       throw new ImageError(
         'RECORD_FAILED',
-        `Image "${name}" is present (${plan.ref}), but its records in ${dir} could not be written` +
-          `${cause?.path ? ` (${relative(plan.root, cause.path)})` : ''}: ${(cause?.message ?? String(error)).split('\n')[0]}.\n` +
+        `Image "${name}" is present (${plan.ref}), but its records in ${dir} could not be written${where}: ${message}.\n` +
           `Its children cannot build from it in this run. Free the disk or remove what stands in ${dir} (it holds records ` +
           `only), then rerun: npx nx run ${name}:build`,
         { cause: error },
@@ -175,6 +174,16 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
  * record goes): it is not this run's result. The tags are taken back and the records removed,
  * so neither the fast path nor the next run can claim it; the error names the path.
  */
+/** What a failed record write says: the path it names (workspace-relative), its code, the first line of its message. */
+function writeFailure(plan: BuildPlan, error: unknown): { where: string; code: string; message: string } {
+  const cause = error as NodeJS.ErrnoException;
+  return {
+    where: cause?.path ? ` (${relative(plan.root, cause.path)})` : '',
+    code: cause?.code ?? '',
+    message: (cause?.message ?? String(error)).split('\n')[0],
+  };
+}
+
 async function recordFailed(plan: BuildPlan, adapter: EngineAdapter, builtId: string, previousId: string | undefined, error: unknown) {
   const dir = dirname(plan.metaFile);
   const undone = await discardBuild(plan, adapter, builtId, previousId);
@@ -184,12 +193,11 @@ async function recordFailed(plan: BuildPlan, adapter: EngineAdapter, builtId: st
   } catch {
     // the stamp was written last: if it cannot be removed it was never written
   }
-  const cause = error as NodeJS.ErrnoException;
-  const where = cause?.path ? ` (${relative(plan.root, cause.path)})` : '';
+  const { where, code, message } = writeFailure(plan, error);
   return new ImageError(
     'RECORD_FAILED',
     `Image "${plan.options.name}" was built, but its records in ${relative(plan.root, dir)} could not be written${where}: ` +
-      `${cause?.code ?? ''} ${(cause?.message ?? String(error)).split('\n')[0]}.\nThe build is not kept: ${undone}. ` +
+      `${code} ${message}.\nThe build is not kept: ${undone}. ` +
       `Free the disk or remove what stands in ${relative(plan.root, dir)} (rm -rf ${relative(plan.root, dir)} is safe: it holds ` +
       `records only), then rerun: npx nx run ${plan.options.name}:build`,
     { cause: error },
