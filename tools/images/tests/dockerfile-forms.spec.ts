@@ -24,7 +24,7 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
   const tools = engineTools(engineName);
   const env = engineEnv(engineName);
   let ws: TestWorkspace;
-  const names = ['own-upstream', 'floating', 'scratch', 'heredoc', 'link', 'staged'];
+  const names = ['own-upstream', 'floating', 'scratch', 'heredoc', 'link', 'staged', 'own-options'];
 
   beforeAll(async () => {
     await assertEngineReady(engineName);
@@ -129,5 +129,42 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
     const files = await tools.run(['run', '--rm', '--entrypoint', 'ls', ws.meta('staged')?.ref as string, '/']);
     expect(files.stdout.split('\n')).toContain('prod.py');
     expect(files.stdout.split('\n')).not.toContain('dev.py');
+  });
+
+  it('takes the options an image’s project.json sets (labels added, network, secrets), moves the tag, refuses chain options', async () => {
+    const name = 'own-options';
+    ws.write(`images/${name}/Dockerfile`, `${PIN}RUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = s3cret\nRUN true\n`);
+    ws.write('token.txt', 's3cret');
+    const nxJson = ws.read('nx.json');
+    ws.write('nx.json', nxJson.replace('"runImage": "runner"', '"runImage": "runner", "labels": { "org.example.owner": "platform" }'));
+    const project = (options: Record<string, unknown>) =>
+      ws.write(`images/${name}/project.json`, JSON.stringify({ targets: { build: { options } } }));
+    project({ labels: { 'org.example.team': 'payments' }, network: 'host', secrets: { token: 'token.txt' } });
+    const first = await ws.nx(['run', `${name}:build`, '--output-style=stream'], { ...env, BUILD_NETWORK: undefined });
+    expect(first.exitCode, first.output).toBe(0);
+    const labels = async () =>
+      JSON.parse((await tools.run(['image', 'inspect', '--format', '{{json .Config.Labels}}', `${PREFIX}/${name}:latest`])).stdout);
+    const got = await labels();
+    // Added to the workspace's labels, not in their place.
+    expect(got['org.example.team']).toBe('payments');
+    expect(got['org.example.owner']).toBe('platform');
+    const firstRef = ws.meta(name)?.ref;
+
+    // A label changed in project.json is a new tag, with the new label.
+    project({ labels: { 'org.example.team': 'billing' }, network: 'host', secrets: { token: 'token.txt' } });
+    const second = await ws.nx(['run', `${name}:build`, '--output-style=stream'], { ...env, BUILD_NETWORK: undefined });
+    expect(second.exitCode, second.output).toBe(0);
+    expect(ws.meta(name)?.ref).not.toBe(firstRef);
+    expect((await labels())['org.example.team']).toBe('billing');
+
+    // An option of the whole chain is refused, with where to set it; no tag moves.
+    project({ prefix: 'elsewhere' });
+    const refused = await ws.nx(['run', `${name}:build`, '--output-style=stream'], env);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.output).toMatch(
+      new RegExp(`images/${name}/project\\.json.*"prefix" holds for the whole chain[^]*nx-images plugin in nx\\.json[^]*\\[BAD_OPTION\\]`),
+    );
+    expect((await labels())['org.example.team']).toBe('billing');
+    ws.write('nx.json', nxJson);
   });
 });

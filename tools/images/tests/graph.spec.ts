@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pictured } from '../src/docs/readme-graph';
-import { VIEW_ENV } from '../src/plugin/engine-view';
+import { VIEW_ENV } from '../src/engines/view';
 import { graphEdges } from './support/graph';
 import { createTestWorkspace, REPO_ROOT, type TestWorkspace } from './support/workspace';
 

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { viewHeader } from '../plugin/engine-view';
+import { viewHeader } from '../engines/view';
 
 /**
  * bin/build.sh, the build target's fast path, run for real by sh with a scripted client:

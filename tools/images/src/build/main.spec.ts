@@ -2,20 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isImageError } from '../core/errors';
 import { noteStartedWithoutExtraCerts, resolveTagDigest } from '../oci/distribution';
 import { locateImage } from '../oci/reference';
-import { argumentOverrides, restoreExtraCerts } from './main';
-
-describe('argumentOverrides (options a project.json sets reach bin/build.sh as arguments)', () => {
-  it.each([
-    [['--target=runtime'], { target: 'runtime' }],
-    [['--target', 'prod'], { target: 'prod' }],
-    [['--platforms=linux/amd64,linux/arm64'], { platforms: 'linux/amd64,linux/arm64' }],
-    [['--platforms=linux/arm64', '--platforms', 'linux/amd64'], { platforms: 'linux/arm64,linux/amd64' }],
-    [['--unknown=1'], {}],
-    [[], {}],
-  ])('%j → %j', (argv, expected) => {
-    expect(argumentOverrides(argv)).toEqual(expected);
-  });
-});
+import { restoreExtraCerts } from './main';
 
 describe('restoreExtraCerts (bin/build.sh starts a build without NODE_EXTRA_CA_CERTS)', () => {
   afterEach(() => noteStartedWithoutExtraCerts(undefined));

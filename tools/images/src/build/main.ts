@@ -6,8 +6,12 @@
  */
 import { runBuild } from '../executors/build/executor';
 import { runPreview } from '../executors/build/preview';
-import type { BuildTargetOptions } from '../executors/build/options';
+import type { BuildTargetOptions } from '../core/build-options';
 import { noteStartedWithoutExtraCerts } from '../oci/distribution';
+import { posix } from 'node:path';
+import { mergedTargetOptions } from '../nx/runtime';
+import { argumentOverrides, withProjectOptions } from '../executors/build/project-options';
+import { reportFailure } from '../executors/report';
 
 /**
  * bin/build.sh starts a build without NODE_EXTRA_CA_CERTS, kept in NX_IMAGES_EXTRA_CA_CERTS: Node
@@ -24,28 +28,31 @@ export function restoreExtraCerts(env: NodeJS.ProcessEnv): void {
 }
 
 /**
- * Options a project's own project.json sets on the `build` target reach the command as
- * arguments (`--target=runtime`); the ones the build reads override the inferred ones.
+ * The build's options: the inferred ones (NX_IMAGES_BUILD), with what the project sets itself:
+ * its target's options as Nx merged them for this run (project.json, targetDefaults, the
+ * configuration), then the command line's (`--network=host`). All of them are in the task hash.
  */
-export function argumentOverrides(argv: string[]): Partial<BuildTargetOptions> {
-  const overrides: Partial<BuildTargetOptions> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const match = /^--(target|platforms)(?:=(.*))?$/.exec(argv[i]);
-    if (match?.[1] === 'target') overrides.target = match[2] ?? argv[++i];
-    // An array in project.json arrives as one --platforms per item.
-    else if (match) overrides.platforms = [overrides.platforms, match[2] ?? argv[++i]].filter(Boolean).join(',');
-  }
-  return overrides;
+export function buildOptions(env: NodeJS.ProcessEnv, argv: string[]): BuildTargetOptions {
+  const inferred = JSON.parse(env.NX_IMAGES_BUILD ?? '') as BuildTargetOptions;
+  const project = env.NX_TASK_TARGET_PROJECT || inferred.name;
+  const own = mergedTargetOptions(project, env.NX_TASK_TARGET_TARGET || 'build', env.NX_TASK_TARGET_CONFIGURATION || undefined);
+  const projectJson = posix.join(posix.dirname(inferred.dockerfile), 'project.json');
+  const where = `the build target of image "${inferred.name}" (${projectJson}, or nx.json's targetDefaults)`;
+  return withProjectOptions(inferred, { ...own, ...argumentOverrides(argv) }, where);
 }
 
 function options(): BuildTargetOptions | undefined {
-  try {
-    return { ...(JSON.parse(process.env.NX_IMAGES_BUILD ?? '') as BuildTargetOptions), ...argumentOverrides(process.argv.slice(2)) };
-  } catch {
+  if (!process.env.NX_IMAGES_BUILD) {
     console.error(
       'NX_IMAGES_BUILD is not set: bin/build.sh runs this program for the inferred `build` target; run it through Nx (`npx nx ' +
         'run <image>:build`).',
     );
+    return undefined;
+  }
+  try {
+    return buildOptions(process.env, process.argv.slice(2));
+  } catch (error) {
+    reportFailure(error, process.env.NX_IMAGES_NAME ?? 'build');
     return undefined;
   }
 }

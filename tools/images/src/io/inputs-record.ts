@@ -4,34 +4,27 @@ import { join } from 'node:path';
 import { Minimatch } from 'minimatch';
 import type { InputsRecord } from '../core/why';
 import { writeFileAtomic } from './atomic-file';
+import { nxFileHashes, readCachedProjectGraph, type NxFileHash } from '../nx/runtime';
 
 type Input = string | { env?: string; dependentTasksOutputFiles?: string };
 
 interface NxCaches {
-  graph?: { nodes: Record<string, { data: { root: string; targets?: Record<string, { inputs?: Input[] }> } }> };
-  files: { file: string; hash: string }[];
+  inputs: Input[];
+  root: string;
+  files: NxFileHash[];
 }
 
 /**
- * The graph and file map Nx computed for this run (its own cache files, read through Nx's
- * reader), or undefined when they cannot be read: the explanation is then left out, never
- * the build. Loaded lazily: only a run that acquires an image pays for it.
+ * The image's build inputs and the file hashes Nx computed for this run (read through the Nx
+ * adapter), or undefined when they cannot be read: the explanation is then left out, never the build.
  */
-function readNxCaches(): NxCaches | undefined {
+function readNxCaches(name: string): NxCaches | undefined {
+  const files = nxFileHashes();
+  if (!files) return undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const cache = require('nx/src/project-graph/nx-deps-cache') as {
-      readFileMapCache(): {
-        fileMap: { projectFileMap: Record<string, { file: string; hash: string }[]>; nonProjectFiles: { file: string; hash: string }[] };
-      } | null;
-      readProjectGraphCache(): { projectGraph: NxCaches['graph'] } | null;
-    };
-    const fileMap = cache.readFileMapCache()?.fileMap;
-    if (!fileMap) return undefined;
-    return {
-      graph: cache.readProjectGraphCache()?.projectGraph,
-      files: [...Object.values(fileMap.projectFileMap).flat(), ...fileMap.nonProjectFiles],
-    };
+    const project = readCachedProjectGraph().nodes[name]?.data;
+    const inputs = project?.targets?.build?.inputs as Input[] | undefined;
+    return project && inputs ? { inputs, root: project.root, files } : undefined;
   } catch {
     return undefined;
   }
@@ -51,11 +44,10 @@ export function currentInputs(
   env: NodeJS.ProcessEnv,
   parents: { name: string; ref: string }[],
 ): InputsRecord | undefined {
-  const caches = readNxCaches();
-  const project = caches?.graph?.nodes[name]?.data;
-  const inputs = project?.targets?.build?.inputs;
-  if (!caches || !project || !inputs) return undefined;
-  const expand = (pattern: string) => pattern.replace('{workspaceRoot}/', '').replace('{projectRoot}', project.root);
+  const caches = readNxCaches(name);
+  if (!caches) return undefined;
+  const { inputs } = caches;
+  const expand = (pattern: string) => pattern.replace('{workspaceRoot}/', '').replace('{projectRoot}', caches.root);
   // Each pattern compiled once: the workspace's every file is matched against them.
   const compile = (patterns: string[]) => patterns.map((p) => new Minimatch(p, { dot: true }));
   const include = compile(inputs.filter((i): i is string => typeof i === 'string' && !i.startsWith('!')).map(expand));

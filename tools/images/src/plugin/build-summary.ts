@@ -1,5 +1,5 @@
 import type { PostTasksExecution, ProjectGraph } from '@nx/devkit';
-import { readCachedProjectGraph } from './nx-runtime';
+import { onNxDaemon, readCachedProjectGraph } from '../nx/runtime';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
@@ -117,7 +117,7 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
 function exitOneOnFailure(entries: SummaryEntry[], results: Record<string, { status: string }>): void {
   const failed = entries.some((e) => e.status === 'failed');
   const interrupted = Object.values(results).some((r) => r.status === 'stopped');
-  if (!failed || interrupted || (globalThis as { NX_DAEMON?: unknown }).NX_DAEMON) return;
+  if (!failed || interrupted || onNxDaemon()) return;
   const exit = process.exit.bind(process);
   process.exit = ((code?: number | string | null) => exit(code === 130 ? 1 : (code ?? undefined))) as typeof process.exit;
 }

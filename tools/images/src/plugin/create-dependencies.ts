@@ -1,5 +1,5 @@
 import type { CreateDependencies, RawProjectGraphDependency } from '@nx/devkit';
-import { DependencyType } from './nx-runtime';
+import { staticDependency } from '../nx/runtime';
 import { workspacePath } from '../core/inputs';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
 import { imageDockerfileOf, loadImageGraph } from './load-graph';
@@ -27,7 +27,7 @@ export const createDependencies: CreateDependencies<ImagesPluginOptions> = (rawO
   for (const node of graph.nodes.values()) {
     const add = (target: string) => {
       if (!edges.some((e) => e.source === node.name && e.target === target)) {
-        edges.push({ source: node.name, target, sourceFile: node.dockerfile, type: DependencyType.static });
+        edges.push({ source: node.name, target, sourceFile: node.dockerfile, type: staticDependency() });
       }
     };
     node.parents.forEach((parent) => add(parent.name));

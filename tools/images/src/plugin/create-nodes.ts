@@ -1,5 +1,5 @@
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
-import { logger, servesOneRun } from './nx-runtime';
+import { logger, servesOneRun } from '../nx/runtime';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { ImageError } from '../core/errors';
@@ -9,8 +9,8 @@ import { packageLabels } from '../core/oci-labels';
 import { BUILD_RECIPE } from '../core/recipe';
 import { hostPlatform } from '../core/platforms';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
-import type { BuildTargetOptions } from '../executors/build/options';
-import { prefetchEngineView } from './engine-view';
+import type { BuildTargetOptions } from '../core/build-options';
+import { prefetchEngineView } from '../engines/view';
 import { DOCKERFILE_GLOB, loadImageGraph, pluginRootIn, readInputSettings } from './load-graph';
 import { PLUGIN_PACKAGE } from './package-name';
 import { rememberShapes } from './shapes';

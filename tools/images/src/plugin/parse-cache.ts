@@ -5,7 +5,7 @@ import { DIGEST_KEYS } from '../core/digests';
 import { parseDockerfile, type DockerfileInfo } from '../core/dockerfile';
 import { parentArgNames, usesDigestPin } from '../core/image-graph';
 import { writeFileAtomic } from '../io/atomic-file';
-import { workspaceDataDirectoryOf } from './nx-runtime';
+import { workspaceDataDirectoryOf } from '../nx/runtime';
 
 /** Where parsed Dockerfiles are kept between runs, inside Nx's workspace data directory. */
 export const PARSE_CACHE_FILE = join('nx-images', 'dockerfiles.json');

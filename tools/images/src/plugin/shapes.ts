@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createImageInputs, shapeEnv } from '../core/inputs';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
 import { loadImageGraph, readInputSettings } from './load-graph';
-import { servesOneRun } from './nx-runtime';
+import { servesOneRun } from '../nx/runtime';
 
 /**
  * The shapes createNodes computed in this process (each image's modes and folders, see

@@ -2,8 +2,8 @@ import type { PreTasksExecution } from '@nx/devkit';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ImagesPluginOptions } from '../core/options';
-import { started, takePrefetched, VIEW_ENV, VIEW_FILE, viewQuery } from './engine-view';
-import { servesOneRun, workspaceDataDirectoryOf } from './nx-runtime';
+import { started, takePrefetched, VIEW_ENV, VIEW_FILE, viewQuery } from '../engines/view';
+import { servesOneRun, workspaceDataDirectoryOf } from '../nx/runtime';
 import { exportShapes } from './shapes';
 
 /**
@@ -18,7 +18,7 @@ import { exportShapes } from './shapes';
  * for the answer: the variable names the file the answer is written to (`file:<path>`), and the
  * listing runs while Nx prepares the tasks (about 70 ms of a daemon-on run here). The tasks
  * read that file; bin/build.sh waits for it briefly (2 s at most), then asks the engine itself.
- * Apart from engine-view.ts, which the full build program loads: this module takes Nx's own
+ * Apart from engines/view.ts, which the full build program loads: this module takes Nx's own
  * modules (nx-runtime.ts), which the program must not load at its start.
  */
 export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (rawOptions, context) => {

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineCommand } from '../../engines/types';
-import type { BuildTargetOptions } from './options';
+import type { BuildTargetOptions } from '../../core/build-options';
 // vi.mock below is hoisted above this import by vitest.
 import { markRun } from '../../records/run-marks';
 import { readInputsRecord } from '../../io/inputs-record';
-import { viewHeader } from '../../plugin/engine-view';
+import { viewHeader } from '../../engines/view';
 import buildExecutor from './executor';
 
 /** A scripted engine: the unit suite stubs the one module that spawns (integration tests use the real one). */

@@ -13,7 +13,7 @@ import { readInputsRecord } from '../../io/inputs-record';
 import { readMetadata, removeMetadata, removeStamp } from '../../records/metadata';
 import { reportFailure } from '../report';
 import { askBuildFacts, buildAndInspect, discardBuild, type BuildFacts } from './engine-build';
-import type { BuildTargetOptions } from './options';
+import type { BuildTargetOptions } from '../../core/build-options';
 import { recordedParents } from './parents';
 import { heldForEveryPlatform, pullPlatforms } from './platform-images';
 import { planBuild, type BuildPlan } from './plan';

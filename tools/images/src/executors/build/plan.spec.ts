@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isImageError } from '../../core/errors';
-import type { BuildTargetOptions } from './options';
+import type { BuildTargetOptions } from '../../core/build-options';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

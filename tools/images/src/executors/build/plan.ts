@@ -4,9 +4,9 @@ import { ImageError } from '../../core/errors';
 import { resolveEngineSettings, resolveRegistrySettings } from '../../core/options';
 import { platformTag, primaryPlatform, resolvePlatforms } from '../../core/platforms';
 import { loadDigests } from '../../io/load-digests';
-import { heldAtStart, readView, VIEW_ENV, viewHeader } from '../../plugin/engine-view';
+import { heldAtStart, readView, VIEW_ENV, viewHeader } from '../../engines/view';
 import { metadataPath } from '../../records/metadata';
-import type { BuildTargetOptions } from './options';
+import type { BuildTargetOptions } from '../../core/build-options';
 
 /** Everything one build needs, resolved and validated before any engine call. */
 export interface BuildPlan {

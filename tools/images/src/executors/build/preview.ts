@@ -11,7 +11,7 @@ import { markRun, runMark } from '../../records/run-marks';
 import { reportFailure } from '../report';
 import { decide } from './executor';
 import { planBuild, type BuildPlan } from './plan';
-import type { BuildTargetOptions } from './options';
+import type { BuildTargetOptions } from '../../core/build-options';
 
 /** Whether the registry holds the hash tag, asked over HTTP (a HEAD of the manifest): no pull, no engine change. */
 async function registryHolds(plan: BuildPlan): Promise<{ source: string; holds: boolean | undefined; problem?: string }> {

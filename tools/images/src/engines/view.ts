@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { normalizePluginOptions, resolveEngineSettings, type ImagesPluginOptions } from '../core/options';
 import { HASH_LABEL, LATEST_TAG } from '../core/naming';
-import { engineAdapter } from '../engines';
-import { storeKey } from '../engines/types';
+import { engineAdapter } from './index';
+import { storeKey } from './types';
 
 /**
  * The variable bin/build.sh reads: what the engine held when the run started. Named

@@ -1,4 +1,4 @@
-import type { NormalizedPluginOptions } from '../../core/options';
+import type { NormalizedPluginOptions } from './options';
 
 /** Options the build executor receives from the inferred target (its contract: schema.json beside this file). */
 export interface BuildTargetOptions {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-type EngineView = typeof import('./engine-view');
+type EngineView = typeof import('../engines/view');
 type ViewHook = typeof import('./view-hook');
 
 /** A docker client that logs each call and lists one image. */
@@ -31,7 +31,7 @@ describe('the engine listing started while Nx builds the graph', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'engine-view-'));
     vi.resetModules();
-    view = await import('./engine-view');
+    view = await import('../engines/view');
     viewHook = await import('./view-hook');
     vi.stubEnv('CONTAINER_ENGINE', 'docker');
     vi.stubEnv('CONTAINER_CLIENT', fakeClient(dir, 'docker'));
@@ -85,7 +85,7 @@ describe('the engine listing started while Nx builds the graph', () => {
   it('does not keep a command that runs no task open while the engine is slow to answer', () => {
     const slow = fakeClient(dir, 'slow-docker', 5);
     const script =
-      `require(${JSON.stringify(join(__dirname, 'engine-view.ts'))}).prefetchEngineView({ prefix: 'ffreis' }, true);` +
+      `require(${JSON.stringify(join(__dirname, '../engines/view.ts'))}).prefetchEngineView({ prefix: 'ffreis' }, true);` +
       `require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'done'))}, '1')`;
     const started = Date.now();
     execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { heldAtStart, viewHeader, viewLines } from './engine-view';
+import { heldAtStart, viewHeader, viewLines } from './view';
 
 describe('the engine view taken before a run', () => {
   const listing = [
