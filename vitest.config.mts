@@ -22,7 +22,22 @@ export default defineConfig({
           name: 'integration',
           include: ['tools/**/tests/**/*.spec.ts'],
           // Multi-platform images are podman's: that suite runs where podman does (npm run test:podman).
-          exclude: ['tools/**/tests/soundness.spec.ts', ...(engines.includes('podman') ? [] : ['tools/**/tests/platforms.spec.ts'])],
+          exclude: [
+            'tools/**/tests/soundness.spec.ts',
+            'tools/**/tests/adopt.spec.ts',
+            ...(engines.includes('podman') ? [] : ['tools/**/tests/platforms.spec.ts']),
+          ],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          // Another workspace installs the packed plugin (npm install from the registry): npm run test:adopt.
+          name: 'adopt',
+          include: ['tools/**/tests/adopt.spec.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 600_000,

@@ -40,8 +40,9 @@ describe('nx g @ffreis/nx-images:image and the README graph command', () => {
   });
 
   it.each([
-    ['a name docker refuses', ['Debug2', '--parent=runner'], 'the folder "Debug2" cannot be part of an image name', 'images/Debug2'],
+    ['a name docker refuses', ['Debug2', '--parent=runner'], '"Debug2" cannot name an image: docker takes lowercase', 'images/Debug2'],
     ['an unknown parent', ['extra', '--parent=nope'], '--parent=nope: the workspace has no image "nope"', 'images/extra'],
+    ['an upstream by tag alone', ['root2', '--from=debian:bookworm'], 'a root is built from an upstream pinned by digest', 'images/root2'],
   ])('refuses %s, saying what to do, and writes nothing', async (_case, args, message, folder) => {
     const readme = ws.read('README.md');
     const result = await ws.nx(['g', '@ffreis/nx-images:image', ...args, '--no-interactive']);

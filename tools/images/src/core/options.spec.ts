@@ -4,7 +4,7 @@ import { normalizePluginOptions, resolveEngineSettings, resolveRegistrySettings 
 describe('normalizePluginOptions', () => {
   it('fills the defaults', () => {
     expect(normalizePluginOptions(undefined)).toEqual({
-      prefix: 'ffreis',
+      prefix: 'local',
       digestsFile: 'images/base/digests.env',
       context: '.',
       engine: 'docker',

@@ -8,7 +8,7 @@ export const ENGINES: readonly EngineName[] = ['docker', 'podman'];
 
 /** Options of the plugin entry in `nx.json` (`plugins[].options`). */
 export interface ImagesPluginOptions {
-  /** Repository prefix of every image: `<prefix>/<name>:<tag>`. Default `ffreis`. */
+  /** Repository prefix of every image: `<prefix>/<name>:<tag>`. Default `local` (init writes the workspace's npm scope or name). */
   prefix?: string;
   /** Workspace-relative digests file pinning the upstream image. Default `images/base/digests.env`. */
   digestsFile?: string;
@@ -57,12 +57,15 @@ export interface ImagesPluginOptions {
 type OptionalKeys = 'client' | 'network' | 'registry' | 'secrets' | 'labels' | 'platforms';
 export type NormalizedPluginOptions = Required<Omit<ImagesPluginOptions, OptionalKeys>> & Pick<ImagesPluginOptions, OptionalKeys>;
 
+/** The prefix of a workspace that sets none: images built here, not named for a registry. */
+export const DEFAULT_PREFIX = 'local';
+
 const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
 /** Fills defaults and validates the plugin options once, for createNodes and the executors. */
 export function normalizePluginOptions(options: ImagesPluginOptions | undefined): NormalizedPluginOptions {
   const normalized: NormalizedPluginOptions = {
-    prefix: options?.prefix ?? 'ffreis',
+    prefix: options?.prefix ?? DEFAULT_PREFIX,
     digestsFile: options?.digestsFile ?? 'images/base/digests.env',
     context: options?.context ?? '.',
     engine: options?.engine ?? 'docker',

@@ -22,7 +22,7 @@ const nxJsonConfiguration = {};
 
 async function nodesOf(root: string, options = {}) {
   const files = Object.keys(CHAIN_DOCKERFILES).map((n) => `images/${n}/Dockerfile`);
-  const results = await createNodes[1](files, options, { workspaceRoot: root, nxJsonConfiguration });
+  const results = await createNodes[1](files, { prefix: 'ffreis', ...options }, { workspaceRoot: root, nxJsonConfiguration });
   const projects = results.map(([, r]) => Object.values(r.projects ?? {})[0]);
   return Object.fromEntries(projects.map((p) => [p.name as string, p]));
 }
@@ -85,7 +85,7 @@ describe('createDependencies', () => {
       };
     }
     const edges = await createDependencies(
-      {},
+      { prefix: 'ffreis' },
       {
         projects,
         workspaceRoot: root,

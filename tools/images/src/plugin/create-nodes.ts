@@ -58,7 +58,12 @@ export function createImageTargets(
   if (droppedRead) return brokenTargets(new ImageError('DOCKERFILE_INVALID', droppedRead));
   if (alwaysBuild) build.alwaysBuild = alwaysBuild;
   if (copied.length > 0) build.copies = copied;
-  const plugin = `{workspaceRoot}/${pluginRootIn(context.workspaceRoot)}`;
+  const pluginRoot = pluginRootIn(context.workspaceRoot);
+  const plugin = `{workspaceRoot}/${pluginRoot}`;
+  // In this repository the executors' sources are inputs; installed from npm (no sources in the
+  // workspace, node_modules unhashed), the package's version is.
+  const fromSources = !pluginRoot.split('/').includes('node_modules');
+  const installed = fromSources ? [] : [PLUGIN_PACKAGE];
   const hashNote = alwaysBuild
     ? ` Always handed to the engine (its layer cache decides), never "present": ${alwaysBuild}.`
     : wholeContext
@@ -115,10 +120,8 @@ export function createImageTargets(
       inputs: [
         `{workspaceRoot}/${node.dockerfile}`,
         ...(build.digestsFile ? [`{workspaceRoot}/${build.digestsFile}`] : []),
-        `${plugin}/src/core/lint.ts`,
-        `${plugin}/src/core/dockerfile.ts`,
-        `${plugin}/src/executors/lint/executor.ts`,
-        { externalDependencies: [...EXECUTOR_PACKAGES, 'dockerfile-utils'] },
+        ...(fromSources ? ['core/lint.ts', 'core/dockerfile.ts', 'executors/lint/executor.ts'].map((f) => `${plugin}/src/${f}`) : []),
+        { externalDependencies: [...EXECUTOR_PACKAGES, 'dockerfile-utils', ...installed] },
       ],
       cache: true,
       metadata: {
@@ -156,8 +159,8 @@ export function createImageTargets(
       inputs: [
         ...buildInputs.filter((input) => typeof input === 'string' || !('externalDependencies' in input)),
         `{workspaceRoot}/${specFile}`,
-        `${plugin}/image-test.schema.json`,
-        { externalDependencies: [...EXECUTOR_PACKAGES, 'ajv'] },
+        ...(fromSources ? [`${plugin}/image-test.schema.json`] : []),
+        { externalDependencies: [...EXECUTOR_PACKAGES, 'ajv', ...installed] },
       ],
       dependsOn: ['build'],
       cache: true,

@@ -47,13 +47,33 @@ describe('nx g @ffreis/nx-images:image', () => {
     [
       'a name docker refuses',
       { name: 'Debug', parent: 'runner' },
-      /the folder "Debug" cannot be part of an image name.*Rename the folder, e.g. "debug"/s,
+      /"Debug" cannot name an image: docker takes lowercase.*Give e\.g\. "debug"\. Nothing was written\./s,
     ],
-    ['a path', { name: 'a/b', parent: 'runner' }, /"a\/b" is not an image name/],
+    [
+      'a nested name with a bad folder',
+      { name: 'team/My API', parent: 'runner' },
+      /\("My API" breaks the rule\)\. Give e\.g\. "team\/my-api"/,
+    ],
+    [
+      'a name too long for docker',
+      { name: 'a'.repeat(260), parent: 'runner' },
+      /characters; docker takes at most 255\. Give a shorter name/,
+    ],
+    [
+      'no parent and no upstream',
+      { name: 'debug' },
+      /--parent=<image> for a child of a workspace image, or --from=<image>@sha256:<digest>/,
+    ],
+    ['both a parent and an upstream', { name: 'debug', parent: 'runner', from: `debian@sha256:${'a'.repeat(64)}` }, /not both/],
+    [
+      'an upstream by tag alone',
+      { name: 'root2', from: 'debian:bookworm' },
+      /--from=debian:bookworm: a root is built from an upstream pinned by digest/,
+    ],
     [
       'an unknown parent',
       { name: 'debug', parent: 'nope' },
-      /--parent=nope: the workspace has no image "nope".*Images: base, debug-base, runner\./,
+      /--parent=nope: the workspace has no image "nope".*Images: base, debug-base, runner\. Nothing was written\./,
     ],
     ['an existing image', { name: 'runner', parent: 'base' }, /images\/runner\/Dockerfile already exists/],
   ])('refuses %s with a clear error and writes nothing', (_case, options, message) => {
@@ -61,5 +81,36 @@ describe('nx g @ffreis/nx-images:image', () => {
     expect(() => imageGenerator(tree, options)).toThrow(message);
     expect(written()).toEqual(before);
     expect(tree.read('README.md', 'utf8')).toContain('  runner --> base\n```');
+  });
+
+  it('adds a nested image (team/api → project team-api) and a child of it by project name', () => {
+    imageGenerator(tree, { name: 'team/api', parent: 'runner' });
+    expect(tree.read('images/team/api/Dockerfile', 'utf8')).toContain('# team-api: runner and what');
+    expect(JSON.parse(tree.read('images/team/api/image-test.json', 'utf8') as string)).toMatchObject({
+      $schema: '../../../node_modules/@ffreis/nx-images/image-test.schema.json',
+      labels: { 'org.ffreis.image': 'team-api' },
+    });
+    imageGenerator(tree, { name: 'api-debug', parent: 'team-api' });
+    expect(tree.read('images/api-debug/Dockerfile', 'utf8')).toContain('ARG TEAM_API_IMAGE=team/team-api\nFROM ${TEAM_API_IMAGE}\n');
+    expect(tree.read('images/api-debug/Dockerfile', 'utf8')).toContain('\nUSER 10001:10001\n');
+  });
+
+  it('adds a root on a pinned upstream through the digests file when the workspace has none yet', () => {
+    tree.delete('images/base/Dockerfile');
+    const digest = `sha256:${'b'.repeat(64)}`;
+    imageGenerator(tree, { name: 'base', from: `127.0.0.1:5000/debian:bookworm@${digest}` });
+    expect(tree.read('images/base/digests.env', 'utf8')).toContain(`BASE_IMAGE=127.0.0.1:5000/debian:bookworm\nBASE_DIGEST=${digest}\n`);
+    expect(tree.read('images/base/Dockerfile', 'utf8')).toContain('ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\n');
+    expect(tree.read('images/base/image-test.json', 'utf8')).not.toContain('"user"');
+    // A root adds no edge to the README's picture.
+    expect(tree.read('README.md', 'utf8')).toBe('# w\n\n```mermaid\ngraph LR\n  runner --> base\n```\n');
+  });
+
+  it('adds a second root with its own pin in the Dockerfile, leaving the digests file alone', () => {
+    tree.write('images/base/digests.env', 'BASE_IMAGE=debian:bookworm\nBASE_DIGEST=sha256:' + 'c'.repeat(64) + '\n');
+    const before = tree.read('images/base/digests.env', 'utf8');
+    imageGenerator(tree, { name: 'tools-root', from: `alpine:3.20@sha256:${'d'.repeat(64)}` });
+    expect(tree.read('images/tools-root/Dockerfile', 'utf8')).toContain(`\nFROM alpine:3.20@sha256:${'d'.repeat(64)}\n`);
+    expect(tree.read('images/base/digests.env', 'utf8')).toBe(before);
   });
 });

@@ -36,62 +36,79 @@ function finalUser(tree: Tree, name: string, prefix: string, seen = new Set<stri
 
 const isRoot = (user: string | undefined) => !user || /^(0|root)(:|$)/.test(user);
 
+/** `<image>@sha256:<digest>`, the only upstream form a root takes: a tag alone can move under the tag's name. */
+const PINNED = /^(?<image>[^\s@]+)@(?<digest>sha256:[0-9a-f]{64})$/;
+/** Docker's limit on a repository's full name. */
+const MAX_REPOSITORY = 255;
+
+function badName(message: string): never {
+  throw new ImageError('BAD_IMAGE_NAME', message);
+}
+
+/** The project name of images/<folders>/Dockerfile, or an error that says what to type instead. */
+function checkedName(raw: string | undefined, prefix: string): { folders: string; project: string } {
+  const name = raw?.trim().replace(/^\/+|\/+$/g, '');
+  const example = `\`nx g ${PLUGIN_PACKAGE}:image debug --parent=runner\``;
+  if (!name) badName(`give the new image a name, e.g. ${example}.`);
+  let project: string;
+  try {
+    project = imageNameFromPath(`${IMAGES}/${name}/Dockerfile`, IMAGES);
+  } catch (error) {
+    const folder = /the folder "([^"]*)"/.exec((error as Error).message)?.[1] ?? name;
+    const suggestion = /e\.g\. "([^"]*)"/.exec((error as Error).message)?.[1] ?? 'image';
+    badName(
+      `"${name}" cannot name an image: docker takes lowercase ASCII letters and digits, separated by single ".", "_" or "-", ` +
+        `and "/" for a nested folder ("${folder}" breaks the rule). Give e.g. "${name.replace(folder, suggestion)}". Nothing was written.`,
+    );
+  }
+  if (`${prefix}/${project}`.length > MAX_REPOSITORY) {
+    badName(
+      `"${name}" makes the repository ${prefix}/${project}, ${prefix.length + 1 + project.length} characters; docker takes at most ` +
+        `${MAX_REPOSITORY}. Give a shorter name. Nothing was written.`,
+    );
+  }
+  return { folders: name, project };
+}
+
 /**
- * `nx g @ffreis/nx-images:image <name> --parent=<image>`: images/<name>/Dockerfile in the
- * ARG/FROM form the graph reads, an image-test.json skeleton, and the README's graph
- * picture with the new edge. A bad name or an unknown parent writes nothing.
+ * `nx g @ffreis/nx-images:image <name> --parent=<image>` adds a child: images/<name>/Dockerfile in
+ * the ARG/FROM form the graph reads. `--from=<image>@sha256:<digest>` adds a root built from an
+ * upstream pinned by digest: through the plugin's digests file when the workspace has none yet
+ * (so `update-digest` moves it), else in the Dockerfile itself. Both get an image-test.json
+ * skeleton; a child, its edge in the README's graph picture. A bad name, an unknown parent or an
+ * unpinned upstream writes nothing. A name may hold folders (`team/api` → project team-api).
  */
 export default function imageGenerator(tree: Tree, options: ImageGeneratorOptions): void {
   const plugin = readNxJson(tree)?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_PACKAGE);
   const pluginOptions = normalizePluginOptions(typeof plugin === 'object' ? (plugin.options as ImagesPluginOptions) : undefined);
   const { prefix } = pluginOptions;
-  const name = options.name?.trim();
-  const dockerfile = `${IMAGES}/${name}/Dockerfile`;
-  if (!name || name.includes('/')) {
+  const { folders, project } = checkedName(options.name, prefix);
+  const dockerfile = `${IMAGES}/${folders}/Dockerfile`;
+  if (dockerfileOf(tree, folders)) {
+    badName(`${dockerfileOf(tree, folders)} already exists: pick another name or edit that file.`);
+  }
+  if (options.parent && options.from) {
+    throw new ImageError('BAD_OPTION', `give --parent (a child of a workspace image) or --from (a root on a pinned upstream), not both.`);
+  }
+  if (!options.parent && !options.from) {
     throw new ImageError(
-      'BAD_IMAGE_NAME',
-      `"${options.name}" is not an image name: give one folder name, e.g. \`nx g ${PLUGIN_PACKAGE}:image debug --parent=runner\`.`,
+      'BAD_OPTION',
+      `say what ${project} is built FROM: --parent=<image> for a child of a workspace image, or ` +
+        `--from=<image>@sha256:<digest> for a root on a pinned upstream. Nothing was written.`,
     );
   }
-  imageNameFromPath(dockerfile, IMAGES); // throws with docker's naming rule and a suggestion
-  if (dockerfileOf(tree, name)) {
-    throw new ImageError('BAD_IMAGE_NAME', `${dockerfileOf(tree, name)} already exists: pick another name or edit that file.`);
-  }
-  const parentFile = options.parent ? dockerfileOf(tree, options.parent) : undefined;
-  if (!parentFile) {
-    const known = tree
-      .children(IMAGES)
-      .filter((child) => dockerfileOf(tree, child))
-      .sort();
-    throw new ImageError(
-      'UNKNOWN_PARENT',
-      `--parent=${options.parent ?? ''}: the workspace has no image "${options.parent ?? ''}" (${IMAGES}/<parent>/Dockerfile). ` +
-        `Images: ${known.join(', ') || 'none'}.`,
-    );
-  }
-  const arg = `${options.parent.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_IMAGE`;
-  const user = finalUser(tree, options.parent, prefix);
-  const runsAs = isRoot(user) ? undefined : user;
+  const lines = options.from
+    ? rootLines(tree, project, options.from, pluginOptions.digestsFile)
+    : childLines(tree, project, options.parent, prefix);
+  tree.write(dockerfile, [...lines.dockerfile, ''].join('\n'));
+  const depth = `${IMAGES}/${folders}`.split('/').length;
   tree.write(
-    dockerfile,
-    [
-      // The first line is the image's org.opencontainers.image.description label.
-      `# ${name}: ${options.parent} and what this image adds to it.`,
-      `# The ARG's default names the parent, which is how the graph (and the build order) sees it;`,
-      `# the build passes the parent's exact hash tag.`,
-      `ARG ${arg}=${prefix}/${options.parent}`,
-      `FROM \${${arg}}`,
-      ...(runsAs ? ['', `# Built from a non-root image: stay non-root.`, `USER ${runsAs}`] : []),
-      '',
-    ].join('\n'),
-  );
-  tree.write(
-    `${IMAGES}/${name}/image-test.json`,
+    `${IMAGES}/${folders}/image-test.json`,
     `${JSON.stringify(
       {
-        $schema: '../../tools/images/image-test.schema.json',
-        ...(runsAs ? { user: runsAs } : {}),
-        labels: { 'org.ffreis.image': name },
+        $schema: `${'../'.repeat(depth)}node_modules/${PLUGIN_PACKAGE}/image-test.schema.json`,
+        ...(lines.user ? { user: lines.user } : {}),
+        labels: { 'org.ffreis.image': project },
         commands: [],
         files: [],
       },
@@ -99,9 +116,101 @@ export default function imageGenerator(tree: Tree, options: ImageGeneratorOption
       2,
     )}\n`,
   );
-  if (tree.exists('README.md')) {
+  if (lines.parent && tree.exists('README.md')) {
     const readme = tree.read('README.md', 'utf8') ?? '';
     const edges = pictured(readme);
-    if (edges.length > 0) tree.write('README.md', withGraph(readme, [...edges, `${name} --> ${options.parent}`]));
+    if (edges.length > 0) tree.write('README.md', withGraph(readme, [...edges, `${project} --> ${lines.parent}`]));
   }
+}
+
+interface ImageLines {
+  dockerfile: string[];
+  user?: string;
+  parent?: string;
+}
+
+function childLines(tree: Tree, project: string, parentName: string | undefined, prefix: string): ImageLines {
+  const parentFolders = parentName?.trim().replace(/^\/+|\/+$/g, '') ?? '';
+  const parentFile = parentFolders ? (dockerfileOf(tree, parentFolders) ?? dockerfileByProject(tree, parentFolders)) : undefined;
+  if (!parentFile) {
+    throw new ImageError(
+      'UNKNOWN_PARENT',
+      `--parent=${parentName ?? ''}: the workspace has no image "${parentName ?? ''}" (${IMAGES}/<parent>/Dockerfile). ` +
+        `Images: ${imageProjects(tree).sort().join(', ') || 'none'}. Nothing was written.`,
+    );
+  }
+  const parent = imageNameFromPath(parentFile, IMAGES);
+  const arg = `${parent.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_IMAGE`;
+  const user = finalUser(tree, parentFile.split('/').slice(1, -1).join('/'), prefix);
+  const runsAs = isRoot(user) ? undefined : user;
+  return {
+    parent,
+    user: runsAs,
+    dockerfile: [
+      // The first line is the image's org.opencontainers.image.description label.
+      `# ${project}: ${parent} and what this image adds to it.`,
+      `# The ARG's default names the parent, which is how the graph (and the build order) sees it;`,
+      `# the build passes the parent's exact hash tag.`,
+      `ARG ${arg}=${prefix}/${parent}`,
+      `FROM \${${arg}}`,
+      ...(runsAs ? ['', `# Built from a non-root image: stay non-root.`, `USER ${runsAs}`] : []),
+    ],
+  };
+}
+
+function rootLines(tree: Tree, project: string, from: string, digestsFile: string): ImageLines {
+  const pinned = PINNED.exec(from.trim())?.groups;
+  if (!pinned) {
+    throw new ImageError(
+      'BAD_OPTION',
+      `--from=${from}: a root is built from an upstream pinned by digest, <image>@sha256:<64 hex digits> (e.g. ` +
+        `debian:bookworm@sha256:…); \`docker buildx imagetools inspect <image>\` or \`skopeo inspect docker://<image>\` prints it. ` +
+        `Nothing was written.`,
+    );
+  }
+  const header = `# ${project}: ${pinned.image}, pinned by digest, and what this image adds to it.`;
+  if (tree.exists(digestsFile)) {
+    // The digests file pins another root already: this one carries its own pin.
+    return { dockerfile: [header, `FROM ${pinned.image}@${pinned.digest}`] };
+  }
+  tree.write(
+    digestsFile,
+    [
+      `# The upstream ${project} is built from, pinned by digest (\`nx run ${project}:update-digest\` moves it).`,
+      `# BASE_IMAGE / BASE_DIGEST in the environment override these lines (private mirrors).`,
+      `BASE_IMAGE=${pinned.image}`,
+      `BASE_DIGEST=${pinned.digest}`,
+      '',
+    ].join('\n'),
+  );
+  return {
+    dockerfile: [
+      header,
+      `# The build passes BASE_IMAGE and BASE_DIGEST from ${digestsFile}.`,
+      'ARG BASE_IMAGE',
+      'ARG BASE_DIGEST',
+      'FROM ${BASE_IMAGE}@${BASE_DIGEST}',
+    ],
+  };
+}
+
+/** images/<folders>/Dockerfile of every image, by folder path. */
+function imageFolders(tree: Tree, dir = IMAGES): string[] {
+  if (!tree.exists(dir) || tree.isFile(dir)) return [];
+  return tree.children(dir).flatMap((child) => {
+    const path = `${dir}/${child}`;
+    if (tree.isFile(path)) return [];
+    const own = ['Dockerfile', 'Containerfile'].some((f) => tree.exists(`${path}/${f}`)) ? [path.slice(IMAGES.length + 1)] : [];
+    return [...own, ...imageFolders(tree, path)];
+  });
+}
+
+function imageProjects(tree: Tree): string[] {
+  return imageFolders(tree).map((folders) => imageNameFromPath(`${IMAGES}/${folders}/Dockerfile`, IMAGES));
+}
+
+/** A parent given by its project name (`team-api` for images/team/api). */
+function dockerfileByProject(tree: Tree, project: string): string | undefined {
+  const folders = imageFolders(tree).find((f) => imageNameFromPath(`${IMAGES}/${f}/Dockerfile`, IMAGES) === project);
+  return folders ? dockerfileOf(tree, folders) : undefined;
 }

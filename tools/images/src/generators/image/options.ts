@@ -1,5 +1,9 @@
 /** Options of `nx g @ffreis/nx-images:image` (its contract: schema.json beside this file). */
 export interface ImageGeneratorOptions {
+  /** images/<name>/Dockerfile; folders allowed (`team/api`). */
   name: string;
-  parent: string;
+  /** A child: the workspace image it is built FROM. */
+  parent?: string;
+  /** A root: the upstream it is built FROM, `<image>@sha256:<digest>`. */
+  from?: string;
 }
