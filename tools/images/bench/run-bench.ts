@@ -1,15 +1,18 @@
 /**
  * `npm run bench`: our builds against plain sequential `docker build`s of the same
  * Dockerfiles, scenario by scenario, several runs each; writes docs/benchmarks.md.
- * Needs the engine and registry of `.ci/engine.sh` (BASE_IMAGE/BASE_DIGEST set).
+ * Needs the engine and registry of `.ci/engine.sh` (BASE_IMAGE/BASE_DIGEST set). It runs
+ * against engines of its own (a second dockerd with its own data root, podman with its own
+ * storage), so emptying them between cold runs never touches the user's images or build cache.
  */
 import { execa } from 'execa';
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { engineEnv, engineTools } from '../tests/support/engine';
 import type { EngineName } from '../src/core/options';
 import { startRegistry } from '../tests/support/registry';
+import { removeEngineDir, startPrivateEngine } from '../tests/support/private-engine';
 import { CHAIN, createTestWorkspace, REPO_ROOT, type TestWorkspace } from '../tests/support/workspace';
 import { runBaseline } from './baseline';
 import { formatStats, pairedRatio, statsOf, type Stats } from './stats';
@@ -42,6 +45,13 @@ async function nxBuild(ws: TestWorkspace, env: Record<string, string | undefined
   if (result.exitCode !== 0) throw new Error(`nx build failed:\n${result.output}`);
 }
 
+/** Emptying an engine is only ever done to the bench's own (ownEngines below). */
+function ownEngineOnly(): void {
+  if (!process.env.DOCKER_HOST?.startsWith('tcp://127.0.0.1:') || !process.env.CONTAINERS_STORAGE_CONF?.includes('bench-podman-')) {
+    throw new Error('the bench empties only engines of its own; ownEngines() did not run');
+  }
+}
+
 async function dropImages(prefix: string) {
   await docker.removeRepositories(CHAIN.map((n) => `${prefix}/${n}`));
 }
@@ -49,6 +59,7 @@ async function dropImages(prefix: string) {
 async function emptyEngine() {
   await dropImages(OURS);
   await dropImages(BASE);
+  ownEngineOnly();
   await docker.run(['builder', 'prune', '--all', '--force']);
 }
 
@@ -79,6 +90,7 @@ async function freshRunnerAppChanged(
     const listed = await tools.run(['images', '--format', '{{.Repository}}:{{.Tag}}']);
     const refs = listed.stdout.split('\n').filter((r) => r.includes(prefix) && !r.endsWith(':<none>'));
     if (refs.length > 0) await tools.run(['rmi', '--force', ...refs]);
+    ownEngineOnly();
     await tools.run(engineName === 'docker' ? ['builder', 'prune', '--all', '--force'] : ['image', 'prune', '--force']);
     ws.removePath('dist');
   };
@@ -170,7 +182,33 @@ async function measure(runs: number, prepare: (i: number) => Promise<void>, work
   return statsOf(times);
 }
 
+/**
+ * Points this process and every child at the bench's own engines: a private dockerd (DOCKER_HOST)
+ * and a private podman store (CONTAINERS_STORAGE_CONF). Returns how to stop and remove them.
+ */
+async function ownEngines(): Promise<() => Promise<void>> {
+  const dockerd = await startPrivateEngine('docker');
+  Object.assign(process.env, dockerd.env);
+  const podman = mkdtempSync(join(tmpdir(), 'bench-podman-'));
+  const conf = join(podman, 'storage.conf');
+  writeFileSync(conf, `[storage]\ndriver = "overlay"\ngraphroot = "${podman}/root"\nrunroot = "${podman}/run"\n`);
+  process.env.CONTAINERS_STORAGE_CONF = conf;
+  return async () => {
+    await dockerd.stop();
+    removeEngineDir(podman);
+  };
+}
+
 async function main() {
+  const stopEngines = await ownEngines();
+  try {
+    await bench();
+  } finally {
+    await stopEngines();
+  }
+}
+
+async function bench() {
   const ws = createTestWorkspace(OURS);
   const rows: Row[] = [];
   const baseline = () => runBaseline(ws.dir, BASE, CLIENT, NETWORK);

@@ -5,8 +5,9 @@
 # stamp; an id is the digest of the image's config, labels included), and :latest points
 # at the same image, the image is present and nothing else runs. What the engine holds
 # comes from the view the plugin's preTasksExecution hook took with one query for the
-# whole run (BUILD_NX_IMAGES_VIEW), or, without a view for this engine and store, from one
-# `image inspect`. Anything else goes to the full program (dist/build/main.bundle.js), which
+# whole run (BUILD_NX_IMAGES_VIEW, which carries each image's hash label), or, without a
+# view for this engine and store, from one `image inspect`; either way the image's
+# org.ffreis.nx-hash label must be this hash. Anything else goes to the full program (dist/build/main.bundle.js), which
 # restores, pulls or builds, checks identity and records. Options a project.json sets on
 # the target (`target`) arrive as arguments, which the program reads. NX_IMAGES_PLAN=1 makes
 # the run a preview: the same checks, no tag, no build, no record.
@@ -63,8 +64,13 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
     *"$nl$NX_IMAGES_REPOSITORY "*)
       line=${view#*"$nl$NX_IMAGES_REPOSITORY "}
       line=${line%%"$nl"*}
-      # <id> <tags of that image in this repository>: :latest and this hash's tag.
-      case ",${line#* }," in *",$hash,"*) seen=${line%% *} ;; esac
+      # <id> <tags of that image in this repository> <its org.ffreis.nx-hash label>: the image
+      # under :latest must carry this hash's tag and this hash as its label.
+      rest=${line#* }
+      tags=${rest%% *}
+      label=${rest#"$tags"}
+      label=${label# }
+      case ",$tags," in *",$hash,"*) [ "$label" = "$hash" ] && seen=${line%% *} ;; esac
       ;;
     esac
   elif [ -n "$client" ]; then

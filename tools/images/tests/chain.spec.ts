@@ -103,7 +103,21 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(ws.refs()).toEqual(cold);
   });
 
-  it('asks the engine once on a no-op run, with the Nx daemon off and on: one listing for all images, no query per image', async () => {
+  it('takes an emptied or garbage image.json as no record: says so, then checks the image and writes it again, no build', async () => {
+    const saved = ws.read('dist/images/runner/image.json');
+    ws.write('dist/images/runner/image.json', 'garbage {');
+    const first = await build(ws);
+    expect(first.exitCode, first.output).toBe(0);
+    expect(reasons(ws).runner).toMatch(/dist\/images\/runner\/image\.json is missing or unreadable: the next run checks the image/);
+    const second = await build(ws);
+    expect(second.exitCode, second.output).toBe(0);
+    expect(second.output).not.toMatch(/: building /);
+    expect(statuses(ws).runner).toBe('present');
+    expect(ws.meta('runner')).toMatchObject({ ref: JSON.parse(saved).ref, imageId: JSON.parse(saved).imageId });
+    expect(ws.refs()).toEqual(cold);
+  });
+
+  it('asks the engine twice on a no-op run, with the Nx daemon off and on: one listing and one label inspect for all images', async () => {
     const logged = loggingClient(engineName);
     try {
       for (const daemon of ['false', 'true']) {
@@ -111,8 +125,10 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
         logged.reset();
         const result = await build(ws, { CONTAINER_CLIENT: logged.client, NX_DAEMON: daemon });
         expect(result.exitCode, result.output).toBe(0);
+        // One listing, then one inspect of the images under :latest for their hash labels.
         expect(logged.calls(), `daemon ${daemon}`).toEqual([
           expect.stringMatching(/^images --no-trunc --filter label=org\.ffreis\.nx-hash /),
+          expect.stringMatching(/^image inspect --format \{\{\.Id\}\} .*org\.ffreis\.nx-hash.*( [0-9a-f]{64}){5}$/),
         ]);
         expect(ws.refs()).toEqual(cold);
       }
@@ -132,7 +148,7 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
       const result = await build(ws, { CONTAINER_CLIENT: ours.client, NX_DAEMON: 'true' });
       expect(result.exitCode, result.output).toBe(0);
       expect(daemons.calls()).toEqual([]);
-      expect(ours.calls()).toEqual([expect.stringMatching(/^images --no-trunc /)]);
+      expect(ours.calls()).toEqual([expect.stringMatching(/^images --no-trunc /), expect.stringMatching(/^image inspect /)]);
     } finally {
       await ws.nx(['daemon', '--stop']);
       daemons.remove();

@@ -11,7 +11,7 @@ import { createTestWorkspace, type TestWorkspace } from './support/workspace';
  * platform (from Debian's archive, fetched by .ci/engine.sh), and a child built on it.
  */
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
-const IMAGES = ['mp-root', 'mp-child'] as const;
+const IMAGES = ['mp-root', 'mp-child', 'mp-debian'] as const;
 
 describe('multi-platform images on podman: one image per platform, an OCI index in the registry', () => {
   const PREFIX = 'itest-platforms';
@@ -168,6 +168,22 @@ describe('multi-platform images on podman: one image per platform, an OCI index 
       expect(refused.output).toMatch(/Build both for the same platforms/);
     } finally {
       ws.removePath('images/mp-child/project.json');
+    }
+  });
+
+  it('refuses an image FROM an upstream that has only the host’s platform, on podman’s own warning, and tags nothing', async () => {
+    // The pinned upstream here is a single linux/amd64 image (debootstrap, docker import): podman
+    // takes it for the arm64 build too, warning that the platforms differ.
+    ws.write('images/mp-debian/Dockerfile', 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\nRUN true\n');
+    try {
+      const refused = await ws.nx(['run', 'mp-debian:build', '--output-style=stream'], env);
+      expect(refused.exitCode, refused.output).not.toBe(0);
+      expect(refused.output).toMatch(/The linux\/arm64 build of \S+ started FROM an image of another platform/);
+      expect(refused.output).toMatch(/Pin an upstream whose index holds linux\/arm64[^]*\[PLATFORMS_UNSUPPORTED\]/);
+      expect(await podman.tagsOf(`${PREFIX}/mp-debian`)).toEqual([]);
+      expect(ws.meta('mp-debian')).toBeUndefined();
+    } finally {
+      ws.removePath('images/mp-debian');
     }
   });
 

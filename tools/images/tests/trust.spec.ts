@@ -294,12 +294,25 @@ describe.each(ENGINES)('a build whose parent proves not to be its hash’s build
       '--build-arg',
       `BASE_DIGEST=${process.env.BASE_DIGEST}`,
     ]);
-    write('dist/images/parent/image.json', JSON.stringify({ ref: `${PREFIX}/parent:1`, hash: '1' }));
+    // Records of the schema's shape (records/schemas.ts).
+    const record = (fields: Record<string, unknown>) =>
+      JSON.stringify({
+        latest: 'x:latest',
+        imageId: `sha256:${'0'.repeat(64)}`,
+        parents: [],
+        sizeBytes: 1,
+        durationMs: 1,
+        status: 'built',
+        engine: engineName,
+        finishedAt: new Date().toISOString(),
+        ...fields,
+      });
+    write('dist/images/parent/image.json', record({ name: 'parent', ref: `${PREFIX}/parent:1`, hash: '1' }));
     // The child's last build: hash 41, under :latest too, and recorded.
     write('images/child/Dockerfile', `ARG PARENT_IMAGE\nFROM \${PARENT_IMAGE}\nRUN echo ${Date.now()} > /built\n`);
     const last = await build('images/child/Dockerfile', '41', `${PREFIX}/child:41`, ['--build-arg', `PARENT_IMAGE=${PREFIX}/parent:1`]);
     expect((await tools.run(['tag', `${PREFIX}/child:41`, `${PREFIX}/child:latest`])).exitCode).toBe(0);
-    write('dist/images/child/image.json', JSON.stringify({ ref: `${PREFIX}/child:41`, hash: '41', imageId: last, parents: [] }));
+    write('dist/images/child/image.json', record({ name: 'child', ref: `${PREFIX}/child:41`, hash: '41', imageId: last }));
 
     const errors: string[] = [];
     const spy = vi.spyOn(console, 'error').mockImplementation((...args) => void errors.push(args.join(' ')));

@@ -62,7 +62,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('bin/build.sh, the fast path', () => {
   it('answers present from the run’s view alone: no engine call, a run mark for the children', () => {
     const result = guard({
-      BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base-runner ${'b'.repeat(64)} latest,${HASH}\nffreis/base ${ID} 99,latest,${HASH}`,
+      BUILD_NX_IMAGES_VIEW: [
+        header(),
+        `ffreis/base-runner ${'b'.repeat(64)} latest,${HASH} ${HASH}`,
+        `ffreis/base ${ID} 99,latest,${HASH} ${HASH}`,
+      ].join('\n'),
     });
     expect(result.output).toBe(`base: present ffreis/base:${HASH} (docker), no build needed`);
     expect(result.calls).toEqual([]);
@@ -71,14 +75,14 @@ describe('bin/build.sh, the fast path', () => {
 
   it('claims nothing when its run mark cannot be written (a folder in its place): the full program says what and where', () => {
     mkdirSync(join(records, 'runs/77'), { recursive: true });
-    const result = guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} 99,latest,${HASH}` });
+    const result = guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} 99,latest,${HASH} ${HASH}` });
     expect(result.output).toBe('FULL');
     expect(result.output).not.toContain('present');
   });
 
   it('reads the view from the file the Nx daemon writes it to, waiting for it', () => {
     const file = join(dir, 'view-of-run');
-    const view = `${header()}\nffreis/base ${ID} 99,latest,${HASH}\n+ffreis/base 99,latest,${HASH}\n+complete`;
+    const view = `${header()}\nffreis/base ${ID} 99,latest,${HASH} ${HASH}\n+ffreis/base 99,latest,${HASH}\n+complete`;
     // Written while the task already waits, as the daemon's listing ends after Nx starts the tasks.
     const writer = `sleep 0.3; printf '%s' '${view}' > ${file}.tmp && mv ${file}.tmp ${file}`;
     const background = execFileSync('sh', ['-c', `(${writer}) >/dev/null 2>&1 & echo started`], { encoding: 'utf8' });
@@ -87,7 +91,7 @@ describe('bin/build.sh, the fast path', () => {
     expect(result.output).toBe(`base: present ffreis/base:${HASH} (docker), no build needed`);
     expect(result.calls).toEqual([]);
     // The last line holds the image with no newline after it: still read.
-    writeFileSync(file, `${header()}\nffreis/base ${ID} latest,${HASH}`);
+    writeFileSync(file, `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`);
     expect(guard({ BUILD_NX_IMAGES_VIEW: `file:${file}` }).calls).toEqual([]);
   });
 
@@ -107,10 +111,13 @@ describe('bin/build.sh, the fast path', () => {
   }, 15_000);
 
   it.each([
-    ['the hash tag is not on the image :latest names', `ffreis/base ${ID} latest,99`],
-    ['the image is not the recorded one', `ffreis/base ${'c'.repeat(64)} latest,${HASH}`],
-    ['the view has no :latest for the repository', `ffreis/base-runner ${ID} latest,${HASH}`],
-    ['a longer repository shares the name’s start', `ffreis/base-x ${ID} latest,${HASH}`],
+    ['the hash tag is not on the image :latest names', `ffreis/base ${ID} latest,99 ${HASH}`],
+    ['the image is not the recorded one', `ffreis/base ${'c'.repeat(64)} latest,${HASH} ${HASH}`],
+    ['the view has no :latest for the repository', `ffreis/base-runner ${ID} latest,${HASH} ${HASH}`],
+    ['a longer repository shares the name’s start', `ffreis/base-x ${ID} latest,${HASH} ${HASH}`],
+    ['the image carries another hash as its label (tags moved onto a foreign image)', `ffreis/base ${ID} latest,${HASH} 99`],
+    ['the image’s label could not be read', `ffreis/base ${ID} latest,${HASH} -`],
+    ['the view line has no label (an older view)', `ffreis/base ${ID} latest,${HASH}`],
   ])('hands over to the full program when %s, without asking the engine again', (_case, line) => {
     const result = guard({ BUILD_NX_IMAGES_VIEW: `${header()}\n${line}` });
     expect(result.output).toBe('FULL');
@@ -119,8 +126,8 @@ describe('bin/build.sh, the fast path', () => {
 
   it('asks the engine itself when the view was taken for another store or client', () => {
     for (const view of [
-      `${header({ DOCKER_HOST: 'tcp://elsewhere:2375' })}\nffreis/base ${ID} latest,${HASH}`,
-      `view1|docker|/other/docker|||||\nffreis/base ${ID} latest,${HASH}`,
+      `${header({ DOCKER_HOST: 'tcp://elsewhere:2375' })}\nffreis/base ${ID} latest,${HASH} ${HASH}`,
+      `view1|docker|/other/docker|||||\nffreis/base ${ID} latest,${HASH} ${HASH}`,
     ]) {
       rmSync(join(dir, 'calls'), { force: true });
       const result = guard({ BUILD_NX_IMAGES_VIEW: view }, `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`);
@@ -139,12 +146,12 @@ describe('bin/build.sh, the fast path', () => {
 
   it('compares ids with or without the sha256: prefix (podman prints none)', () => {
     writeFileSync(join(records, 'stamp'), `${ID}\n`);
-    expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,${HASH}` }).output).toMatch(/: present /);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}` }).output).toMatch(/: present /);
     expect(guard({}, `${ID} ${HASH}\n${ID} ${HASH}\n`).output).toMatch(/: present /);
   });
 
   it('hands a multi-platform image to the full program, which checks each platform’s image', () => {
-    const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
+    const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
     expect(guard({ BUILD_NX_IMAGES_VIEW: view }).output).toMatch(/: present /);
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' }).output).toBe('FULL');
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLATFORMS: 'linux/arm64' }).output).toBe('FULL');
@@ -153,7 +160,7 @@ describe('bin/build.sh, the fast path', () => {
   });
 
   it('hands over at once for an always-built image, a missing stamp or missing exports', () => {
-    const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
+    const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_ALWAYS_BUILD: 'ADD <url>' }).output).toBe('FULL');
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_EXPORTS: '/app' }).output).toBe('FULL');
     rmSync(join(records, 'stamp'));
@@ -162,11 +169,11 @@ describe('bin/build.sh, the fast path', () => {
   });
 
   it('in a preview, answers present with a preview mark and no run mark, and hands anything else over', () => {
-    const view = `${header()}\nffreis/base ${ID} latest,${HASH}`;
+    const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1' }).output).toBe(`base: present ffreis/base:${HASH}`);
     expect(readFileSync(join(records, 'plans/77'), 'utf8').trim()).toBe(`${HASH} present`);
     expect(() => readFileSync(join(records, 'runs/77'))).toThrow();
-    expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,99`, NX_IMAGES_PLAN: '1' }).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,99 ${HASH}`, NX_IMAGES_PLAN: '1' }).output).toBe('FULL');
     // Hashed on what it copies: the full program reads what those parents would do.
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1', NX_IMAGES_COPIES: 'builder' }).output).toBe('FULL');
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_COPIES: 'builder' }).output).toMatch(/: present /);

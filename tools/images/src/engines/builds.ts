@@ -4,6 +4,7 @@
  * (core/recipe.ts), whose version is in every image's tag; queries, tags and copies live in
  * image-store.ts.
  */
+import { ImageError } from '../core/errors';
 import type { BuildSpec, EngineAdapter } from './types';
 import { clientIdentity, rememberedVersion, rememberVersion } from './client-version';
 import { runEngine } from './run-engine';
@@ -11,9 +12,33 @@ import { runEngine } from './run-engine';
 /** What an engine says when a build failed on its layer cache rather than on a step (podman's --cache-to). */
 const CACHE_FAILURE = /failed pushing cache[^\n]*|failed to (?:export|import) cache[^\n]*/i;
 
-/** Runs a build, streaming its output; resolves to the exit code. */
+/**
+ * What podman prints when the image a FROM resolves to is of another platform than the one
+ * asked (`--platform`): the build goes on, and its image says the asked platform while its
+ * binaries are the other's.
+ */
+export const PLATFORM_MISMATCH = /WARNING: image platform [^\n]* does not match the expected platform [^\n]*/;
+
+/**
+ * Refuses a build whose engine warned that a FROM image is of another platform than the one
+ * asked: such an image's config names the asked platform, but its binaries would not run there.
+ */
+export function checkPlatformWarning(spec: BuildSpec, output: string): void {
+  const warning = spec.platform ? PLATFORM_MISMATCH.exec(output)?.[0] : undefined;
+  if (!warning) return;
+  throw new ImageError(
+    'PLATFORMS_UNSUPPORTED',
+    `The ${spec.platform} build of ${spec.tags[0]} started FROM an image of another platform (the engine said: "${warning.trim()}"). ` +
+      `Its config would say ${spec.platform}, but its binaries would not run there, so it was not kept.\n` +
+      `Pin an upstream whose index holds ${spec.platform} (a manifest list, not a single-platform image), or drop ${spec.platform} ` +
+      'from IMAGE_PLATFORMS / the option platforms.',
+  );
+}
+
+/** Runs a build, streaming its output; resolves to the exit code. A platform mismatch the engine warns of is an error. */
 export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promise<number> {
   const result = await runEngine(adapter, adapter.build(spec), { stream: true, allowFailure: true });
+  if (result.exitCode === 0) checkPlatformWarning(spec, `${result.stdout}\n${result.stderr}`);
   if (result.exitCode !== 0 && spec.cache && CACHE_FAILURE.test(result.stderr)) {
     // A layer cache that cannot be written (or read) is a warning, never a failure: build without it.
     console.warn(

@@ -31,6 +31,8 @@ export function sharedCommands(client: string): Omit<EngineAdapter, 'name' | 'cl
     tag: (source, target) => cmd('tag', source, target),
     listTags: (repository) => cmd('images', '--format', '{{.Repository}}:{{.Tag}}', repository),
     listLabelled: (label) => cmd('images', '--no-trunc', '--filter', `label=${label}`, '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'),
+    labelOf: (label, ...refs) =>
+      cmd('image', 'inspect', '--format', `{{.Id}} {{with .Config.Labels}}{{index . ${JSON.stringify(label)}}}{{end}}`, ...refs),
     removeImages: (refs) => cmd('rmi', ...refs),
     pull: (ref, platform) => unbounded('pull', '--quiet', ...(platform ? ['--platform', platform] : []), ref),
     push: (ref) => unbounded('push', ref),

@@ -87,6 +87,8 @@ export interface EngineAdapter {
   listTags(repository: string): EngineCommand;
   /** Lists `repository:tag id` lines (full ids) of every image carrying a label. */
   listLabelled(label: string): EngineCommand;
+  /** `<id> <value of the label>` for each image (the empty string for an image without it). */
+  labelOf(label: string, ...refs: string[]): EngineCommand;
   removeImages(refs: string[]): EngineCommand;
   /** Pulls a reference; with a platform, that platform's image out of an index. */
   pull(ref: string, platform?: string): EngineCommand;

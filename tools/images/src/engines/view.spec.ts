@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { heldAtStart, viewHeader, viewLines } from './view';
+import { heldAtStart, latestIds, parseLabels, viewHeader, viewLines } from './view';
 
 describe('the engine view taken before a run', () => {
   const listing = [
@@ -18,8 +18,19 @@ describe('the engine view taken before a run', () => {
 
   const latestLines = (lines: string[]) => lines.filter((l) => !l.startsWith('+'));
 
-  it('keeps, per repository under the prefix with a :latest, the id and the tags of that image', () => {
-    expect(latestLines(viewLines(listing, 'ffreis'))).toEqual(['ffreis/base aaa 111,latest', 'ffreis/builder eee latest,333']);
+  it('keeps, per repository under the prefix with a :latest, the id, the tags and the hash label of that image', () => {
+    const labels = parseLabels('sha256:aaa 111\neee 333\n');
+    expect(latestLines(viewLines(listing, 'ffreis', labels))).toEqual([
+      'ffreis/base aaa 111,latest 111',
+      'ffreis/builder eee latest,333 333',
+    ]);
+    // A label the inspect did not give is `-`, which bin/build.sh never takes for a hash.
+    expect(latestLines(viewLines(listing, 'ffreis'))).toEqual(['ffreis/base aaa 111,latest -', 'ffreis/builder eee latest,333 -']);
+  });
+
+  it('asks the labels of the images under :latest only, once each', () => {
+    expect(latestIds(listing, 'ffreis')).toEqual(['aaa', 'eee']);
+    expect(latestIds(`${listing}\nffreis/runner:latest sha256:aaa`, 'ffreis')).toEqual(['aaa', 'eee']);
   });
 
   it('then lists every tag of every repository under the prefix, and ends with the mark that it did', () => {
@@ -36,13 +47,13 @@ describe('the engine view taken before a run', () => {
   });
 
   it('reads a prefix with a registry port', () => {
-    expect(latestLines(viewLines(listing, '127.0.0.1:5000/ffreis'))).toEqual(['127.0.0.1:5000/ffreis/base fff latest']);
+    expect(latestLines(viewLines(listing, '127.0.0.1:5000/ffreis'))).toEqual(['127.0.0.1:5000/ffreis/base fff latest -']);
   });
 
   it('leaves every tag out when listing them would make the variable too long for exec', () => {
     const many = Array.from({ length: 5000 }, (_, i) => `ffreis/base:${String(i).padStart(20, '0')} sha256:o${i}`).join('\n');
     const lines = viewLines(`${many}\nffreis/base:latest sha256:aaa`, 'ffreis');
-    expect(lines).toEqual(['ffreis/base aaa latest']);
+    expect(lines).toEqual(['ffreis/base aaa latest -']);
     expect(heldAtStart(['h', ...lines].join('\n'), 'h', 'ffreis/base', '7')).toBeUndefined();
   });
 

@@ -29,12 +29,14 @@ export function viewHeader(engine: string, client: string, env: Record<string, s
 
 /**
  * From `repository:tag id` lines, one line per image repository under the prefix whose
- * `:latest` exists: `<repository> <id> <tag>,<tag>…`, the tags that image carries in
- * that repository (what bin/build.sh reads). Then, when they fit, one `+<repository>
- * <tag>,<tag>…` line per repository with every tag it holds, and `+complete` (what the
- * full program reads: heldAtStart). Podman names unqualified repositories `localhost/<name>`.
+ * `:latest` exists: `<repository> <id> <tag>,<tag>… <hash label>`, the tags that image
+ * carries in that repository and its `org.ffreis.nx-hash` label from `labels` (id → value;
+ * `-` when unknown), which is what bin/build.sh reads: it claims an image only when the
+ * label is the task's hash, as its `image inspect` fallback does. Then, when they fit, one
+ * `+<repository> <tag>,<tag>…` line per repository with every tag it holds, and `+complete`
+ * (what the full program reads: heldAtStart). Podman names unqualified repositories `localhost/<name>`.
  */
-export function viewLines(listing: string, prefix: string): string[] {
+export function viewLines(listing: string, prefix: string, labels: Map<string, string> = new Map()): string[] {
   const byRepo = new Map<string, { id: string; tag: string }[]>();
   for (const line of listing.split('\n')) {
     const [ref, id] = line.trim().split(/\s+/);
@@ -48,12 +50,8 @@ export function viewLines(listing: string, prefix: string): string[] {
   for (const [repository, tags] of byRepo) {
     const latest = tags.find((t) => t.tag === LATEST_TAG);
     if (!latest) continue;
-    lines.push(
-      `${repository} ${latest.id} ${tags
-        .filter((t) => t.id === latest.id)
-        .map((t) => t.tag)
-        .join(',')}`,
-    );
+    const carried = tags.filter((t) => t.id === latest.id).map((t) => t.tag);
+    lines.push(`${repository} ${latest.id} ${carried.join(',')} ${labels.get(latest.id) || '-'}`);
   }
   // Every tag of every repository, for the full program's "absent when the run started"
   // (heldAtStart); left out whole when it would make the variable too long for exec.
@@ -116,11 +114,27 @@ function list(command: string, args: string[]): Listing {
   };
 }
 
-/** What a run's listing asks: the view's header (engine, client and store), the prefix, the command. */
+/** What a run's listing asks: the view's header (engine, client and store), the prefix, the command, the label query. */
 export interface ViewQuery {
   header: string;
   prefix: string;
   command: { command: string; args: string[] };
+  labels: (...ids: string[]) => { command: string; args: string[] };
+}
+
+/** The ids under `:latest` of repositories under the prefix (the images bin/build.sh may claim). */
+export function latestIds(listing: string, prefix: string): string[] {
+  return [...new Set(viewLines(listing, prefix).flatMap((line) => (line.startsWith('+') ? [] : [line.split(' ')[1]])))];
+}
+
+/** `<id> <label>` lines (ids with or without `sha256:`) → id → label. */
+export function parseLabels(answer: string | undefined): Map<string, string> {
+  const labels = new Map<string, string>();
+  for (const line of (answer ?? '').split('\n')) {
+    const [id, label] = line.trim().split(/\s+/);
+    if (id && label) labels.set(id.replace(/^sha256:/, ''), label);
+  }
+  return labels;
 }
 
 export function viewQuery(rawOptions: ImagesPluginOptions | undefined): ViewQuery | undefined {
@@ -131,17 +145,42 @@ export function viewQuery(rawOptions: ImagesPluginOptions | undefined): ViewQuer
       header: viewHeader(settings.engine, settings.client, process.env),
       prefix: options.prefix,
       command: engineAdapter(settings.engine, settings.client).listLabelled(HASH_LABEL),
+      labels: (...ids) => engineAdapter(settings.engine, settings.client).labelOf(HASH_LABEL, ...ids),
     };
   } catch {
     return undefined;
   }
 }
 
-/** The view a listing gives ('' when the engine did not answer), and its child. */
+/**
+ * The view a listing gives ('' when the engine did not answer), and its children: the listing,
+ * then one `image inspect` of the images under `:latest` for their hash labels (an image whose
+ * label cannot be read is never claimed from the view).
+ */
 function takeView(query: ViewQuery): { view: Promise<string>; hold(): void } {
   const listing = list(query.command.command, query.command.args);
-  const view = listing.answer.then((answer) => (answer === undefined ? '' : [query.header, ...viewLines(answer, query.prefix)].join('\n')));
-  return { view, hold: listing.hold };
+  let held = false;
+  let inspect: Listing | undefined;
+  const view = listing.answer.then(async (answer) => {
+    if (answer === undefined) return '';
+    const ids = latestIds(answer, query.prefix);
+    let labels = new Map<string, string>();
+    if (ids.length > 0) {
+      const command = query.labels(...ids);
+      inspect = list(command.command, command.args);
+      if (held) inspect.hold();
+      labels = parseLabels(await inspect.answer);
+    }
+    return [query.header, ...viewLines(answer, query.prefix, labels)].join('\n');
+  });
+  return {
+    view,
+    hold: () => {
+      held = true;
+      listing.hold();
+      inspect?.hold();
+    },
+  };
 }
 
 /** A listing started while Nx built the graph, for this process's next task run. */

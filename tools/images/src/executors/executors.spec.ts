@@ -158,7 +158,19 @@ describe('push', () => {
     record('runner');
     answers.push(inspectAnswer);
     const dir = join(root, 'dist/images/runner');
-    writeFileSync(join(dir, 'provenance.json'), JSON.stringify({ image: { id: ID } }));
+    // A provenance record of the schema's shape (records/schemas.ts).
+    writeFileSync(
+      join(dir, 'provenance.json'),
+      JSON.stringify({
+        schema: 'nx-images/provenance/v1',
+        image: { name: 'runner', ref: 'team/runner:42', id: ID, hash: '42' },
+        status: 'built',
+        parents: [],
+        engine: { name: 'docker', client: 'docker' },
+        versions: { nxImages: '0.1.0', nx: '23.3.1', node: '20.20.0' },
+        finishedAt: '2026-01-01T00:00:00.000Z',
+      }),
+    );
     writeFileSync(join(dir, 'sbom.cdx.json'), JSON.stringify({ metadata: { component: { version: DIGEST('b') } } }));
     expect(await pushExecutor({ name: 'runner', ...common, registry: '127.0.0.1:5000/team' }, context())).toEqual({ success: true });
     // The SBOM describes another image (an older build): it stays home.

@@ -5,6 +5,7 @@ import { Minimatch } from 'minimatch';
 import type { InputsRecord } from '../core/why';
 import { writeFileAtomic } from './atomic-file';
 import { nxFileHashes, readCachedProjectGraph, type NxFileHash } from '../nx/runtime';
+import { INPUTS_RECORD, readRecord } from '../records/schemas';
 
 type Input = string | { env?: string; dependentTasksOutputFiles?: string };
 
@@ -76,28 +77,12 @@ export function currentInputs(
   };
 }
 
-/** `inputs.json` beside image.json: what went into the hash of the image's last successful run. */
-/** A record of the right shape: a hash, and four maps of strings. */
-function isInputsRecord(value: unknown): value is InputsRecord {
-  const record = value as Partial<Record<keyof InputsRecord, unknown>> | null;
-  const stringMap = (map: unknown) =>
-    typeof map === 'object' && map !== null && !Array.isArray(map) && Object.values(map).every((v) => typeof v === 'string');
-  return (
-    typeof record === 'object' &&
-    record !== null &&
-    typeof record.hash === 'string' &&
-    [record.files, record.env, record.parents, record.exports].every(stringMap)
-  );
-}
-
-/** The last run's inputs record, or undefined when there is none, or it cannot be read or has the wrong shape (rewritten next time). */
+/**
+ * The last run's inputs record (`inputs.json` beside image.json), or undefined when there is
+ * none, or it cannot be read or has the wrong shape (rewritten next time).
+ */
 export function readInputsRecord(dir: string): InputsRecord | undefined {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8'));
-    return isInputsRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
+  return readRecord<InputsRecord>(join(dir, 'inputs.json'), INPUTS_RECORD);
 }
 
 export function writeInputsRecord(dir: string, record: InputsRecord): void {

@@ -1,10 +1,10 @@
 import type { PostTasksExecution, ProjectGraph } from '@nx/devkit';
 import { onNxDaemon, readCachedProjectGraph } from '../nx/runtime';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
 import { formatSummary, type SummaryEntry } from '../core/summary';
-import { metadataPath, readMetadata } from '../records/metadata';
+import { metadataPath, readMetadata, removeStamp } from '../records/metadata';
 import { imageDockerfileOf } from './load-graph';
 
 function imageParents(graph: ProjectGraph): Map<string, string[]> {
@@ -55,6 +55,16 @@ function addSkipped(entries: SummaryEntry[], wholeRun: boolean): void {
 }
 
 /**
+ * An image the run found present whose image.json is missing, unreadable or of another shape
+ * (records/schemas.ts): its stamp goes, so the next run takes the full path, which finds the
+ * image and writes the record again.
+ */
+function unrecorded(root: string, outputDir: string, name: string): string {
+  removeStamp(join(root, outputDir, name));
+  return `${posix.join(outputDir, name, 'image.json')} is missing or unreadable: the next run checks the image and writes it again`;
+}
+
+/**
  * After every Nx run that built images: one line per image (status, tag, size,
  * time) and the total, printed and written to `dist/images/summary.json`.
  * With the Nx daemon on, Nx runs this hook inside the daemon, so only the file is written.
@@ -87,6 +97,7 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
             name,
             status: result.status === 'success' ? 'unknown' : result.status === 'skipped' ? 'skipped' : 'failed',
             durationMs: Math.max(durationMs, 0),
+            ...(result.status === 'success' ? { reason: unrecorded(context.workspaceRoot, options.outputDir, name) } : {}),
           },
     );
   }

@@ -12,7 +12,9 @@ function fakeClient(dir: string, name: string, delay = 0): string {
   const client = join(dir, name);
   writeFileSync(
     client,
-    `#!/bin/sh\necho "$0 $*" >> ${join(dir, 'calls')}\n${delay ? `sleep ${delay}\n` : ''}echo 'ffreis/base:latest sha256:aaa'\n`,
+    `#!/bin/sh\necho "$0 $*" >> ${join(dir, 'calls')}\n${delay ? `sleep ${delay}\n` : ''}` +
+      // The listing, then the inspect of the images under :latest for their hash labels.
+      `case "$1" in image) echo 'sha256:aaa 111' ;; *) echo 'ffreis/base:latest sha256:aaa' ;; esac\n`,
   );
   chmodSync(client, 0o755);
   return client;
@@ -22,7 +24,12 @@ describe('the engine listing started while Nx builds the graph', () => {
   let dir: string;
   let view: EngineView;
   let viewHook: ViewHook;
-  const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+  /** The listings asked (each followed by one inspect of the labels). */
+  const calls = () =>
+    readFileSync(join(dir, 'calls'), 'utf8')
+      .trim()
+      .split('\n')
+      .filter((call) => !/ image inspect /.test(call));
   const hook = async () => {
     await viewHook.preTasksExecution({ prefix: 'ffreis' }, { id: '1', workspaceRoot: dir, nxJsonConfiguration: {}, argv: [] });
     return process.env[view.VIEW_ENV] ?? '';
@@ -46,7 +53,7 @@ describe('the engine listing started while Nx builds the graph', () => {
   it("is the run's view: the hook asks the engine no second time", async () => {
     view.prefetchEngineView({ prefix: 'ffreis' }, true);
     view.prefetchEngineView({ prefix: 'ffreis' }, true);
-    expect(await hook()).toMatch(/^view1\|docker\|.*\nffreis\/base aaa latest\n/);
+    expect(await hook()).toMatch(/^view1\|docker\|.*\nffreis\/base aaa latest 111\n/);
     expect(calls()).toHaveLength(1);
   });
 
@@ -109,7 +116,7 @@ describe('the engine listing started while Nx builds the graph', () => {
       expect(value).toBe(`file:${file}`);
       expect(view.readView(value)).toBeUndefined();
       while (!existsSync(file) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
-      expect(view.readView(value)).toMatch(/^view1\|docker\|.*\nffreis\/base aaa latest\n/);
+      expect(view.readView(value)).toMatch(/^view1\|docker\|.*\nffreis\/base aaa latest 111\n/);
       expect(view.readView('a view itself')).toBe('a view itself');
     } finally {
       delete daemon.NX_DAEMON;

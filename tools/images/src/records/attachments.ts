@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { InputsRecord } from '../core/why';
 import { writeFileAtomic } from '../io/atomic-file';
 import type { ImageStatus } from './metadata';
+import { PROVENANCE_RECORD, readRecord } from './schemas';
 
 export const PROVENANCE_FILE = 'provenance.json';
 /** The CycloneDX SBOM the `sbom` target writes beside image.json; pushed as `<hash tag>.sbom`. */
@@ -32,11 +33,7 @@ export interface Provenance {
 }
 
 export function readProvenance(dir: string): Provenance | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, PROVENANCE_FILE), 'utf8')) as Provenance;
-  } catch {
-    return undefined;
-  }
+  return readRecord<Provenance>(join(dir, PROVENANCE_FILE), PROVENANCE_RECORD);
 }
 
 export function writeProvenance(dir: string, provenance: Provenance): void {

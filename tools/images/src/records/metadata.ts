@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file';
 import { join } from 'node:path';
+import { IMAGE_RECORD, readDigestMap, readRecord } from './schemas';
 
 /**
  * How the executor came to have the image: `present` (already in the engine),
@@ -37,13 +38,9 @@ export function metadataPath(workspaceRoot: string, outputDir: string, name: str
   return join(workspaceRoot, outputDir, name, 'image.json');
 }
 
-/** Reads metadata, or undefined when there is none (or it is unreadable: treated as absent). */
+/** Reads metadata, or undefined when there is none, or it is unreadable or of another shape (treated as absent, written again). */
 export function readMetadata(path: string): ImageMetadata | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ImageMetadata;
-  } catch {
-    return undefined;
-  }
+  return readRecord<ImageMetadata>(path, IMAGE_RECORD);
 }
 
 /** Writes metadata atomically (temp file, then rename), so a reader never sees half a file. */
@@ -79,9 +76,10 @@ export function writeExports(dir: string, imageId: string, digests: Record<strin
   writeFileSync(join(dir, 'exports.id'), `${imageId}\n`);
 }
 
-/** The image id the current `exports.json` was taken from, if any. */
+/** The image id the current `exports.json` was taken from, if any, and only while exports.json holds a map of digests. */
 export function exportsImageId(dir: string): string | undefined {
   try {
+    if (!readDigestMap(join(dir, 'exports.json'))) return undefined;
     return readFileSync(join(dir, 'exports.id'), 'utf8').trim() || undefined;
   } catch {
     return undefined;

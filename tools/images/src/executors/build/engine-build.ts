@@ -206,9 +206,17 @@ async function buildPlatforms(plan: BuildPlan, adapter: EngineAdapter, spec: Bui
       parents.map((parent) => ({ ...parent, ref: parent.platforms?.[image.platform] ?? parent.ref })),
       plan.digests,
     );
-    const exitCode = await buildImage(adapter, { ...spec, tags: [image.ref], platform: image.platform, buildArgs, cache: undefined });
+    const untagBuilt = () =>
+      runEngine(adapter, adapter.removeImages(images.slice(0, i + 1).map((built) => built.ref)), { allowFailure: true });
+    let exitCode: number;
+    try {
+      exitCode = await buildImage(adapter, { ...spec, tags: [image.ref], platform: image.platform, buildArgs, cache: undefined });
+    } catch (error) {
+      await untagBuilt();
+      throw error;
+    }
     if (exitCode !== 0) {
-      await runEngine(adapter, adapter.removeImages(images.slice(0, i + 1).map((built) => built.ref)), { allowFailure: true });
+      await untagBuilt();
       console.error(`${plan.options.name}: the ${image.platform} build failed`);
       return exitCode;
     }

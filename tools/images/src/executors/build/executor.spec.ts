@@ -87,13 +87,29 @@ function options(over: Partial<BuildTargetOptions> = {}): BuildTargetOptions {
 }
 const run = (over?: Partial<BuildTargetOptions>) => buildExecutor(options(over), { root } as ExecutorContext);
 const meta = (name: string) => join(root, 'dist/images', name, 'image.json');
+/** An image.json of the schema's shape (records/schemas.ts), with the given fields. */
+const record = (fields: Record<string, unknown>) =>
+  JSON.stringify({
+    name: 'x',
+    ref: 'ffreis/x:0',
+    latest: 'ffreis/x:latest',
+    imageId: ID('0'),
+    hash: '0',
+    parents: [],
+    sizeBytes: 1,
+    durationMs: 1,
+    status: 'built',
+    engine: 'docker',
+    finishedAt: '2026-01-01T00:00:00.000Z',
+    ...fields,
+  });
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'build-executor-'));
   mkdirSync(join(root, 'images/builder'), { recursive: true });
   writeFileSync(join(root, 'images/builder/Dockerfile'), 'ARG BASE_IMAGE=ffreis/base\nFROM ${BASE_IMAGE}\n');
   mkdirSync(join(root, 'dist/images/base'), { recursive: true });
-  writeFileSync(meta('base'), JSON.stringify({ ref: 'ffreis/base:1', hash: '1' }));
+  writeFileSync(meta('base'), record({ ref: 'ffreis/base:1', hash: '1', imageId: ID('b') }));
   store = { 'ffreis/base:1': { id: ID('b'), hash: '1' } };
   calls.length = 0;
   buildExit = 0;
@@ -142,7 +158,7 @@ describe('build executor (engine stubbed)', () => {
     };
     beforeEach(() => {
       mkdirSync(join(root, 'dist/images/tools'), { recursive: true });
-      writeFileSync(meta('tools'), JSON.stringify({ ref: 'ffreis/tools:5', hash: '5' }));
+      writeFileSync(meta('tools'), record({ ref: 'ffreis/tools:5', hash: '5' }));
       store['ffreis/tools:5'] = { id: ID('c'), hash: '5' };
     });
     const inspects = () => calls.filter((c) => c[0] === 'image' && c[1] === 'inspect').map((c) => c.slice(4));
@@ -175,7 +191,7 @@ describe('build executor (engine stubbed)', () => {
       store['ffreis/builder:41'] = { id: ID('d'), hash: '41' };
       store['ffreis/builder:latest'] = store['ffreis/builder:41'];
       mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
-      writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:41', hash: '41', imageId: ID('d'), parents: [] }));
+      writeFileSync(meta('builder'), record({ ref: 'ffreis/builder:41', hash: '41', imageId: ID('d'), parents: [] }));
       expect(await run(two)).toEqual({ success: false });
       expect(errors.join('\n')).toContain(`ffreis/tools:5 is not in docker's store as that hash's build when its build ended`);
       expect(errors.join('\n')).toContain(`ffreis/builder:latest is back on ${'d'.repeat(12)}`);
@@ -212,7 +228,7 @@ describe('build executor (engine stubbed)', () => {
     it('asks the engine when a record of this very hash exists (another run built it while this one waited for the lock)', async () => {
       store['ffreis/builder:42'] = { id: ID('a'), hash: '42' };
       mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
-      writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:42', hash: '42', imageId: ID('a'), parents: [] }));
+      writeFileSync(meta('builder'), record({ ref: 'ffreis/builder:42', hash: '42', imageId: ID('a'), parents: [] }));
       vi.stubEnv('BUILD_NX_IMAGES_VIEW', view('7,latest'));
       expect(await run()).toEqual({ success: true });
       expect(calls.some((c) => c[0] === 'build')).toBe(false);
@@ -264,7 +280,7 @@ describe('build executor (engine stubbed)', () => {
     store['ffreis/builder:42'] = image;
     if (recordedId) {
       mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
-      writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:42', hash: '42', imageId: recordedId, parents: [] }));
+      writeFileSync(meta('builder'), record({ ref: 'ffreis/builder:42', hash: '42', imageId: recordedId, parents: [] }));
     }
     expect(await run()).toEqual({ success: true });
     expect(calls.some((c) => c[0] === 'build')).toBe(true);
@@ -287,7 +303,7 @@ describe('build executor (engine stubbed)', () => {
     store['ffreis/builder:41'] = { id: ID('d'), hash: '41' };
     store['ffreis/builder:latest'] = store['ffreis/builder:41'];
     mkdirSync(join(root, 'dist/images/builder/provenance.json'), { recursive: true });
-    writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:41', hash: '41', imageId: ID('d'), parents: [] }));
+    writeFileSync(meta('builder'), record({ ref: 'ffreis/builder:41', hash: '41', imageId: ID('d'), parents: [] }));
     expect(await run()).toEqual({ success: false });
     const message = errors.join('\n');
     expect(message).toContain('Image "builder" was built, but its records in dist/images/builder could not be written');
@@ -340,7 +356,7 @@ describe('build executor (engine stubbed)', () => {
   it('leaves no tag, :latest move or record after a failed build', async () => {
     buildExit = 2;
     mkdirSync(join(root, 'dist/images/builder'), { recursive: true });
-    writeFileSync(meta('builder'), JSON.stringify({ ref: 'ffreis/builder:41', status: 'built' }));
+    writeFileSync(meta('builder'), record({ ref: 'ffreis/builder:41', status: 'built' }));
     expect(await run()).toEqual({ success: false });
     expect(calls.some((c) => c[0] === 'tag')).toBe(false);
     expect(existsSync(meta('builder'))).toBe(false);
@@ -363,12 +379,12 @@ describe('build executor (engine stubbed)', () => {
       "ffreis/base:1 is not in docker's store",
     ],
     [
-      'is recorded without its hash and missing from the engine',
+      'is recorded in a record of the wrong shape (no hash): treated as no record',
       () => {
         writeFileSync(meta('base'), JSON.stringify({ ref: 'ffreis/base:1' }));
         store = {};
       },
-      "ffreis/base:1 is not in docker's store",
+      'base has no build record in dist/images',
     ],
   ])('refuses a build when the parent %s, and keeps no tag or record of one', async (_case, arrange, message) => {
     arrange();

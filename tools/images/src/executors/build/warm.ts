@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../../io/atomic-file';
 import type { InputsRecord } from '../../core/why';
 import { runMark } from '../../records/run-marks';
 import type { BuildPlan } from './plan';
+import { readRecord, WARM_RECORD } from '../../records/schemas';
 
 /*
  * Warming a child's layers. When an image is built, each child that was built before from
@@ -91,12 +92,7 @@ export function removeWarmSpec(dir: string): void {
 }
 
 function readWarmSpec(dir: string): WarmSpec | undefined {
-  try {
-    const warm = JSON.parse(readFileSync(join(dir, WARM_FILE), 'utf8')) as WarmSpec;
-    return Array.isArray(warm.parents) && Array.isArray(warm.dockerfiles) && warm.buildArgs ? warm : undefined;
-  } catch {
-    return undefined;
-  }
+  return readRecord<WarmSpec>(join(dir, WARM_FILE), WARM_RECORD);
 }
 
 function readsSecrets(dockerfiles: string[]): boolean {
