@@ -87,7 +87,8 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
       # A preview: its own mark (children read what their parents would do), never a run mark.
       [ -d "$records/plans" ] || mkdir -p "$records/plans"
       echo "$hash present" >"$records/plans/${NX_INVOCATION_ROOT_PID:-0}"
-      echo "$NX_IMAGES_NAME: present $ref"
+      # Nx names the task on each line (stream) or above them: the line does not repeat the name.
+      echo "present $ref"
       exit 0
     fi
     # Present only once the run mark is written: a mark that cannot be written (a full disk, a

@@ -189,8 +189,17 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     const result = await build(ws, { NX_IMAGES_PLAN: '1' });
     expect(result.exitCode, result.output).toBe(0);
     expect(result.output).toMatch(/builder: would build \S+:\d+ \(app\/lib\.py changed\)/);
-    expect(result.output).toMatch(/runner: present \S+ \(after builder would build; what it copies may change then\)/);
+    expect(result.output).toMatch(
+      /runner: would follow builder: \S+ is present now, but builder would build, and what it copies may change then/,
+    );
     for (const name of ['base', 'base-builder', 'base-runner']) expect(result.output).toContain(`${name}: present ${ws.meta(name)?.ref}`);
+    // Each image once (Nx names it), then the same table a build ends with.
+    expect(result.output).not.toMatch(/(\w+): \1: /);
+    const table = result.output.slice(result.output.lastIndexOf('Preview (nothing was built, tagged or recorded):'));
+    expect(table).toMatch(/\n {2}builder +would build +\S+:\d+ /);
+    expect(table).toMatch(/\n {2}runner +would follow builder +\S+:\d+ /);
+    expect(table).toMatch(/\n {2}base +present +\S+:\d+ /);
+    expect(table).toMatch(/total: 5 images \(3 present, 1 would build, 1 would follow builder\)/);
     expect(result.output).not.toMatch(/: building /);
     expect(await tags()).toEqual(before.tags);
     expect(ws.refs()).toEqual(before.refs);
@@ -420,7 +429,7 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(result.exitCode, result.output).toBe(0);
     expect(changedImages(before, ws.refs())).toEqual([...CHAIN].sort());
     expect(reasons(ws)).toMatchObject({
-      base: 'BASE_DIGEST changed (+1 more)',
+      base: 'BASE_DIGEST changed, BASE_IMAGE changed',
       'base-builder': expect.stringMatching(/^parent base changed/),
     });
     const label = await engine([

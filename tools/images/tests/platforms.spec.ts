@@ -11,7 +11,7 @@ import { createTestWorkspace, type TestWorkspace } from './support/workspace';
  * platform (from Debian's archive, fetched by .ci/engine.sh), and a child built on it.
  */
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
-const IMAGES = ['mp-root', 'mp-child', 'mp-debian'] as const;
+const IMAGES = ['mp-root', 'mp-child'] as const;
 
 describe('multi-platform images on podman: one image per platform, an OCI index in the registry', () => {
   const PREFIX = 'itest-platforms';
@@ -184,6 +184,7 @@ describe('multi-platform images on podman: one image per platform, an OCI index 
       expect(ws.meta('mp-debian')).toBeUndefined();
     } finally {
       ws.removePath('images/mp-debian');
+      await podman.removeRepositories([`${PREFIX}/mp-debian`]);
     }
   });
 

@@ -170,7 +170,7 @@ describe('bin/build.sh, the fast path', () => {
 
   it('in a preview, answers present with a preview mark and no run mark, and hands anything else over', () => {
     const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
-    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1' }).output).toBe(`base: present ffreis/base:${HASH}`);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1' }).output).toBe(`present ffreis/base:${HASH}`);
     expect(readFileSync(join(records, 'plans/77'), 'utf8').trim()).toBe(`${HASH} present`);
     expect(() => readFileSync(join(records, 'runs/77'))).toThrow();
     expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,99 ${HASH}`, NX_IMAGES_PLAN: '1' }).output).toBe('FULL');

@@ -15,10 +15,25 @@ describe('explainRebuild', () => {
     expect(explainRebuild(undefined, base)).toBe('first build');
   });
 
-  it('names the changed file, and how many more', () => {
+  it('names every changed file, up to eight, then how many more', () => {
     expect(explainRebuild(base, next({ files: { ...base.files, 'app/lib.py': 'a2' } }))).toBe('app/lib.py changed');
     expect(explainRebuild(base, next({ files: { 'app/lib.py': 'a2', 'app/main.py': 'b2', 'images/builder/Dockerfile': 'c' } }))).toBe(
-      'app/lib.py changed (+1 more)',
+      'app/lib.py changed, app/main.py changed',
+    );
+    const many = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`app/m${i}.py`, 'x']));
+    expect(explainRebuild(base, next({ files: { ...base.files, ...many } }))).toBe(
+      `${Array.from({ length: 8 }, (_, i) => `app/m${i}.py added`).join(', ')}, and 2 more`,
+    );
+  });
+
+  it('gives every kind of change, not the first two', () => {
+    const current = next({
+      parents: { 'base-builder': 'ffreis/base-builder:11' },
+      env: { ...base.env, BASE_DIGEST: 'x2' },
+      files: { 'app/lib.py': 'a2', 'images/builder/Dockerfile': 'c', 'app/new.py': 'n' },
+    });
+    expect(explainRebuild(base, current)).toBe(
+      'parent base-builder changed; BASE_DIGEST changed; app/lib.py changed; app/new.py added; app/main.py removed',
     );
   });
 

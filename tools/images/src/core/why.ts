@@ -22,9 +22,12 @@ function changedKeys(
   return { changed: changed.sort(), added: added.sort(), removed: removed.sort() };
 }
 
+/** How many names of one kind a reason spells out. */
+const MAX_NAMED = 8;
+
 /**
  * Pure: why an image was built, from the record of its last successful run and this one's,
- * in a few words: "app/lib.py changed (+1 more)", "parent builder changed",
+ * in a few words: "app/lib.py changed, app/main.py changed", "parent builder changed",
  * "BASE_DIGEST changed", "first build". Parents first, then the environment, then files.
  */
 export function explainRebuild(previous: InputsRecord | undefined, current: InputsRecord | undefined): string {
@@ -41,9 +44,11 @@ export function explainRebuild(previous: InputsRecord | undefined, current: Inpu
   const exported = changedKeys(previous.exports, current.exports);
   const env = changedKeys(previous.env, current.env);
   const files = changedKeys(previous.files, current.files);
+  // Every name, up to a screenful: past it, how many more (inputs.json beside image.json lists them all).
   const list = (names: string[], say: (n: string) => string) => {
     if (names.length === 0) return;
-    parts.push(`${say(names[0])}${names.length > 1 ? ` (+${names.length - 1} more)` : ''}`);
+    const shown = [...new Set(names.slice(0, MAX_NAMED).map(say))];
+    parts.push(`${shown.join(', ')}${names.length > MAX_NAMED ? `, and ${names.length - MAX_NAMED} more` : ''}`);
   };
   list([...parents.changed, ...parents.added, ...parents.removed], (n) => `parent ${n} changed`);
   list([...exported.changed, ...exported.added, ...exported.removed], (n) => `what it copies from ${n} changed`);
@@ -53,7 +58,5 @@ export function explainRebuild(previous: InputsRecord | undefined, current: Inpu
   list(files.changed, (f) => `${f} changed`);
   list(files.added, (f) => `${f} added`);
   list(files.removed, (f) => `${f} removed`);
-  return parts.length > 0
-    ? parts.slice(0, 2).join('; ') + (parts.length > 2 ? '; …' : '')
-    : 'the build recipe or the Nx configuration changed';
+  return parts.length > 0 ? parts.join('; ') : 'the build recipe or the Nx configuration changed';
 }

@@ -2,7 +2,9 @@ import type { PostTasksExecution, ProjectGraph } from '@nx/devkit';
 import { onNxDaemon, readCachedProjectGraph } from '../nx/runtime';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { normalizePluginOptions, type ImagesPluginOptions } from '../core/options';
+import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
+import { imageRef } from '../core/naming';
+import { runMark } from '../records/run-marks';
 import { formatSummary, type SummaryEntry } from '../core/summary';
 import { metadataPath, readMetadata, removeStamp } from '../records/metadata';
 import { imageDockerfileOf } from './load-graph';
@@ -65,14 +67,44 @@ function unrecorded(root: string, outputDir: string, name: string): string {
 }
 
 /**
+ * The table that ends a preview: what each image would do (present, would pull, would build,
+ * would follow <parent>) and under which tag, from the preview marks its tasks wrote.
+ */
+function previewTable(options: NormalizedPluginOptions, context: Parameters<PostTasksExecution>[1]): void {
+  // In the Nx daemon nothing printed reaches the terminal, and its pid is not the run's.
+  if (onNxDaemon()) return;
+  const rootPid = process.env.NX_INVOCATION_ROOT_PID || String(process.pid);
+  const entries: SummaryEntry[] = [];
+  for (const result of Object.values(context.taskResults)) {
+    const { task } = result;
+    if (task.target.target !== 'build' || !task.projectRoot?.startsWith('images/')) continue;
+    const name = task.target.project;
+    const [hash, ...action] = (runMark(join(context.workspaceRoot, options.outputDir, name), rootPid, 'plans') ?? '').split(' ');
+    const durationMs = Math.max((task.endTime ?? 0) - (task.startTime ?? 0), 0);
+    entries.push(
+      result.status === 'success' && hash
+        ? { name, status: action.join(' '), ref: imageRef(options.prefix, name, hash), durationMs }
+        : { name, status: result.status === 'skipped' ? 'skipped' : 'failed', durationMs },
+    );
+  }
+  if (entries.length === 0) return;
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  const table = formatSummary(entries, context.endTime - context.startTime).replace(
+    /^Images:/,
+    'Preview (nothing was built, tagged or recorded):',
+  );
+  console.log(`\n${table}\n`);
+}
+
+/**
  * After every Nx run that built images: one line per image (status, tag, size,
  * time) and the total, printed and written to `dist/images/summary.json`.
  * With the Nx daemon on, Nx runs this hook inside the daemon, so only the file is written.
  */
 export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async (rawOptions, context) => {
-  // A preview (NX_IMAGES_PLAN) built nothing: its task lines are the report, and the last build's summary stays.
-  if (process.env.NX_IMAGES_PLAN) return;
   const options = normalizePluginOptions(rawOptions);
+  // A preview (NX_IMAGES_PLAN) built nothing: its table says what each image would do; the last build's summary.json stays.
+  if (process.env.NX_IMAGES_PLAN) return previewTable(options, context);
   const entries: SummaryEntry[] = [];
   for (const result of Object.values(context.taskResults)) {
     const { task } = result;

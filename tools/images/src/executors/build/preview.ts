@@ -66,9 +66,13 @@ export async function runPreview(options: BuildTargetOptions, root: string, env:
     const after = ahead.length > 0 ? ` (after ${ahead.join(', ')}; what it copies may change then)` : '';
     let action: string;
     let line: string;
-    if (decision.action === 'present') {
+    if (decision.action === 'present' && ahead.length > 0) {
+      // Its tag is there now, but it is hashed on what it copies from a parent that would change first.
+      action = `would follow ${ahead.map((a) => a.split(' ')[0]).join(', ')}`;
+      line = `${action}: ${plan.ref} is present now, but ${ahead.join(', ')}, and what it copies may change then`;
+    } else if (decision.action === 'present') {
       action = 'present';
-      line = `present ${plan.ref}${after}`;
+      line = `present ${plan.ref}`;
     } else {
       const why = options.alwaysBuild
         ? `handed to the engine on every run: ${options.alwaysBuild}`
@@ -87,7 +91,8 @@ export async function runPreview(options: BuildTargetOptions, root: string, env:
       }
     }
     if (plan.rootPid) markRun(dir, plan.rootPid, `${plan.hash} ${action}`, 'plans');
-    console.log(`${options.name}: ${line}`);
+    // Nx names the task on each line (stream) or above them: the line does not repeat the name.
+    console.log(line);
     return true;
   } catch (error) {
     reportFailure(error, options.name);
