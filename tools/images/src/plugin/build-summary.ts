@@ -140,7 +140,10 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
     (context.argv ?? []).some((a) => a === 'run-many' || a === 'affected'),
   );
   entries.sort((a, b) => a.name.localeCompare(b.name));
-  const wallMs = context.endTime - context.startTime;
+  // The run's wall time: from the nx process's start (its graph, hashing and hooks too), not only the tasks'.
+  const wallMs = onNxDaemon()
+    ? context.endTime - context.startTime
+    : Math.max(context.endTime - context.startTime, process.uptime() * 1000);
   const dir = join(context.workspaceRoot, options.outputDir);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
