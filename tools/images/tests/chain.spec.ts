@@ -131,6 +131,8 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
           expect.stringMatching(/^image inspect --format \{\{\.Id\}\} .*org\.ffreis\.nx-hash.*( [0-9a-f]{64}){5}$/),
         ]);
         expect(ws.refs()).toEqual(cold);
+        // The summary reaches the command's output with the daemon on too (the hook runs in the daemon).
+        expect(result.output, `daemon ${daemon}`).toMatch(/Images:\n[^]*\n {2}total: 5 images \(5 present\) in \d+\.\d s\n/);
       }
     } finally {
       await ws.nx(['daemon', '--stop']);
@@ -200,6 +202,16 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(table).toMatch(/\n {2}runner +would follow builder +\S+:\d+ /);
     expect(table).toMatch(/\n {2}base +present +\S+:\d+ /);
     expect(table).toMatch(/total: 5 images \(3 present, 1 would build, 1 would follow builder\)/);
+    // With the Nx daemon on (the hook runs in the daemon, which does not see NX_IMAGES_PLAN): the same table, no summary written.
+    try {
+      const daemon = await build(ws, { NX_IMAGES_PLAN: '1', NX_DAEMON: 'true' });
+      expect(daemon.exitCode, daemon.output).toBe(0);
+      expect(daemon.output).toMatch(
+        /Preview \(nothing was built, tagged or recorded\):[^]*total: 5 images \(3 present, 1 would build, 1 would follow builder\)/,
+      );
+    } finally {
+      await ws.nx(['daemon', '--stop']);
+    }
     expect(result.output).not.toMatch(/: building /);
     expect(await tags()).toEqual(before.tags);
     expect(ws.refs()).toEqual(before.refs);

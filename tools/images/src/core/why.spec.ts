@@ -26,6 +26,10 @@ describe('explainRebuild', () => {
     );
   });
 
+  it('quotes a file name with a newline, so the summary keeps one line per image', () => {
+    expect(explainRebuild(base, next({ files: { ...base.files, 'app/a\nb.py': 'n' } }))).toBe('"app/a\\nb.py" added');
+  });
+
   it('gives every kind of change, not the first two', () => {
     const current = next({
       parents: { 'base-builder': 'ffreis/base-builder:11' },

@@ -22,6 +22,12 @@ function changedKeys(
   return { changed: changed.sort(), added: added.sort(), removed: removed.sort() };
 }
 
+/** A file name as one line can show it: quoted, with escapes, when it holds a newline or another control character. */
+function shown(file: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(file) ? JSON.stringify(file) : file;
+}
+
 /** How many names of one kind a reason spells out. */
 const MAX_NAMED = 8;
 
@@ -55,8 +61,8 @@ export function explainRebuild(previous: InputsRecord | undefined, current: Inpu
   list([...env.changed, ...env.added, ...env.removed], (n) =>
     n.startsWith('BUILD_NX_IMAGES_SHAPE_') ? 'a mode, folder or git-ignored file it copies changed' : `${n} changed`,
   );
-  list(files.changed, (f) => `${f} changed`);
-  list(files.added, (f) => `${f} added`);
-  list(files.removed, (f) => `${f} removed`);
+  list(files.changed, (f) => `${shown(f)} changed`);
+  list(files.added, (f) => `${shown(f)} added`);
+  list(files.removed, (f) => `${shown(f)} removed`);
   return parts.length > 0 ? parts.join('; ') : 'the build recipe or the Nx configuration changed';
 }

@@ -73,6 +73,11 @@ describe('resolveTagDigest against a token-protected registry', () => {
         res.end();
         return;
       }
+      if (url.pathname === '/v2/library/broken/manifests/1') {
+        res.statusCode = 500;
+        res.end();
+        return;
+      }
       if (url.pathname === '/v2/library/ubuntu/manifests/24.04') {
         res.setHeader('docker-content-digest', INDEX_DIGEST);
         res.end();
@@ -94,8 +99,12 @@ describe('resolveTagDigest against a token-protected registry', () => {
     expect(seen[2].auth).toBe('Bearer anon-token');
   });
 
-  it('says so when the token service refuses, and leaves the digests file alone', async () => {
-    const error = await resolveTagDigest(locateImage('private/base:1', `http://${host}`)).catch((e: unknown) => e);
+  it('says so when the token service refuses, and what the caller left alone', async () => {
+    const error = await resolveTagDigest(
+      locateImage('private/base:1', `http://${host}`),
+      15_000,
+      'The digests file was not changed.',
+    ).catch((e: unknown) => e);
     expect(isImageError(error, 'REGISTRY_UNREACHABLE')).toBe(true);
     expect((error as Error).message).toBe(
       `The registry ${host} refused an anonymous token for private/base (HTTP 403). The digests file was not changed.`,
@@ -109,8 +118,19 @@ describe('resolveTagDigest against a token-protected registry', () => {
     await expect(resolveTagDigest(locateImage('ubuntu:99.99', `http://${host}`))).rejects.toMatchObject({ code: 'TAG_NOT_FOUND' });
   });
 
+  it('says a registry failure (HTTP 500) is the registry’s, naming nothing the caller did not touch', async () => {
+    const error = await resolveTagDigest(locateImage('broken:1', `http://${host}`)).catch((e: unknown) => e);
+    expect(isImageError(error, 'REGISTRY_UNREACHABLE')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /answered HTTP 500 for .*: a failure on the registry’s side: retry later, or check the registry/,
+    );
+    expect((error as Error).message).not.toMatch(/digests file/);
+  });
+
   it('names an unreachable registry', async () => {
-    const error = await resolveTagDigest(locateImage('127.0.0.1:59173/debian:12')).catch((e: unknown) => e);
+    const error = await resolveTagDigest(locateImage('127.0.0.1:59173/debian:12'), 15_000, 'The digests file was not changed.').catch(
+      (e: unknown) => e,
+    );
     expect(isImageError(error, 'REGISTRY_UNREACHABLE')).toBe(true);
     expect((error as Error).message).toMatch(
       /The registry 127\.0\.0\.1:59173 could not be reached \(ECONNREFUSED\).*\n.*The digests file was not changed/,

@@ -103,7 +103,9 @@ export async function registryCall(location: RegistryLocation, path: string, ini
  * manifest (GET when the registry omits Docker-Content-Digest), with anonymous
  * bearer-token auth when the registry asks for it.
  */
-export async function resolveTagDigest(location: RegistryLocation, timeoutMs = 15_000): Promise<string> {
+export async function resolveTagDigest(location: RegistryLocation, timeoutMs = 15_000, outcome = ''): Promise<string> {
+  // What the caller left as it was (update-digest: the digests file), said at the end of each error.
+  const after = outcome ? ` ${outcome}` : '';
   const url = describe(location);
   const headers = { Accept: MANIFEST_TYPES.join(', ') };
   const options: CallOptions = {
@@ -112,26 +114,24 @@ export async function resolveTagDigest(location: RegistryLocation, timeoutMs = 1
     words: {
       unreachable: (reason) =>
         `The registry ${location.host} could not be reached (${reason}) while asking for ${location.repository}:${location.tag}.\n` +
-        'Check the network or the registry; for a private mirror, pass --registry=<host> (or set DIGEST_REGISTRY). The digests ' +
-        'file was not changed.',
+        `Check the network or the registry; for a private mirror, pass --registry=<host> (or set DIGEST_REGISTRY).${after}`,
       tokenRefused: (status) =>
-        `The registry ${location.host} refused an anonymous token for ${location.repository} (HTTP ${status}). The ` +
-        `digests file was not changed.`,
+        `The registry ${location.host} refused an anonymous token for ${location.repository} (HTTP ${status}).${after}`,
     },
   };
   const response = await registryCall(location, `manifests/${location.tag}`, { method: 'HEAD', headers }, options);
   if (response.status === 404) {
     throw new ImageError(
       'TAG_NOT_FOUND',
-      `${location.host} has no tag ${location.repository}:${location.tag} (HTTP 404 for ${url}). Check BASE_IMAGE's tag; the ` +
-        `digests file was not changed.`,
+      `${location.host} has no tag ${location.repository}:${location.tag} (HTTP 404 for ${url}). Check the image's tag.${after}`,
     );
   }
   if (!response.ok) {
-    throw new ImageError(
-      'REGISTRY_UNREACHABLE',
-      `${location.host} answered HTTP ${response.status} for ${url}. The digests file was not changed.`,
-    );
+    const side =
+      response.status >= 500
+        ? 'a failure on the registry’s side: retry later, or check the registry (its log, its storage)'
+        : 'check the repository name and your access to it';
+    throw new ImageError('REGISTRY_UNREACHABLE', `${location.host} answered HTTP ${response.status} for ${url}: ${side}.${after}`);
   }
   const digest = response.headers.get('docker-content-digest');
   if (digest) return digest;

@@ -1,10 +1,10 @@
 import type { PostTasksExecution, ProjectGraph } from '@nx/devkit';
 import { onNxDaemon, readCachedProjectGraph } from '../nx/runtime';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
 import { imageRef } from '../core/naming';
-import { runMark } from '../records/run-marks';
+import { runMark, type MarkKind } from '../records/run-marks';
 import { formatSummary, type SummaryEntry } from '../core/summary';
 import { metadataPath, readMetadata, removeStamp } from '../records/metadata';
 import { imageDockerfileOf } from './load-graph';
@@ -71,9 +71,11 @@ function unrecorded(root: string, outputDir: string, name: string): string {
  * would follow <parent>) and under which tag, from the preview marks its tasks wrote.
  */
 function previewTable(options: NormalizedPluginOptions, context: Parameters<PostTasksExecution>[1]): void {
-  // In the Nx daemon nothing printed reaches the terminal, and its pid is not the run's.
-  if (onNxDaemon()) return;
-  const rootPid = process.env.NX_INVOCATION_ROOT_PID || String(process.pid);
+  // In the Nx daemon, the run's pid is the one its tasks wrote their preview marks under.
+  const rootPid = onNxDaemon()
+    ? markedRunPid(join(context.workspaceRoot, options.outputDir), context.startTime, 'plans')
+    : process.env.NX_INVOCATION_ROOT_PID || String(process.pid);
+  if (!rootPid) return;
   const entries: SummaryEntry[] = [];
   for (const result of Object.values(context.taskResults)) {
     const { task } = result;
@@ -93,18 +95,26 @@ function previewTable(options: NormalizedPluginOptions, context: Parameters<Post
     /^Images:/,
     'Preview (nothing was built, tagged or recorded):',
   );
-  console.log(`\n${table}\n`);
+  tell(`\n${table}\n`, context, options, 'plans');
+  // A preview that failed on an image (a bad input) exits 1, as a failed build does, not Nx's 130.
+  exitOneOnFailure(entries, context.taskResults);
 }
 
 /**
  * After every Nx run that built images: one line per image (status, tag, size,
  * time) and the total, printed and written to `dist/images/summary.json`.
- * With the Nx daemon on, Nx runs this hook inside the daemon, so only the file is written.
+ * With the Nx daemon on, Nx runs this hook inside the daemon: the summary still reaches the
+ * command's terminal (see tell).
  */
 export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async (rawOptions, context) => {
   const options = normalizePluginOptions(rawOptions);
   // A preview (NX_IMAGES_PLAN) built nothing: its table says what each image would do; the last build's summary.json stays.
-  if (process.env.NX_IMAGES_PLAN) return previewTable(options, context);
+  // The daemon does not see the command's environment: there, a run whose tasks left preview marks and no run marks is one.
+  const records = join(context.workspaceRoot, options.outputDir);
+  const preview = onNxDaemon()
+    ? !markedRunPid(records, context.startTime, 'runs') && Boolean(markedRunPid(records, context.startTime, 'plans'))
+    : Boolean(process.env.NX_IMAGES_PLAN);
+  if (preview) return previewTable(options, context);
   const entries: SummaryEntry[] = [];
   for (const result of Object.values(context.taskResults)) {
     const { task } = result;
@@ -129,7 +139,7 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
             name,
             status: result.status === 'success' ? 'unknown' : result.status === 'skipped' ? 'skipped' : 'failed',
             durationMs: Math.max(durationMs, 0),
-            ...(result.status === 'success' ? { reason: unrecorded(context.workspaceRoot, options.outputDir, name) } : {}),
+            ...(result.status === 'success' && !meta ? { reason: unrecorded(context.workspaceRoot, options.outputDir, name) } : {}),
           },
     );
   }
@@ -150,9 +160,44 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
     join(dir, 'summary.json'),
     `${JSON.stringify({ images: entries, wallMs, finishedAt: new Date(context.endTime).toISOString() }, null, 2)}\n`,
   );
-  console.log(`\n${formatSummary(entries, wallMs)}\n`);
+  tell(`\n${formatSummary(entries, wallMs)}\n`, context, options, 'runs');
   exitOneOnFailure(entries, context.taskResults);
 };
+
+/**
+ * Prints to the terminal of the `nx` command that ran the tasks. Without the daemon this hook
+ * runs in that process. With it, in the daemon, whose output goes to its log: the text goes to
+ * the command's own standard output (`/proc/<pid>/fd/1`, Linux), the pid being the one its
+ * tasks wrote their run marks under (NX_INVOCATION_ROOT_PID) during this run.
+ */
+function tell(text: string, context: Parameters<PostTasksExecution>[1], options: NormalizedPluginOptions, kind: MarkKind): void {
+  if (!onNxDaemon()) {
+    console.log(text);
+    return;
+  }
+  const pid = markedRunPid(join(context.workspaceRoot, options.outputDir), context.startTime, kind);
+  if (!pid) return;
+  try {
+    appendFileSync(`/proc/${pid}/fd/1`, `${text}\n`);
+  } catch {
+    // Not Linux, or the command is gone: summary.json still holds it.
+  }
+}
+
+/** The root pid of the run whose tasks wrote marks since it started, from any image's marks. */
+function markedRunPid(recordsRoot: string, since: number, kind: MarkKind): string | undefined {
+  try {
+    for (const image of readdirSync(recordsRoot)) {
+      const dir = join(recordsRoot, image, kind);
+      for (const pid of readdirSync(dir)) {
+        if (/^\d+$/.test(pid) && statSync(join(dir, pid)).mtimeMs >= since - 1000) return pid;
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
 
 /**
  * Nx 23.3 ends a run whose failed task left dependents skipped with 130 (the code of an

@@ -1,4 +1,4 @@
-import { mkdtempSync, utimesSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,13 @@ describe('run marks', () => {
     const old = new Date(Date.now() - 365 * 24 * 3600 * 1000);
     utimesSync(join(dir, 'runs', me), old, old);
     expect(runMark(dir, me)).toBeUndefined();
+  });
+
+  it('takes the place of a file left where the marks’ folder goes, instead of failing on it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'marks-'));
+    writeFileSync(join(dir, 'runs'), 'not a folder');
+    markRun(dir, me, '42');
+    expect(runMark(dir, me)).toBe('42');
   });
 
   it('drops the marks of runs that are gone', () => {

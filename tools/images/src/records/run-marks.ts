@@ -36,6 +36,8 @@ function alive(pid: string): boolean {
 /** Records that this run confirmed the image under `hash`; drops the marks of runs that are gone. */
 export function markRun(recordsDir: string, rootPid: string, hash: string, kind: MarkKind = 'runs'): void {
   const dir = join(recordsDir, kind);
+  // A file where the marks' folder goes (left by hand) is not ours to keep: the folder takes its place.
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) rmSync(dir, { force: true });
   mkdirSync(dir, { recursive: true });
   // Whatever stands at a mark's path (a folder left by hand, say) is not a mark: replaced, never a crash.
   rmSync(join(dir, rootPid), { recursive: true, force: true });

@@ -39,7 +39,7 @@ export default async function updateDigestExecutor(options: UpdateDigestOptions,
     const overridden = DIGEST_KEYS.filter((key) => process.env[key] && process.env[key] !== inFile[key]);
     const from = overridden.length > 0 ? `${overridden.join(' and ')} in the environment` : options.digestsFile;
     const location = locateImage(digests.BASE_IMAGE, process.env.DIGEST_REGISTRY || options.registry);
-    const current = await resolveTagDigest(location);
+    const current = await resolveTagDigest(location, undefined, 'The digests file was not changed.');
     if (current === digests.BASE_DIGEST) {
       console.log(`${from}: ${digests.BASE_IMAGE} is pinned to its current digest ${current}.`);
       return { success: true };
