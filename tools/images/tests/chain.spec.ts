@@ -33,8 +33,8 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
   let cold: Record<string, string | undefined>;
   const { run: engine, imageId, tagsOf, removeRepositories } = engineTools(engineName);
   const timings: Record<string, number> = {};
-  const build = (workspace: TestWorkspace, env?: Record<string, string | undefined>) =>
-    workspace.nx(['run-many', '-t', 'build', '--output-style=stream'], { ...engineEnv(engineName), ...env });
+  const build = (workspace: TestWorkspace, env?: Record<string, string | undefined>, viaPipe = false) =>
+    workspace.nx(['run-many', '-t', 'build', '--output-style=stream'], { ...engineEnv(engineName), ...env }, viaPipe);
 
   beforeAll(async () => {
     await assertEngineReady(engineName);
@@ -123,7 +123,8 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
       for (const daemon of ['false', 'true']) {
         await build(ws, { CONTAINER_CLIENT: logged.client, NX_DAEMON: daemon }); // the daemon starts with this client
         logged.reset();
-        const result = await build(ws, { CONTAINER_CLIENT: logged.client, NX_DAEMON: daemon });
+        // Through a pipe, as in a terminal or a CI runner: with the daemon on, the summary is written to the command's output.
+        const result = await build(ws, { CONTAINER_CLIENT: logged.client, NX_DAEMON: daemon }, true);
         expect(result.exitCode, result.output).toBe(0);
         // One listing, then one inspect of the images under :latest for their hash labels.
         expect(logged.calls(), `daemon ${daemon}`).toEqual([
@@ -204,7 +205,7 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(table).toMatch(/total: 5 images \(3 present, 1 would build, 1 would follow builder\)/);
     // With the Nx daemon on (the hook runs in the daemon, which does not see NX_IMAGES_PLAN): the same table, no summary written.
     try {
-      const daemon = await build(ws, { NX_IMAGES_PLAN: '1', NX_DAEMON: 'true' });
+      const daemon = await build(ws, { NX_IMAGES_PLAN: '1', NX_DAEMON: 'true' }, true);
       expect(daemon.exitCode, daemon.output).toBe(0);
       expect(daemon.output).toMatch(
         /Preview \(nothing was built, tagged or recorded\):[^]*total: 5 images \(3 present, 1 would build, 1 would follow builder\)/,

@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 
 import { join, posix } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
 import { imageRef } from '../core/naming';
-import { runMark, type MarkKind } from '../records/run-marks';
+import { processAgeMs, runMark, type MarkKind } from '../records/run-marks';
 import { formatSummary, type SummaryEntry } from '../core/summary';
 import { metadataPath, readMetadata, removeStamp } from '../records/metadata';
 import { imageDockerfileOf } from './load-graph';
@@ -150,10 +150,12 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
     (context.argv ?? []).some((a) => a === 'run-many' || a === 'affected'),
   );
   entries.sort((a, b) => a.name.localeCompare(b.name));
-  // The run's wall time: from the nx process's start (its graph, hashing and hooks too), not only the tasks'.
-  const wallMs = onNxDaemon()
-    ? context.endTime - context.startTime
-    : Math.max(context.endTime - context.startTime, process.uptime() * 1000);
+  // The run's wall time: from the nx command's start (its graph, hashing and hooks too), not only the tasks'. In the
+  // daemon, the command is the process its tasks marked their run with.
+  const commandPid = onNxDaemon() ? markedRunPid(records, context.startTime, 'runs') : undefined;
+  const age = commandPid ? processAgeMs(commandPid) : undefined;
+  const startedAt = onNxDaemon() ? (age === undefined ? context.startTime : Date.now() - age) : Date.now() - process.uptime() * 1000;
+  const wallMs = Math.max(context.endTime - context.startTime, context.endTime - startedAt);
   const dir = join(context.workspaceRoot, options.outputDir);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -184,19 +186,42 @@ function tell(text: string, context: Parameters<PostTasksExecution>[1], options:
   }
 }
 
-/** The root pid of the run whose tasks wrote marks since it started, from any image's marks. */
+/**
+ * The root pid of the run whose tasks wrote marks since it started: of the marks written since,
+ * the newest one's whose process is still there (marks of earlier runs stay until a build drops them).
+ */
 function markedRunPid(recordsRoot: string, since: number, kind: MarkKind): string | undefined {
+  const marks: { pid: string; at: number }[] = [];
+  let images: string[];
   try {
-    for (const image of readdirSync(recordsRoot)) {
-      const dir = join(recordsRoot, image, kind);
-      for (const pid of readdirSync(dir)) {
-        if (/^\d+$/.test(pid) && statSync(join(dir, pid)).mtimeMs >= since - 1000) return pid;
-      }
-    }
+    images = readdirSync(recordsRoot);
   } catch {
     return undefined;
   }
-  return undefined;
+  for (const image of images) {
+    const dir = join(recordsRoot, image, kind);
+    let pids: string[];
+    try {
+      pids = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const pid of pids) {
+      const at = /^\d+$/.test(pid) ? statSync(join(dir, pid), { throwIfNoEntry: false })?.mtimeMs : undefined;
+      if (at !== undefined && at >= since - 1000) marks.push({ pid, at });
+    }
+  }
+  marks.sort((a, b) => b.at - a.at);
+  return marks.find(({ pid }) => alive(pid))?.pid;
+}
+
+function alive(pid: string): boolean {
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**

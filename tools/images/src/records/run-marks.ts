@@ -24,6 +24,19 @@ function processStart(pid: string): number | undefined {
   }
 }
 
+/** How long ago the process started, in ms, from /proc (Linux: its start in clock ticks against the uptime); undefined elsewhere. */
+export function processAgeMs(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const age = (uptime - startTicks / 100) * 1000;
+    return Number.isFinite(age) && age >= 0 ? age : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function alive(pid: string): boolean {
   try {
     process.kill(Number(pid), 0);

@@ -30,7 +30,11 @@ export interface NxResult {
 export interface TestWorkspace {
   dir: string;
   prefix: string;
-  nx(args: string[], env?: Record<string, string | undefined>): Promise<NxResult>;
+  /**
+   * Runs nx in the copy. `viaPipe`: its output goes through a shell pipe, as in a terminal or a CI
+   * runner, instead of the socket a Node parent gives it.
+   */
+  nx(args: string[], env?: Record<string, string | undefined>, viaPipe?: boolean): Promise<NxResult>;
   read(file: string): string;
   write(file: string, content: string): void;
   append(file: string, content: string): void;
@@ -77,9 +81,11 @@ export function createTestWorkspace(prefix: string): TestWorkspace {
   const workspace: TestWorkspace = {
     dir,
     prefix,
-    async nx(args, env = {}) {
+    async nx(args, env = {}, viaPipe = false) {
       const started = Date.now();
-      const result = await execa(process.execPath, [join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+      const nx = [process.execPath, join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js'), ...args];
+      const [file, argv] = viaPipe ? ['bash', ['-o', 'pipefail', '-c', '"$@" 2>&1 | cat', 'bash', ...nx]] : [nx[0], nx.slice(1)];
+      const result = await execa(file, argv, {
         cwd: dir,
         reject: false,
         all: true,
