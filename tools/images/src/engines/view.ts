@@ -94,13 +94,16 @@ interface Listing {
 
 type Handle = { ref?(): unknown; unref?(): unknown } | null | undefined;
 
-/** Lists with the engine's client; until `hold()`, nothing of it keeps the process open. */
-function list(command: string, args: string[]): Listing {
+/**
+ * Lists with the engine's client; until `hold()`, nothing of it keeps the process open. `partial`:
+ * what it printed counts even when it exits non-zero (an inspect of several refs, one of them absent).
+ */
+function list(command: string, args: string[], partial = false): Listing {
   let handles: Handle[] = [];
   const answer = new Promise<string | undefined>((resolve) => {
     const child = execFile(command, args, { maxBuffer: 64 * 2 ** 20 }, (error, stdout) => {
       clearTimeout(timer);
-      resolve(error ? undefined : stdout);
+      resolve(error && !(partial && stdout) ? undefined : stdout);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), QUERY_TIMEOUT_MS);
     handles = [child, child.stdout as Handle, child.stderr as Handle, timer];
@@ -120,6 +123,8 @@ export interface ViewQuery {
   prefix: string;
   command: { command: string; args: string[] };
   labels: (...ids: string[]) => { command: string; args: string[] };
+  /** `<prefix>/<image>:latest` of the workspace's images, when known: their labels are asked beside the listing, not after it. */
+  latest?: string[];
 }
 
 /** The ids under `:latest` of repositories under the prefix (the images bin/build.sh may claim). */
@@ -137,7 +142,7 @@ export function parseLabels(answer: string | undefined): Map<string, string> {
   return labels;
 }
 
-export function viewQuery(rawOptions: ImagesPluginOptions | undefined): ViewQuery | undefined {
+export function viewQuery(rawOptions: ImagesPluginOptions | undefined, images: string[] = []): ViewQuery | undefined {
   try {
     const options = normalizePluginOptions(rawOptions);
     const settings = resolveEngineSettings(options, process.env);
@@ -146,6 +151,7 @@ export function viewQuery(rawOptions: ImagesPluginOptions | undefined): ViewQuer
       prefix: options.prefix,
       command: engineAdapter(settings.engine, settings.client).listLabelled(HASH_LABEL),
       labels: (...ids) => engineAdapter(settings.engine, settings.client).labelOf(HASH_LABEL, ...ids),
+      ...(images.length > 0 ? { latest: images.map((name) => `${options.prefix}/${name}:${LATEST_TAG}`) } : {}),
     };
   } catch {
     return undefined;
@@ -160,17 +166,24 @@ export function viewQuery(rawOptions: ImagesPluginOptions | undefined): ViewQuer
 function takeView(query: ViewQuery): { view: Promise<string>; hold(): void } {
   const listing = list(query.command.command, query.command.args);
   let held = false;
+  // With the images' names known, their labels are asked at once, beside the listing (an absent
+  // :latest only leaves its image out); else after it, by the ids it found under :latest.
   let inspect: Listing | undefined;
+  if (query.latest?.length) {
+    const command = query.labels(...query.latest);
+    inspect = list(command.command, command.args, true);
+  }
   const view = listing.answer.then(async (answer) => {
     if (answer === undefined) return '';
-    const ids = latestIds(answer, query.prefix);
-    let labels = new Map<string, string>();
-    if (ids.length > 0) {
-      const command = query.labels(...ids);
-      inspect = list(command.command, command.args);
-      if (held) inspect.hold();
-      labels = parseLabels(await inspect.answer);
+    if (!inspect) {
+      const ids = latestIds(answer, query.prefix);
+      if (ids.length > 0) {
+        const command = query.labels(...ids);
+        inspect = list(command.command, command.args, true);
+        if (held) inspect.hold();
+      }
     }
+    const labels = parseLabels(inspect ? await inspect.answer : undefined);
     return [query.header, ...viewLines(answer, query.prefix, labels)].join('\n');
   });
   return {
@@ -197,10 +210,10 @@ const PREFETCH_MAX_AGE_MS = 5_000;
  * engine, client and store. The child does not hold the process open until the hook takes
  * it (a command with no tasks, `nx show projects`, exits without waiting for it).
  */
-export function prefetchEngineView(rawOptions: ImagesPluginOptions | undefined, oneRun: boolean): void {
+export function prefetchEngineView(rawOptions: ImagesPluginOptions | undefined, oneRun: boolean, images: string[] = []): void {
   if (!oneRun || prefetchTried) return;
   prefetchTried = true;
-  const query = viewQuery(rawOptions);
+  const query = viewQuery(rawOptions, images);
   if (query) prefetched = { at: Date.now(), key: keyOf(query), ...takeView(query) };
 }
 

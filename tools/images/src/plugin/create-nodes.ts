@@ -3,6 +3,7 @@ import { logger, servesOneRun } from '../nx/runtime';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { ImageError } from '../core/errors';
+import { imageNameFromPath } from '../core/naming';
 import { createImageInputs, EXECUTOR_PACKAGES, type InputSettings } from '../core/inputs';
 import type { ImageGraph, ImageNode } from '../core/image-graph';
 import { packageLabels } from '../core/oci-labels';
@@ -242,6 +243,17 @@ function withWorkspaceLabels(options: NormalizedPluginOptions, workspaceRoot: st
   return Object.keys(labels).length > 0 ? { ...options, labels } : options;
 }
 
+/** The images' names from their Dockerfiles' paths (those that name none are left to the graph's errors). */
+function imageNames(dockerfiles: readonly string[]): string[] {
+  return dockerfiles.flatMap((file) => {
+    try {
+      return [imageNameFromPath(file)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /**
  * Infers one project per Dockerfile (or Containerfile) under `images/`, named after its
  * folder's path (`images/team/service/Dockerfile` → `team-service`).
@@ -250,7 +262,7 @@ export const createNodes: CreateNodes<ImagesPluginOptions> = [
   DOCKERFILE_GLOB,
   (dockerfiles, rawOptions, context) => {
     // The run's engine listing starts now, beside the graph work; the run's hook takes it.
-    prefetchEngineView(rawOptions, servesOneRun());
+    prefetchEngineView(rawOptions, servesOneRun(), imageNames(dockerfiles));
     const options = withWorkspaceLabels(normalizePluginOptions(rawOptions), context.workspaceRoot);
     const graph = loadImageGraph(context.workspaceRoot, dockerfiles, options.prefix);
     const settingsFor = readInputSettings(context.workspaceRoot, options);

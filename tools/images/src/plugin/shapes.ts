@@ -51,13 +51,15 @@ export function currentShapes(workspaceRoot: string, rawOptions: ImagesPluginOpt
  * Sets each image's shape variable for this run (the pre-tasks hook calls it): Nx hashes the
  * run's value into the image's build, with or without its daemon. When the workspace cannot be
  * read, it sets nothing: createNodes has already failed the images it could not take.
+ * Returns the images' names.
  */
-export function exportShapes(workspaceRoot: string, rawOptions: ImagesPluginOptions | undefined, env: NodeJS.ProcessEnv): void {
+export function exportShapes(workspaceRoot: string, rawOptions: ImagesPluginOptions | undefined, env: NodeJS.ProcessEnv): string[] {
   let shapes: Map<string, string>;
   try {
     shapes = currentShapes(workspaceRoot, rawOptions);
   } catch {
-    return;
+    return [];
   }
   for (const [name, shape] of shapes) env[shapeEnv(name)] = shape;
+  return [...shapes.keys()];
 }

@@ -23,8 +23,8 @@ import { exportShapes } from './shapes';
  */
 export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (rawOptions, context) => {
   // Each image's modes and folders, which Nx's file hashes leave out (plugin/shapes.ts).
-  if (context?.workspaceRoot) exportShapes(context.workspaceRoot, rawOptions, process.env);
-  const query = viewQuery(rawOptions);
+  const images = context?.workspaceRoot ? exportShapes(context.workspaceRoot, rawOptions, process.env) : [];
+  const query = viewQuery(rawOptions, images);
   // Always set (Nx hands what a hook sets to the run): an empty view replaces any the
   // environment inherited, e.g. from an outer `nx` run.
   if (!query) {
