@@ -21,8 +21,18 @@ nl='
 # reads what those parents would do.
 if [ -n "${NX_IMAGES_PLAN:-}" ] && [ -n "${NX_IMAGES_COPIES:-}" ]; then records=; fi
 # A multi-platform image is one image per platform: the full program checks each of them.
-if [ -n "${IMAGE_PLATFORMS:-}${NX_IMAGES_PLATFORMS:-}" ]; then records=; fi
-case " $* " in *" --platforms"*) records= ;; esac
+multi=
+if [ -n "${IMAGE_PLATFORMS:-}${NX_IMAGES_PLATFORMS:-}" ]; then multi=1; fi
+case " $* " in *" --platforms"*) multi=1 ;; esac
+[ -z "$multi" ] || records=
+# Children hash exports.json's bytes: trusted only while they are the ones the program wrote
+# (their sha256 is exports.id's second line); else the program writes them again.
+if [ -n "${NX_IMAGES_EXPORTS:-}" ] && [ -n "$records" ]; then
+  want=
+  { IFS= read -r want && IFS= read -r want; } <"$records/exports.id" 2>/dev/null || want=
+  got=$(sha256sum <"$records/exports.json" 2>/dev/null) || got=
+  [ -n "$want" ] && [ "${got%% *}" = "$want" ] || records=
+fi
 if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] && [ -r "$records/stamp" ] &&
   { [ -z "${NX_IMAGES_EXPORTS:-}" ] || [ -r "$records/exports.json" ]; }; then
   engine=${CONTAINER_ENGINE:-$NX_IMAGES_ENGINE}
@@ -103,9 +113,10 @@ fi
 # The full program. Node reads every certificate NODE_EXTRA_CA_CERTS names as it starts (about
 # 40 ms for a system bundle), yet a build opens no TLS connection of its own: the engine's client
 # talks to registries. So a build starts without it, and the program (build/main.ts) puts it back
-# for the engine's children. A preview asks registries itself, and keeps it.
+# for the engine's children. A preview asks registries itself, and keeps it; so does a
+# multi-platform build, which asks the upstream's registry which platforms it holds.
 case $0 in */*) bin=${0%/*} ;; *) bin=. ;; esac
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -z "${NX_IMAGES_PLAN:-}" ]; then
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -z "${NX_IMAGES_PLAN:-}" ] && [ -z "$multi" ]; then
   NX_IMAGES_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
   export NX_IMAGES_EXTRA_CA_CERTS
   unset NODE_EXTRA_CA_CERTS

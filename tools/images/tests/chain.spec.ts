@@ -117,6 +117,17 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     expect(ws.refs()).toEqual(cold);
   });
 
+  it('writes a damaged exports.json again before runner hashes it: builder and runner stay present, no false reason', async () => {
+    const saved = ws.read('dist/images/builder/exports.json');
+    ws.write('dist/images/builder/exports.json', saved.replace(/sha256:[0-9a-f]/, 'sha256:x'));
+    const result = await build(ws);
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).not.toMatch(/: building /);
+    expect(statuses(ws)).toEqual(Object.fromEntries(CHAIN.map((name) => [name, 'present'])));
+    expect(ws.read('dist/images/builder/exports.json')).toBe(saved);
+    expect(ws.refs()).toEqual(cold);
+  });
+
   it('asks the engine twice on a no-op run, with the Nx daemon off and on: one listing and one label inspect for all images', async () => {
     const logged = loggingClient(engineName);
     try {

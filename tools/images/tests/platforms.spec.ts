@@ -171,15 +171,17 @@ describe('multi-platform images on podman: one image per platform, an OCI index 
     }
   });
 
-  it('refuses an image FROM an upstream that has only the host’s platform, on podman’s own warning, and tags nothing', async () => {
+  it('refuses, before building, an image FROM an upstream that holds only the host’s platform, and tags nothing', async () => {
     // The pinned upstream here is a single linux/amd64 image (debootstrap, docker import): podman
     // takes it for the arm64 build too, warning that the platforms differ.
     ws.write('images/mp-debian/Dockerfile', 'ARG BASE_IMAGE\nARG BASE_DIGEST\nFROM ${BASE_IMAGE}@${BASE_DIGEST}\nRUN true\n');
     try {
       const refused = await ws.nx(['run', 'mp-debian:build', '--output-style=stream'], env);
       expect(refused.exitCode, refused.output).not.toBe(0);
-      expect(refused.output).toMatch(/The linux\/arm64 build of \S+ started FROM an image of another platform/);
-      expect(refused.output).toMatch(/Pin an upstream whose index holds linux\/arm64[^]*\[PLATFORMS_UNSUPPORTED\]/);
+      expect(refused.output).toMatch(/is to be built for linux\/arm64, but its upstream \S+@sha256:[0-9a-f]{64} holds only linux\/amd64/);
+      expect(refused.output).toMatch(/Pin an upstream whose index holds linux\/arm64[^]*Nothing was built\. \[PLATFORMS_UNSUPPORTED\]/);
+      // Refused before the engine: no platform's build started.
+      expect(refused.output).not.toMatch(/STEP 1\/\d+: FROM/);
       expect(await podman.tagsOf(`${PREFIX}/mp-debian`)).toEqual([]);
       expect(ws.meta('mp-debian')).toBeUndefined();
     } finally {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { viewHeader } from '../engines/view';
+import { writeExports } from '../records/metadata';
 
 /**
  * bin/build.sh, the build target's fast path, run for real by sh with a scripted client:
@@ -159,6 +160,16 @@ describe('bin/build.sh, the fast path', () => {
     expect(guard({ BUILD_NX_IMAGES_VIEW: view }, '', ['--target=prod']).output).toMatch(/: present /);
   });
 
+  it('claims an image children copy from only while exports.json holds the bytes the program wrote', () => {
+    const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
+    writeExports(records, `sha256:${ID}`, { '/app': 'sha256:1' });
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_EXPORTS: '/app' }).output).toMatch(/: present /);
+    writeFileSync(join(records, 'exports.json'), '{"/app": "sha256:2"}\n');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_EXPORTS: '/app' }).output).toBe('FULL');
+    writeFileSync(join(records, 'exports.json'), 'garbage');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_EXPORTS: '/app' }).output).toBe('FULL');
+  });
+
   it('hands over at once for an always-built image, a missing stamp or missing exports', () => {
     const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_ALWAYS_BUILD: 'ADD <url>' }).output).toBe('FULL');
@@ -179,7 +190,7 @@ describe('bin/build.sh, the fast path', () => {
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_COPIES: 'builder' }).output).toMatch(/: present /);
   });
 
-  it('starts a build without NODE_EXTRA_CA_CERTS (kept for the program), a preview with it', () => {
+  it('starts a build without NODE_EXTRA_CA_CERTS (kept for the program), a preview and a multi-platform build with it', () => {
     // The stand-in prints what it was handed; Node warns at start about a certificates file it cannot read.
     writeFileSync(
       join(dir, 'pkg/dist/build/main.bundle.js'),
@@ -195,6 +206,8 @@ describe('bin/build.sh, the fast path', () => {
     expect(build.stderr).not.toMatch(/extra certs/i);
     const preview = run({ NX_IMAGES_PLAN: '1' });
     expect(preview.stdout.trim()).toBe(`FULL ${join(dir, 'no-such-ca.pem')} -`);
+    // A multi-platform build asks the upstream's registry which platforms it holds: it keeps them too.
+    expect(run({ IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' }).stdout.trim()).toBe(`FULL ${join(dir, 'no-such-ca.pem')} -`);
     expect(preview.stderr).toMatch(/Ignoring extra certs from .*no-such-ca\.pem/);
   });
 

@@ -100,3 +100,35 @@ export async function putIndex(location: RegistryLocation, entries: IndexEntry[]
   }
   return digest;
 }
+
+/** Index and manifest-list media types: a manifest of one of these lists the platforms it holds. */
+const INDEX_TYPES = [INDEX_TYPE, 'application/vnd.docker.distribution.manifest.list.v2+json'];
+
+/**
+ * The platforms (`os/architecture[/variant]`) an image pinned by digest holds in its registry: each
+ * entry of an index, or the one platform a single manifest's config names. Undefined when the
+ * registry cannot be asked: the caller goes on without knowing.
+ */
+export async function pinnedPlatforms(location: RegistryLocation, env: NodeJS.ProcessEnv = process.env): Promise<string[] | undefined> {
+  const platformOf = (p: { os?: string; architecture?: string; variant?: string }) =>
+    [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+  try {
+    const accept = { Accept: [...INDEX_TYPES, ...IMAGE_MANIFEST_TYPES].join(', ') };
+    const response = await call(location, `manifests/${location.tag}`, { headers: accept }, 'pull', env);
+    if (!response.ok) return undefined;
+    const manifest = (await response.json()) as {
+      mediaType?: string;
+      manifests?: { platform?: { os?: string; architecture?: string; variant?: string } }[];
+      config?: { digest?: string };
+    };
+    const type = response.headers.get('content-type')?.split(';')[0] ?? manifest.mediaType ?? '';
+    if (INDEX_TYPES.includes(type) || manifest.manifests) {
+      return (manifest.manifests ?? []).flatMap((m) => (m.platform ? [platformOf(m.platform)] : []));
+    }
+    if (!manifest.config?.digest) return undefined;
+    const config = await call(location, `blobs/${manifest.config.digest}`, {}, 'pull', env);
+    return config.ok ? [platformOf((await config.json()) as { os?: string; architecture?: string; variant?: string })] : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file';
 import { join } from 'node:path';
-import { IMAGE_RECORD, readDigestMap, readRecord } from './schemas';
+import { IMAGE_RECORD, readRecord } from './schemas';
 
 /**
  * How the executor came to have the image: `present` (already in the engine),
@@ -69,18 +70,25 @@ export function removeStamp(dir: string): void {
 /**
  * `exports.json`: the digests of the paths children copy from this image. Its bytes are an
  * input of those children's hash (Nx `dependentTasksOutputFiles`), so it holds nothing but
- * the digests; `exports.id` says which image they were taken from.
+ * the digests. `exports.id` says which image they were taken from (first line) and the sha256
+ * of exports.json's bytes (second line): bin/build.sh and exportsImageId trust exports.json
+ * only while its bytes are the ones written, so a file edited or damaged by hand is written again
+ * before a child hashes it.
  */
 export function writeExports(dir: string, imageId: string, digests: Record<string, string>): void {
-  writeFileAtomic(join(dir, 'exports.json'), `${JSON.stringify(digests, Object.keys(digests).sort(), 2)}\n`);
-  writeFileSync(join(dir, 'exports.id'), `${imageId}\n`);
+  const text = `${JSON.stringify(digests, Object.keys(digests).sort(), 2)}\n`;
+  writeFileAtomic(join(dir, 'exports.json'), text);
+  writeFileSync(join(dir, 'exports.id'), `${imageId}\n${sha256(text)}\n`);
 }
 
-/** The image id the current `exports.json` was taken from, if any, and only while exports.json holds a map of digests. */
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The image id the current `exports.json` was taken from, if any, and only while its bytes are the ones written. */
 export function exportsImageId(dir: string): string | undefined {
   try {
-    if (!readDigestMap(join(dir, 'exports.json'))) return undefined;
-    return readFileSync(join(dir, 'exports.id'), 'utf8').trim() || undefined;
+    const [id, sum] = readFileSync(join(dir, 'exports.id'), 'utf8').split('\n');
+    if (!id || sum !== sha256(readFileSync(join(dir, 'exports.json'), 'utf8'))) return undefined;
+    return id;
   } catch {
     return undefined;
   }

@@ -99,13 +99,3 @@ export function readRecord<T>(path: string, schema: Schema): T | undefined {
     return undefined;
   }
 }
-
-/** `exports.json`, a map of path (or `<platform> <path>`) to digest; undefined when absent or of another shape. */
-export function readDigestMap(path: string): Record<string, string> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    return isMap(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -13,7 +13,7 @@ import { runEngine } from '../../engines/run-engine';
 import type { BuildSpec, EngineAdapter, LayerCache } from '../../engines/types';
 import { currentInputs } from '../../io/inputs-record';
 import { mismatchedParent, parentNotBuilt, parentRefs, verifiedParents, type VerifiedParent } from './parents';
-import { checkEmulation, heldForEveryPlatform, imageExports } from './platform-images';
+import { checkEmulation, checkUpstreamPlatforms, heldForEveryPlatform, imageExports } from './platform-images';
 import { platformImages, type BuildPlan } from './plan';
 import { warmChildren } from './warm';
 
@@ -200,6 +200,7 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
 async function buildPlatforms(plan: BuildPlan, adapter: EngineAdapter, spec: BuildSpec, parents: VerifiedParent[]): Promise<number> {
   const images = platformImages(plan);
   checkEmulation(plan, process.env);
+  await checkUpstreamPlatforms(plan, process.env);
   for (const [i, image] of images.entries()) {
     console.log(`${plan.options.name}: ${image.platform} (${i + 1} of ${images.length}) as ${image.ref}`);
     const buildArgs = composeBuildArgs(

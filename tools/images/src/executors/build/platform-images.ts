@@ -4,6 +4,8 @@ import { samePlatform, unemulated } from '../../core/platforms';
 import { exportDigests, HASH_LABEL, inspectImage, tagImage } from '../../engines/image-store';
 import { pullIfPresent } from '../../engines/registry';
 import type { EngineAdapter } from '../../engines/types';
+import { pinnedPlatforms } from '../../oci/image-index';
+import { locateImage } from '../../oci/reference';
 import { platformImages, type BuildPlan } from './plan';
 
 /*
@@ -79,5 +81,32 @@ export function checkEmulation(plan: BuildPlan, env: NodeJS.ProcessEnv, dir = '/
       `interpreter is registered with binfmt_misc (${dir}), so its RUN steps would fail with "exec format error".\n` +
       'Install and register qemu (Debian: apt-get install qemu-user-static binfmt-support), or drop the platform from ' +
       'IMAGE_PLATFORMS / the option platforms.',
+  );
+}
+
+/**
+ * Refuses, before any build, a platform the pinned upstream does not hold: asked of its registry
+ * (its index's entries, or a single image's own platform). An upstream the registry cannot be
+ * asked about is built on, and the engine's own platform warning stops a mismatch then.
+ */
+export async function checkUpstreamPlatforms(plan: BuildPlan, env: NodeJS.ProcessEnv): Promise<void> {
+  if (plan.platforms.length === 0 || !plan.digests) return;
+  const { BASE_IMAGE: image, BASE_DIGEST: digest } = plan.digests;
+  let location;
+  try {
+    location = { ...locateImage(image), tag: digest };
+  } catch {
+    return;
+  }
+  const held = await pinnedPlatforms(location, env);
+  if (!held) return;
+  const missing = plan.platforms.filter((platform) => !held.some((h) => samePlatform(h.split('/').slice(0, 2).join('/'), platform)));
+  if (missing.length === 0) return;
+  throw new ImageError(
+    'PLATFORMS_UNSUPPORTED',
+    `Image "${plan.options.name}" is to be built for ${missing.join(', ')}, but its upstream ${image}@${digest} holds only ` +
+      `${held.join(', ') || 'no platform it names'}: its binaries would not run there.\n` +
+      `Pin an upstream whose index holds ${missing.join(', ')} (a manifest list, e.g. the tag's multi-platform digest), or drop ` +
+      `${missing.join(', ')} from IMAGE_PLATFORMS / the option platforms. Nothing was built.`,
   );
 }
