@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { viewHeader } from '../engines/view';
 import { writeExports } from '../records/metadata';
+import { resolveEngineSettings } from '../core/options';
 
 /**
  * bin/build.sh, the build target's fast path, run for real by sh with a scripted client:
@@ -226,3 +227,47 @@ function existsCalls(): boolean {
     return false;
   }
 }
+
+describe('the engine and client the fast path asks, and the program’s resolveEngineSettings, over one matrix', () => {
+  const cases: { CONTAINER_ENGINE: string; CONTAINER_CLIENT: string; engine: 'docker' | 'podman'; client: string }[] = [];
+  for (const CONTAINER_ENGINE of ['', 'docker', 'podman'])
+    for (const CONTAINER_CLIENT of ['', 'BIN/docker', 'BIN/podman', 'OTHER/docker'])
+      for (const engine of ['docker', 'podman'] as const)
+        for (const client of ['', 'OTHER/docker', 'OTHER/podman']) cases.push({ CONTAINER_ENGINE, CONTAINER_CLIENT, engine, client });
+
+  it.each(cases)('%j', (matrix) => {
+    // Clients named docker and podman in two folders, the first on PATH: each logs the path it was run as.
+    for (const folder of ['bin', 'other']) {
+      mkdirSync(join(dir, folder), { recursive: true });
+      for (const name of ['docker', 'podman']) {
+        writeFileSync(join(dir, folder, name), `#!/bin/sh\necho "$0" >>"${dir}/calls"\ncat "${dir}/answer"\n`, { mode: 0o755 });
+      }
+    }
+    const path = (value: string) => value.replace('BIN', join(dir, 'bin')).replace('OTHER', join(dir, 'other'));
+    const env = { CONTAINER_ENGINE: matrix.CONTAINER_ENGINE, CONTAINER_CLIENT: path(matrix.CONTAINER_CLIENT) };
+    let expected: string | undefined;
+    try {
+      const settings = resolveEngineSettings({ engine: matrix.engine, client: path(matrix.client) || undefined }, env);
+      // A bare name is found on PATH, as the engine's client is.
+      expected = settings.client.includes('/') ? settings.client : join(dir, 'bin', settings.client);
+    } catch {
+      expected = undefined; // the program refuses the pair: the fast path asks no client and hands over
+    }
+    const result = guard(
+      {
+        ...env,
+        PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+        NX_IMAGES_ENGINE: matrix.engine,
+        NX_IMAGES_CLIENT: path(matrix.client),
+      },
+      `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`,
+    );
+    if (expected === undefined) {
+      expect(result.calls).toEqual([]);
+      expect(result.output).toBe('FULL');
+    } else {
+      expect(result.calls).toEqual([expected]);
+      expect(result.output).toMatch(/: present /);
+    }
+  });
+});
