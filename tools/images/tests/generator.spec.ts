@@ -43,6 +43,7 @@ describe('nx g @ffreis/nx-images:image and the README graph command', () => {
     ['a name docker refuses', ['Debug2', '--parent=runner'], '"Debug2" cannot name an image: docker takes lowercase', 'images/Debug2'],
     ['an unknown parent', ['extra', '--parent=nope'], '--parent=nope: the workspace has no image "nope"', 'images/extra'],
     ['an upstream by tag alone', ['root2', '--from=debian:bookworm'], 'a root is built from an upstream pinned by digest', 'images/root2'],
+    ['a name of two words, unquoted', ['my', 'image', '--parent=runner'], '"my image" is more than one word', 'images/my'],
   ])('refuses %s, saying what to do, and writes nothing', async (_case, args, message, folder) => {
     const readme = ws.read('README.md');
     const result = await ws.nx(['g', '@ffreis/nx-images:image', ...args, '--no-interactive']);

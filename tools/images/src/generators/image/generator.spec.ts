@@ -76,6 +76,11 @@ describe('nx g @ffreis/nx-images:image', () => {
       /--parent=nope: the workspace has no image "nope".*Images: base, debug-base, runner\. Nothing was written\./,
     ],
     ['an existing image', { name: 'runner', parent: 'base' }, /images\/runner\/Dockerfile already exists/],
+    [
+      'a name of two words, unquoted',
+      { name: 'my', _: ['image'], parent: 'runner' },
+      /"my image" is more than one word[^]*e\.g\. "my-image"/,
+    ],
   ])('refuses %s with a clear error and writes nothing', (_case, options, message) => {
     const before = written();
     expect(() => imageGenerator(tree, options)).toThrow(message);

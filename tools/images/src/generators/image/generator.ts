@@ -82,6 +82,13 @@ export default function imageGenerator(tree: Tree, options: ImageGeneratorOption
   const plugin = readNxJson(tree)?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_PACKAGE);
   const pluginOptions = normalizePluginOptions(typeof plugin === 'object' ? (plugin.options as ImagesPluginOptions) : undefined);
   const { prefix } = pluginOptions;
+  if (options._?.length) {
+    badName(
+      `"${[options.name, ...options._].join(' ')}" is more than one word: Nx took "${options.name}" as the name and ` +
+        `${options._.map((w) => `"${w}"`).join(', ')} as extra arguments. An image name has no spaces: give e.g. ` +
+        `"${[options.name, ...options._].join('-').toLowerCase()}". Nothing was written.`,
+    );
+  }
   const { folders, project } = checkedName(options.name, prefix);
   const dockerfile = `${IMAGES}/${folders}/Dockerfile`;
   if (dockerfileOf(tree, folders)) {

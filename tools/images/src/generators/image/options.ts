@@ -6,4 +6,6 @@ export interface ImageGeneratorOptions {
   parent?: string;
   /** A root: the upstream it is built FROM, `<image>@sha256:<digest>`. */
   from?: string;
+  /** Words Nx found after the name (`nx g …:image my image`): refused, never dropped. */
+  _?: string[];
 }
