@@ -24,7 +24,7 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
   const tools = engineTools(engineName);
   const env = engineEnv(engineName);
   let ws: TestWorkspace;
-  const names = ['own-upstream', 'floating', 'scratch', 'heredoc', 'link', 'staged', 'own-options'];
+  const names = ['own-upstream', 'floating', 'scratch', 'heredoc', 'link', 'staged', 'own-options', 'slow'];
 
   beforeAll(async () => {
     await assertEngineReady(engineName);
@@ -116,6 +116,16 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
     );
     expect(result.output).not.toMatch(/unknown instruction|Unknown instruction/i);
     expect(await tools.tagsOf(`${PREFIX}/${name}`)).toEqual([]);
+  });
+
+  it('says which step a long build is on while Nx, writing to a pipe, shows nothing of it yet', async () => {
+    ws.write('images/slow/Dockerfile', `${PIN}RUN echo ${Date.now()} && sleep 5\n`);
+    const result = await ws.nx(['run', 'slow:build', '--output-style=static'], { ...env, IMAGE_PROGRESS_SECONDS: '1' }, true);
+    expect(result.exitCode, result.output).toBe(0);
+    const beats = result.output.split('\n').filter((line) => /^slow: building for \d+ s, step 2\/2: RUN echo \d+ && sleep 5$/.test(line));
+    expect(beats.length, result.output).toBeGreaterThanOrEqual(2);
+    // Before Nx prints the task's own output, at its end.
+    expect(result.output.indexOf(beats[0])).toBeLessThan(result.output.indexOf('> nx run slow:build'));
   });
 
   it('builds the stage set as `target` in the image’s project.json', async () => {

@@ -36,15 +36,15 @@ export function checkPlatformWarning(spec: BuildSpec, output: string): void {
 }
 
 /** Runs a build, streaming its output; resolves to the exit code. A platform mismatch the engine warns of is an error. */
-export async function buildImage(adapter: EngineAdapter, spec: BuildSpec): Promise<number> {
-  const result = await runEngine(adapter, adapter.build(spec), { stream: true, allowFailure: true });
+export async function buildImage(adapter: EngineAdapter, spec: BuildSpec, onLine?: (line: string) => void): Promise<number> {
+  const result = await runEngine(adapter, adapter.build(spec), { stream: true, allowFailure: true, onLine });
   if (result.exitCode === 0) checkPlatformWarning(spec, `${result.stdout}\n${result.stderr}`);
   if (result.exitCode !== 0 && spec.cache && CACHE_FAILURE.test(result.stderr)) {
     // A layer cache that cannot be written (or read) is a warning, never a failure: build without it.
     console.warn(
       `warning: the layer cache in the registry could not be used (${CACHE_FAILURE.exec(result.stderr)?.[0]}): building without it.`,
     );
-    return (await runEngine(adapter, adapter.build({ ...spec, cache: undefined }), { stream: true, allowFailure: true })).exitCode;
+    return (await runEngine(adapter, adapter.build({ ...spec, cache: undefined }), { stream: true, allowFailure: true, onLine })).exitCode;
   }
   return result.exitCode;
 }

@@ -21,6 +21,8 @@ export interface RunOptions {
   stream?: boolean;
   /** Return a failed result instead of throwing. Default false. */
   allowFailure?: boolean;
+  /** Each line of the child's output (stdout and stderr) as it comes, e.g. to tell a build's current step. */
+  onLine?: (line: string) => void;
 }
 
 /** Runs one engine command whose stdout is binary (a tar stream); throws naming the command on failure. */
@@ -159,13 +161,28 @@ function inputFile(input: string): number {
 }
 
 async function runWith(adapter: EngineAdapter, command: EngineCommand, options: RunOptions, stdin: 'ignore' | number) {
+  const { onLine } = options;
+  // Each line seen as it passes (onLine), then kept (and streamed) unchanged; one transform per stream.
+  const output = () =>
+    [
+      ...(onLine
+        ? [
+            function* (line: unknown) {
+              onLine(String(line));
+              yield line;
+            },
+          ]
+        : []),
+      'pipe',
+      ...(options.stream ? ['inherit'] : []),
+    ] as ['pipe'];
   const result = await execa(command.command, command.args, {
     env: command.env,
     reject: false,
     // A descriptor goes to the child as it is (execa's types list only 3 to 9).
     stdin: stdin as 'ignore',
-    stdout: options.stream ? ['pipe', 'inherit'] : 'pipe',
-    stderr: options.stream ? ['pipe', 'inherit'] : 'pipe',
+    stdout: output(),
+    stderr: output(),
     stripFinalNewline: true,
     timeout: command.timeoutMs,
   });

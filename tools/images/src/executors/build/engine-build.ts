@@ -14,6 +14,7 @@ import type { BuildSpec, EngineAdapter, LayerCache } from '../../engines/types';
 import { currentInputs } from '../../io/inputs-record';
 import { mismatchedParent, parentNotBuilt, parentRefs, verifiedParents, type VerifiedParent } from './parents';
 import { checkEmulation, checkUpstreamPlatforms, heldForEveryPlatform, imageExports } from './platform-images';
+import { startProgress } from './progress';
 import { platformImages, type BuildPlan } from './plan';
 import { warmChildren } from './warm';
 
@@ -166,7 +167,11 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
         plan.registry.layerCache,
       ),
   });
-  const building = plan.platforms.length > 0 ? buildPlatforms(plan, adapter, spec, parents) : buildImage(adapter, spec);
+  // Without a terminal Nx shows the build's output only when it ends: say which step it is on meanwhile.
+  const progress = startProgress(options.name, process.env);
+  const building = (
+    plan.platforms.length > 0 ? buildPlatforms(plan, adapter, spec, parents, progress.line) : buildImage(adapter, spec, progress.line)
+  ).finally(progress.stop);
   // Read while the engine builds (the engine's child is already running): off the critical path.
   const inputs = currentInputs(root, options.name, plan.hash, process.env, parents);
   const exitCode = await building;
@@ -197,7 +202,13 @@ async function build(plan: BuildPlan, adapter: EngineAdapter, buildFacts: BuildF
  * layer cache from the registry: its entries do not say which platform they were built for.
  * On a failure the platforms already built are untagged, so nothing claims a partial build.
  */
-async function buildPlatforms(plan: BuildPlan, adapter: EngineAdapter, spec: BuildSpec, parents: VerifiedParent[]): Promise<number> {
+async function buildPlatforms(
+  plan: BuildPlan,
+  adapter: EngineAdapter,
+  spec: BuildSpec,
+  parents: VerifiedParent[],
+  onLine?: (line: string) => void,
+): Promise<number> {
   const images = platformImages(plan);
   checkEmulation(plan, process.env);
   await checkUpstreamPlatforms(plan, process.env);
@@ -211,7 +222,7 @@ async function buildPlatforms(plan: BuildPlan, adapter: EngineAdapter, spec: Bui
       runEngine(adapter, adapter.removeImages(images.slice(0, i + 1).map((built) => built.ref)), { allowFailure: true });
     let exitCode: number;
     try {
-      exitCode = await buildImage(adapter, { ...spec, tags: [image.ref], platform: image.platform, buildArgs, cache: undefined });
+      exitCode = await buildImage(adapter, { ...spec, tags: [image.ref], platform: image.platform, buildArgs, cache: undefined }, onLine);
     } catch (error) {
       await untagBuilt();
       throw error;
