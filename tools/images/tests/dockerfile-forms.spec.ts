@@ -122,7 +122,7 @@ describe.each(ENGINES)('Dockerfile forms the build reads right, or refuses befor
     ws.write('images/slow/Dockerfile', `${PIN}RUN echo ${Date.now()} && sleep 5\n`);
     const result = await ws.nx(['run', 'slow:build', '--output-style=static'], { ...env, IMAGE_PROGRESS_SECONDS: '1' }, true);
     expect(result.exitCode, result.output).toBe(0);
-    const beats = result.output.split('\n').filter((line) => /^slow: building for \d+ s, step 2\/2: RUN echo \d+ && sleep 5$/.test(line));
+    const beats = result.output.split('\n').filter((line) => /^slow: building for \d+ s, step 2\/\d: RUN echo \d+ && sleep 5$/.test(line));
     expect(beats.length, result.output).toBeGreaterThanOrEqual(2);
     // Before Nx prints the task's own output, at its end.
     expect(result.output.indexOf(beats[0])).toBeLessThan(result.output.indexOf('> nx run slow:build'));
