@@ -1,10 +1,10 @@
 import type { PostTasksExecution, ProjectGraph } from '@nx/devkit';
 import { onNxDaemon, readCachedProjectGraph } from '../nx/runtime';
-import { appendFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
 import { imageRef } from '../core/naming';
-import { processAgeMs, runMark, type MarkKind } from '../records/run-marks';
+import { markedRunPid, processAgeMs, runMark, type MarkKind } from '../records/run-marks';
 import { formatSummary, type SummaryEntry } from '../core/summary';
 import { metadataPath, readMetadata, removeStamp } from '../records/metadata';
 import { imageDockerfileOf } from './load-graph';
@@ -183,44 +183,6 @@ function tell(text: string, context: Parameters<PostTasksExecution>[1], options:
     appendFileSync(`/proc/${pid}/fd/1`, `${text}\n`);
   } catch {
     // Not Linux, or the command is gone: summary.json still holds it.
-  }
-}
-
-/**
- * The root pid of the run whose tasks wrote marks since it started: of the marks written since,
- * the newest one's whose process is still there (marks of earlier runs stay until a build drops them).
- */
-function markedRunPid(recordsRoot: string, since: number, kind: MarkKind): string | undefined {
-  const marks: { pid: string; at: number }[] = [];
-  let images: string[];
-  try {
-    images = readdirSync(recordsRoot);
-  } catch {
-    return undefined;
-  }
-  for (const image of images) {
-    const dir = join(recordsRoot, image, kind);
-    let pids: string[];
-    try {
-      pids = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const pid of pids) {
-      const at = /^\d+$/.test(pid) ? statSync(join(dir, pid), { throwIfNoEntry: false })?.mtimeMs : undefined;
-      if (at !== undefined && at >= since - 1000) marks.push({ pid, at });
-    }
-  }
-  marks.sort((a, b) => b.at - a.at);
-  return marks.find(({ pid }) => alive(pid))?.pid;
-}
-
-function alive(pid: string): boolean {
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -73,3 +73,32 @@ export function runMark(recordsDir: string, rootPid: string, kind: MarkKind = 'r
     return undefined;
   }
 }
+
+/**
+ * The root pid of the run whose tasks wrote marks since it started: of the marks written since,
+ * the newest one's whose process is still there (marks of earlier runs stay until a build drops them).
+ */
+export function markedRunPid(recordsRoot: string, since: number, kind: MarkKind): string | undefined {
+  const marks: { pid: string; at: number }[] = [];
+  let images: string[];
+  try {
+    images = readdirSync(recordsRoot);
+  } catch {
+    return undefined;
+  }
+  for (const image of images) {
+    const dir = join(recordsRoot, image, kind);
+    let pids: string[];
+    try {
+      pids = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const pid of pids) {
+      const at = /^\d+$/.test(pid) ? statSync(join(dir, pid), { throwIfNoEntry: false })?.mtimeMs : undefined;
+      if (at !== undefined && at >= since - 1000) marks.push({ pid, at });
+    }
+  }
+  marks.sort((a, b) => b.at - a.at);
+  return marks.find(({ pid }) => alive(pid))?.pid;
+}
