@@ -7,6 +7,9 @@ const engines = (process.env.TEST_ENGINES || 'docker,podman').split(',').map((na
 // `integration` (real engine, real registry; files run one at a time because they share the
 // engine's store) and `soundness` (the differential corpus against the engines: long, so
 // `npm test` leaves it to `npm run test:soundness`, which CI runs too).
+// Every temporary folder a test makes lives under one folder of the run's, removed at its end.
+const globalSetup = ['tools/images/tests/support/run-tmpdir.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -15,6 +18,7 @@ export default defineConfig({
           name: 'unit',
           include: ['tools/**/src/**/*.spec.ts', 'tools/**/bench/**/*.spec.ts'],
           environment: 'node',
+          globalSetup,
         },
       },
       {
@@ -28,6 +32,7 @@ export default defineConfig({
             ...(engines.includes('podman') ? [] : ['tools/**/tests/platforms.spec.ts']),
           ],
           environment: 'node',
+          globalSetup,
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,
@@ -39,6 +44,7 @@ export default defineConfig({
           name: 'adopt',
           include: ['tools/**/tests/adopt.spec.ts'],
           environment: 'node',
+          globalSetup,
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,
@@ -49,6 +55,7 @@ export default defineConfig({
           name: 'soundness',
           include: ['tools/**/tests/soundness.spec.ts'],
           environment: 'node',
+          globalSetup,
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,
