@@ -1,16 +1,19 @@
 #!/bin/sh
 # The `build` target of every image. Nx runs it inside its own process (nx:run-commands),
-# so a no-op run forks no node per image. The fast path: when the engine holds this
-# hash's image under <repo>:<hash>, with the id the last build recorded and verified (its
-# stamp; an id is the digest of the image's config, labels included), and :latest points
-# at the same image, the image is present and nothing else runs. What the engine holds
-# comes from the view the plugin's preTasksExecution hook took with one query for the
-# whole run (BUILD_NX_IMAGES_VIEW, which carries each image's hash label), or, without a
-# view for this engine and store, from one `image inspect`; either way the image's
-# org.ffreis.nx-hash label must be this hash. Anything else goes to the full program (dist/build/main.bundle.js), which
-# restores, pulls or builds, checks identity and records. Options a project.json sets on
-# the target (`target`) arrive as arguments, which the program reads. NX_IMAGES_PLAN=1 makes
-# the run a preview: the same checks, no tag, no build, no record.
+# so a no-op run forks no node per image. It decides nothing: it compares what the full
+# program (dist/build/main.bundle.js) wrote down with what the engine holds, and claims
+# the image present only when they agree. The program's stamp (records/metadata.ts, one value
+# per line) names the ref it holds for, the image id, the hash label that image carries, the
+# settings key it was verified under, the client to ask and the engine. The image is present
+# when the stamp's ref is this task's (<repository>:<hash>) and the engine holds the stamp's id
+# under the ref and :latest with the stamp's label: read from the view the plugin's
+# preTasksExecution hook took with one query for the whole run (BUILD_NX_IMAGES_VIEW), trusted
+# when its header carries the settings key this environment gives (engines/types.ts settingsKey:
+# the settings as given, not resolved); or else, when the stamp was verified under that same
+# key, from one `image inspect` by the stamp's client. Anything else goes to the full program, which restores, pulls or builds,
+# checks identity and records. A multi-platform image, which the program checks platform by
+# platform, has no stamp. NX_IMAGES_PLAN=1 makes the run a preview: the same checks, no tag,
+# no build, no record.
 set -u
 hash=${NX_TASK_HASH:-}
 records=${NX_IMAGES_RECORDS:-}
@@ -20,11 +23,6 @@ nl='
 # A preview of an image hashed on what it copies from parents asks the full program, which
 # reads what those parents would do.
 if [ -n "${NX_IMAGES_PLAN:-}" ] && [ -n "${NX_IMAGES_COPIES:-}" ]; then records=; fi
-# A multi-platform image is one image per platform: the full program checks each of them.
-multi=
-if [ -n "${IMAGE_PLATFORMS:-}${NX_IMAGES_PLATFORMS:-}" ]; then multi=1; fi
-case " $* " in *" --platforms"*) multi=1 ;; esac
-[ -z "$multi" ] || records=
 # Children hash exports.json's bytes: trusted only while they are the ones the program wrote
 # (their sha256 is exports.id's second line); else the program writes them again.
 if [ -n "${NX_IMAGES_EXPORTS:-}" ] && [ -n "$records" ]; then
@@ -33,21 +31,22 @@ if [ -n "${NX_IMAGES_EXPORTS:-}" ] && [ -n "$records" ]; then
   got=$(sha256sum <"$records/exports.json" 2>/dev/null) || got=
   [ -n "$want" ] && [ "${got%% *}" = "$want" ] || records=
 fi
+id=
 if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] && [ -r "$records/stamp" ] &&
   { [ -z "${NX_IMAGES_EXPORTS:-}" ] || [ -r "$records/exports.json" ]; }; then
-  engine=${CONTAINER_ENGINE:-$NX_IMAGES_ENGINE}
-  if [ -n "${CONTAINER_CLIENT:-}" ]; then client=$CONTAINER_CLIENT
-  elif [ -n "${CONTAINER_ENGINE:-}" ]; then client=$engine
-  else client=${NX_IMAGES_CLIENT:-$engine}; fi
-  # A docker client for podman (or the reverse) is an error the full program explains.
-  case "${client##*/}" in docker | podman) [ "${client##*/}" = "$engine" ] || client= ;; esac
-  id=
-  IFS= read -r id <"$records/stamp" || :
+  # A stamp of fewer lines (half written by hand, or an older plugin's) claims nothing.
+  { IFS= read -r id && IFS= read -r stamped && IFS= read -r label && IFS= read -r key &&
+    IFS= read -r client && IFS= read -r engine; } <"$records/stamp" 2>/dev/null || id=
   id=${id#sha256:}
   ref="$NX_IMAGES_REPOSITORY:$hash"
-  seen=
+  settings="settings1|${CONTAINER_ENGINE:-}|${CONTAINER_CLIENT:-}|${NX_IMAGES_ENGINE:-}|${NX_IMAGES_CLIENT:-}"
+  settings="$settings|${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}"
+  [ -n "$id" ] && [ "$stamped" = "$ref" ] || id=
+fi
+seen=
+if [ -n "$id" ]; then
   # The engine's answer for every image, asked once when the run started
-  # (plugin/engine-view.ts), trusted only for the same engine, client and store.
+  # (engines/view.ts), trusted only when taken under the same settings.
   view=${BUILD_NX_IMAGES_VIEW:-}
   case $view in
   file:*)
@@ -67,47 +66,47 @@ if [ -n "$hash" ] && [ -n "$records" ] && [ -z "${NX_IMAGES_ALWAYS_BUILD:-}" ] &
     fi
     ;;
   esac
-  store="${DOCKER_HOST:-}|${DOCKER_CONTEXT:-}|${CONTAINER_HOST:-}|${CONTAINER_CONNECTION:-}|${CONTAINERS_STORAGE_CONF:-}"
-  header="view1|$engine|$client|$store"
-  if [ -n "$client" ] && [ -n "$view" ] && [ "${view%%"$nl"*}" = "$header" ]; then
+  if [ -n "$view" ] && [ "${view%%"$nl"*}" = "view2|$settings" ]; then
     case "$view$nl" in
     *"$nl$NX_IMAGES_REPOSITORY "*)
       line=${view#*"$nl$NX_IMAGES_REPOSITORY "}
       line=${line%%"$nl"*}
       # <id> <tags of that image in this repository> <its org.ffreis.nx-hash label>: the image
-      # under :latest must carry this hash's tag and this hash as its label.
+      # under :latest must carry this hash's tag and the stamp's label.
       rest=${line#* }
       tags=${rest%% *}
-      label=${rest#"$tags"}
-      label=${label# }
-      case ",$tags," in *",$hash,"*) [ "$label" = "$hash" ] && seen=${line%% *} ;; esac
+      held=${rest#"$tags"}
+      held=${held# }
+      case ",$tags," in *",$hash,"*) [ "$held" = "$label" ] && seen=${line%% *} ;; esac
       ;;
     esac
-  elif [ -n "$client" ]; then
+  elif [ "$key" = "$settings" ] && [ -n "$client" ]; then
+    # No view taken under these settings: the stamp's client is this environment's only when the
+    # stamp was verified under the same settings.
     format='{{.Id}} {{index .Config.Labels "org.ffreis.nx-hash"}}'
     # Bounded as the full program's engine queries are (IMAGE_ENGINE_TIMEOUT): a stuck engine
     # sends the run on to the program, which says so.
     bound=
     command -v timeout >/dev/null 2>&1 && bound="timeout ${IMAGE_ENGINE_TIMEOUT:-300}"
     both=$($bound "$client" image inspect --format "$format" "$ref" "$NX_IMAGES_REPOSITORY:latest" 2>/dev/null)
-    [ "$both" = "$id $hash$nl$id $hash" ] || [ "$both" = "sha256:$id $hash${nl}sha256:$id $hash" ] && seen=$id
+    [ "$both" = "$id $label$nl$id $label" ] || [ "$both" = "sha256:$id $label${nl}sha256:$id $label" ] && seen=$id
   fi
-  if [ -n "$id" ] && [ "${seen#sha256:}" = "$id" ]; then
-    if [ -n "${NX_IMAGES_PLAN:-}" ]; then
-      # A preview: its own mark (children read what their parents would do), never a run mark.
-      [ -d "$records/plans" ] || mkdir -p "$records/plans"
-      echo "$hash present" >"$records/plans/${NX_INVOCATION_ROOT_PID:-0}"
-      # Nx names the task on each line (stream) or above them: the line does not repeat the name.
-      echo "present $ref"
-      exit 0
-    fi
-    # Present only once the run mark is written: a mark that cannot be written (a full disk, a
-    # folder in its place) sends the run on to the full program, which says what and where.
-    [ -d "$records/runs" ] || mkdir -p "$records/runs" 2>/dev/null
-    if { echo "$hash" >"$records/runs/${NX_INVOCATION_ROOT_PID:-0}"; } 2>/dev/null; then
-      echo "$NX_IMAGES_NAME: present $ref ($engine), no build needed"
-      exit 0
-    fi
+fi
+if [ -n "$id" ] && [ "${seen#sha256:}" = "$id" ]; then
+  if [ -n "${NX_IMAGES_PLAN:-}" ]; then
+    # A preview: its own mark (children read what their parents would do), never a run mark.
+    [ -d "$records/plans" ] || mkdir -p "$records/plans"
+    echo "$hash present" >"$records/plans/${NX_INVOCATION_ROOT_PID:-0}"
+    # Nx names the task on each line (stream) or above them: the line does not repeat the name.
+    echo "present $ref"
+    exit 0
+  fi
+  # Present only once the run mark is written: a mark that cannot be written (a full disk, a
+  # folder in its place) sends the run on to the full program, which says what and where.
+  [ -d "$records/runs" ] || mkdir -p "$records/runs" 2>/dev/null
+  if { echo "$hash" >"$records/runs/${NX_INVOCATION_ROOT_PID:-0}"; } 2>/dev/null; then
+    echo "$NX_IMAGES_NAME: present $ref ($engine), no build needed"
+    exit 0
   fi
 fi
 # The full program. Node reads every certificate NODE_EXTRA_CA_CERTS names as it starts (about
@@ -116,6 +115,9 @@ fi
 # for the engine's children. A preview asks registries itself, and keeps it; so does a
 # multi-platform build, which asks the upstream's registry which platforms it holds.
 case $0 in */*) bin=${0%/*} ;; *) bin=. ;; esac
+multi=
+if [ -n "${IMAGE_PLATFORMS:-}${NX_IMAGES_PLATFORMS:-}" ]; then multi=1; fi
+case " $* " in *" --platforms"*) multi=1 ;; esac
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -z "${NX_IMAGES_PLAN:-}" ] && [ -z "$multi" ]; then
   NX_IMAGES_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
   export NX_IMAGES_EXTRA_CA_CERTS

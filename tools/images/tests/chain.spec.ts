@@ -62,6 +62,17 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
       expect(await imageId(meta?.ref as string)).toBe(meta?.imageId);
       expect(await imageId(`${ws.prefix}/${name}:latest`)).toBe(meta?.imageId);
       expect(meta?.engine).toBe(engineName);
+      // What the shell fast path may claim next time, one value per line (records/metadata.ts).
+      const [id, ref, label, key, client, stampedEngine, end] = ws.read(`dist/images/${name}/stamp`).split('\n');
+      expect({ id, ref, label, client: client.split('/').pop(), engine: stampedEngine, end }).toEqual({
+        id: meta?.imageId,
+        ref: meta?.ref,
+        label: meta?.hash,
+        client: engineName,
+        engine: engineName,
+        end: '',
+      });
+      expect(key.split('|')).toHaveLength(10);
     }
     expect(
       ws
@@ -176,16 +187,14 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     try {
       await build(ws, { CONTAINER_CLIENT: logged.client });
       // What an outer run's view would say; this run's hook replaces it.
-      const forged = ws
-        .read('dist/images/runner/stamp')
-        .trim()
-        .replace(/^sha256:/, '');
+      // The stamp (records/metadata.ts): id, ref, label, settings key, client, engine.
+      const [stampedId, , label, key] = ws.read('dist/images/runner/stamp').split('\n');
+      const forged = stampedId.replace(/^sha256:/, '');
       const hash = ws.meta('runner')?.hash;
       await engine(['rmi', '--force', `${ws.prefix}/runner:latest`, `${ws.prefix}/runner:${hash}`]);
-      const header = `view1|${engineName}|${logged.client}|||||`;
       const result = await build(ws, {
         CONTAINER_CLIENT: logged.client,
-        BUILD_NX_IMAGES_VIEW: `${header}\n${ws.prefix}/runner ${forged} latest,${hash}`,
+        BUILD_NX_IMAGES_VIEW: `view2|${key}\n${ws.prefix}/runner ${forged} latest,${hash} ${label}`,
       });
       expect(result.exitCode, result.output).toBe(0);
       expect(statuses(ws)).toMatchObject({ runner: 'restored' });

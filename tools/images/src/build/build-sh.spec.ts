@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { viewHeader } from '../engines/view';
-import { writeExports } from '../records/metadata';
+import { settingsKey } from '../engines/types';
+import { writeExports, writeStamp, type Stamp } from '../records/metadata';
 import { resolveEngineSettings } from '../core/options';
+import { markRun } from '../records/run-marks';
 
 /**
  * bin/build.sh, the build target's fast path, run for real by sh with a scripted client:
@@ -43,7 +45,19 @@ function guard(env: Record<string, string>, inspectAnswer = '', args: string[] =
   return { output: output.trim(), calls };
 }
 
-const header = (env: Record<string, string> = {}) => viewHeader('docker', client, env);
+/** The view header a run with `guard`'s environment (plus `env`) gives. */
+const header = (env: Record<string, string> = {}) => viewHeader({ engine: 'docker' }, { CONTAINER_CLIENT: client, ...env });
+/** A stamp as the program writes it after verifying the image under `guard`'s environment (records/metadata.ts). */
+const stamp = (fields: Partial<Stamp> = {}) =>
+  writeStamp(records, {
+    id: `sha256:${ID}`,
+    ref: `ffreis/base:${HASH}`,
+    label: HASH,
+    key: settingsKey({ engine: 'docker' }, { CONTAINER_CLIENT: client }),
+    client,
+    engine: 'docker',
+    ...fields,
+  });
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'build-sh-'));
@@ -53,10 +67,10 @@ beforeEach(() => {
   writeFileSync(join(dir, 'pkg/dist/build/main.bundle.js'), 'console.log("FULL " + process.argv.slice(2).join(" "));\n');
   records = join(dir, 'records');
   mkdirSync(records);
-  writeFileSync(join(records, 'stamp'), `sha256:${ID}\n`);
   mkdirSync(join(dir, 'bin'));
   client = join(dir, 'bin', 'docker');
   writeFileSync(client, `#!/bin/sh\necho "$*" >>"${dir}/calls"\ncat "${dir}/answer"\n`, { mode: 0o755 });
+  stamp();
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,6 +87,10 @@ describe('bin/build.sh, the fast path', () => {
     expect(result.output).toBe(`base: present ffreis/base:${HASH} (docker), no build needed`);
     expect(result.calls).toEqual([]);
     expect(readFileSync(join(records, 'runs/77'), 'utf8').trim()).toBe(HASH);
+    // The same bytes records/run-marks.ts writes for a build (its one format, which the readers parse).
+    const built = join(dir, 'built');
+    markRun(built, '77', HASH);
+    expect(readFileSync(join(records, 'runs/77'), 'utf8')).toBe(readFileSync(join(built, 'runs/77'), 'utf8'));
   });
 
   it('claims nothing when its run mark cannot be written (a folder in its place): the full program says what and where', () => {
@@ -129,7 +147,8 @@ describe('bin/build.sh, the fast path', () => {
   it('asks the engine itself when the view was taken for another store or client', () => {
     for (const view of [
       `${header({ DOCKER_HOST: 'tcp://elsewhere:2375' })}\nffreis/base ${ID} latest,${HASH} ${HASH}`,
-      `view1|docker|/other/docker|||||\nffreis/base ${ID} latest,${HASH} ${HASH}`,
+      `${viewHeader({ engine: 'docker' }, { CONTAINER_CLIENT: '/other/docker' })}\nffreis/base ${ID} latest,${HASH} ${HASH}`,
+      `view1|docker|${client}|||||\nffreis/base ${ID} latest,${HASH} ${HASH}`,
     ]) {
       rmSync(join(dir, 'calls'), { force: true });
       const result = guard({ BUILD_NX_IMAGES_VIEW: view }, `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`);
@@ -147,17 +166,39 @@ describe('bin/build.sh, the fast path', () => {
   });
 
   it('compares ids with or without the sha256: prefix (podman prints none)', () => {
-    writeFileSync(join(records, 'stamp'), `${ID}\n`);
+    stamp({ id: ID });
     expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}` }).output).toMatch(/: present /);
     expect(guard({}, `${ID} ${HASH}\n${ID} ${HASH}\n`).output).toMatch(/: present /);
   });
 
-  it('hands a multi-platform image to the full program, which checks each platform’s image', () => {
+  it('claims only what the stamp holds: its ref must be this task’s, its settings this environment’s, its lines all there', () => {
     const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
+    const answer = `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`;
     expect(guard({ BUILD_NX_IMAGES_VIEW: view }).output).toMatch(/: present /);
-    expect(guard({ BUILD_NX_IMAGES_VIEW: view, IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' }).output).toBe('FULL');
-    expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLATFORMS: 'linux/arm64' }).output).toBe('FULL');
-    expect(guard({ BUILD_NX_IMAGES_VIEW: view }, '', ['--platforms=linux/arm64']).output).toBe('FULL --platforms=linux/arm64');
+    // A stamp for another hash: the image under this hash was never verified.
+    stamp({ ref: 'ffreis/base:99' });
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view }, answer).output).toBe('FULL');
+    // Verified under other settings (another store): its client is not this run's to ask, but
+    // this run's own view, which shows the stamp's id, label and tags, is proof enough.
+    stamp({ key: settingsKey({ engine: 'docker' }, { CONTAINER_CLIENT: client, DOCKER_HOST: 'tcp://elsewhere:2375' }) });
+    expect(guard({}, answer).output).toBe('FULL');
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view }).output).toMatch(/: present /);
+    // The label the view or the engine shows must be the stamp's.
+    stamp({ label: '99' });
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view }, answer).output).toBe('FULL');
+    // An older plugin's one-line stamp, or one cut short.
+    for (const text of [`sha256:${ID}\n`, `sha256:${ID}\nffreis/base:${HASH}\n${HASH}\n`]) {
+      writeFileSync(join(records, 'stamp'), text);
+      expect(guard({ BUILD_NX_IMAGES_VIEW: view }, answer).output).toBe('FULL');
+    }
+    // None of these asked the engine; the label is compared in the engine's answer too.
+    expect(existsCalls()).toBe(false);
+    stamp({ label: '99' });
+    expect(guard({}, answer).output).toBe('FULL');
+    expect(existsCalls()).toBe(true);
+    // The engine named in the line is the stamp's.
+    stamp({ engine: 'podman-as-recorded' });
+    expect(guard({ BUILD_NX_IMAGES_VIEW: view }).output).toBe(`base: present ffreis/base:${HASH} (podman-as-recorded), no build needed`);
     expect(guard({ BUILD_NX_IMAGES_VIEW: view }, '', ['--target=prod']).output).toMatch(/: present /);
   });
 
@@ -184,6 +225,10 @@ describe('bin/build.sh, the fast path', () => {
     const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
     expect(guard({ BUILD_NX_IMAGES_VIEW: view, NX_IMAGES_PLAN: '1' }).output).toBe(`present ffreis/base:${HASH}`);
     expect(readFileSync(join(records, 'plans/77'), 'utf8').trim()).toBe(`${HASH} present`);
+    // The same bytes the program's preview writes (executors/build/preview.ts through records/run-marks.ts).
+    const previewed = join(dir, 'previewed');
+    markRun(previewed, '77', `${HASH} present`, 'plans');
+    expect(readFileSync(join(records, 'plans/77'), 'utf8')).toBe(readFileSync(join(previewed, 'plans/77'), 'utf8'));
     expect(() => readFileSync(join(records, 'runs/77'))).toThrow();
     expect(guard({ BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,99 ${HASH}`, NX_IMAGES_PLAN: '1' }).output).toBe('FULL');
     // Hashed on what it copies: the full program reads what those parents would do.
@@ -228,14 +273,29 @@ function existsCalls(): boolean {
   }
 }
 
-describe('the engine and client the fast path asks, and the program’s resolveEngineSettings, over one matrix', () => {
-  const cases: { CONTAINER_ENGINE: string; CONTAINER_CLIENT: string; engine: 'docker' | 'podman'; client: string }[] = [];
+describe('the settings key, which the program writes and bin/build.sh compares, over one matrix of settings', () => {
+  type Case = { CONTAINER_ENGINE: string; CONTAINER_CLIENT: string; engine: 'docker' | 'podman'; client: string };
+  const cases: Case[] = [];
   for (const CONTAINER_ENGINE of ['', 'docker', 'podman'])
     for (const CONTAINER_CLIENT of ['', 'BIN/docker', 'BIN/podman', 'OTHER/docker'])
       for (const engine of ['docker', 'podman'] as const)
         for (const client of ['', 'OTHER/docker', 'OTHER/podman']) cases.push({ CONTAINER_ENGINE, CONTAINER_CLIENT, engine, client });
 
-  it.each(cases)('%j', (matrix) => {
+  const path = (value: string) => value.replace('BIN', join(dir, 'bin')).replace('OTHER', join(dir, 'other'));
+  /** The case as the program sees it (plugin options, environment) and as the build target's environment gives it to the shell. */
+  const sides = (matrix: Case) => {
+    const options = { engine: matrix.engine, client: path(matrix.client) || undefined };
+    const env = { CONTAINER_ENGINE: matrix.CONTAINER_ENGINE, CONTAINER_CLIENT: path(matrix.CONTAINER_CLIENT) };
+    const shell = {
+      ...env,
+      PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+      NX_IMAGES_ENGINE: matrix.engine,
+      NX_IMAGES_CLIENT: path(matrix.client),
+    };
+    return { options, env, shell };
+  };
+
+  it.each(cases.map((matrix, i) => [matrix, cases[(i + 1) % cases.length]] as const))('%j', (matrix, other) => {
     // Clients named docker and podman in two folders, the first on PATH: each logs the path it was run as.
     for (const folder of ['bin', 'other']) {
       mkdirSync(join(dir, folder), { recursive: true });
@@ -243,31 +303,44 @@ describe('the engine and client the fast path asks, and the program’s resolveE
         writeFileSync(join(dir, folder, name), `#!/bin/sh\necho "$0" >>"${dir}/calls"\ncat "${dir}/answer"\n`, { mode: 0o755 });
       }
     }
-    const path = (value: string) => value.replace('BIN', join(dir, 'bin')).replace('OTHER', join(dir, 'other'));
-    const env = { CONTAINER_ENGINE: matrix.CONTAINER_ENGINE, CONTAINER_CLIENT: path(matrix.CONTAINER_CLIENT) };
-    let expected: string | undefined;
+    const answer = `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`;
+    const calls = () => {
+      const result = existsCalls() ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean) : [];
+      rmSync(join(dir, 'calls'), { force: true });
+      return result;
+    };
+    const { options, env, shell } = sides(matrix);
+    let settings: ReturnType<typeof resolveEngineSettings> | undefined;
     try {
-      const settings = resolveEngineSettings({ engine: matrix.engine, client: path(matrix.client) || undefined }, env);
-      // A bare name is found on PATH, as the engine's client is.
-      expected = settings.client.includes('/') ? settings.client : join(dir, 'bin', settings.client);
+      settings = resolveEngineSettings(options, env);
     } catch {
-      expected = undefined; // the program refuses the pair: the fast path asks no client and hands over
+      settings = undefined; // the program refuses these settings, so it writes no stamp under them
     }
-    const result = guard(
-      {
-        ...env,
-        PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
-        NX_IMAGES_ENGINE: matrix.engine,
-        NX_IMAGES_CLIENT: path(matrix.client),
-      },
-      `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`,
-    );
-    if (expected === undefined) {
-      expect(result.calls).toEqual([]);
-      expect(result.output).toBe('FULL');
-    } else {
-      expect(result.calls).toEqual([expected]);
-      expect(result.output).toMatch(/: present /);
+    if (settings) {
+      // The stamp as the program writes it (executors/build/record.ts).
+      stamp({ key: settingsKey(options, env), client: settings.client, engine: settings.engine });
+      // Without a view: one inspect, by the client the program resolved (a bare name is found on PATH).
+      const expected = settings.client.includes('/') ? settings.client : join(dir, 'bin', settings.client);
+      const inspected = guard(shell, answer);
+      expect(inspected.output).toBe(`base: present ffreis/base:${HASH} (${settings.engine}), no build needed`);
+      expect(calls()).toEqual([expected]);
+      // With the view the hook took under the same settings: no engine call at all.
+      const viewed = guard(
+        { ...shell, BUILD_NX_IMAGES_VIEW: `${viewHeader(options, env)}\nffreis/base ${ID} latest,${HASH} ${HASH}` },
+        answer,
+      );
+      expect(viewed.output).toMatch(/: present /);
+      expect(calls()).toEqual([]);
     }
+    // Under another case's settings, neither the stamp nor the view is this environment's: the program decides.
+    const next = sides(other);
+    stamp({ key: settingsKey(next.options, next.env), client: 'docker', engine: 'docker' });
+    const view = (options: typeof next.options, env: typeof next.env) =>
+      `${viewHeader(options, env)}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
+    expect(guard({ ...shell, BUILD_NX_IMAGES_VIEW: view(next.options, next.env) }, answer).output).toBe('FULL');
+    expect(calls()).toEqual([]);
+    // A view this run's settings took still proves the stamp's image (a client or store switched since it was verified).
+    if (settings) expect(guard({ ...shell, BUILD_NX_IMAGES_VIEW: view(options, env) }).output).toMatch(/: present /);
+    expect(calls()).toEqual([]);
   });
 });

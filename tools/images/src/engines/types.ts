@@ -12,6 +12,26 @@ export function storeKey(env: Record<string, string | undefined>): string {
   return STORE_ENV.map((key) => env[key] ?? '').join('|');
 }
 
+/**
+ * The settings a run's engine, client and store are decided from, as given, before anything is
+ * decided: CONTAINER_ENGINE, CONTAINER_CLIENT, the plugin's `engine` and `client` (the build
+ * target's NX_IMAGES_ENGINE and NX_IMAGES_CLIENT) and the STORE_ENV values. The program decides
+ * (core/options.ts resolveEngineSettings) and writes this key into the view's header and the
+ * stamp; bin/build.sh writes the same line from its own environment and trusts a view or a stamp
+ * only when theirs is the same. It decides nothing else: which engine and client to ask come
+ * from the stamp.
+ */
+export function settingsKey(options: { engine?: string; client?: string }, env: Record<string, string | undefined>): string {
+  return [
+    'settings1',
+    env.CONTAINER_ENGINE ?? '',
+    env.CONTAINER_CLIENT ?? '',
+    options.engine ?? '',
+    options.client ?? '',
+    storeKey(env),
+  ].join('|');
+}
+
 /** A command line for the engine's client: data only; process/run-engine.ts runs it. */
 export interface EngineCommand {
   command: string;

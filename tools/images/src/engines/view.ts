@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { normalizePluginOptions, resolveEngineSettings, type ImagesPluginOptions } from '../core/options';
 import { HASH_LABEL, LATEST_TAG } from '../core/naming';
 import { engineAdapter } from './index';
-import { storeKey } from './types';
+import { settingsKey } from './types';
 
 /**
  * The variable bin/build.sh reads: what the engine held when the run started. Named
@@ -19,12 +19,12 @@ export const VIEW_ENV = 'BUILD_NX_IMAGES_VIEW';
 const QUERY_TIMEOUT_MS = 10_000;
 
 /**
- * The settings that decide which store an engine client talks to. bin/build.sh trusts a
- * view only when its own settings are the same (with the Nx daemon on, this hook runs in
- * the daemon, whose environment can differ from the run's).
+ * The view's first line: the settings it was taken under (settingsKey). bin/build.sh trusts a
+ * view only when its own settings are the same (with the Nx daemon on, this hook runs in the
+ * daemon, whose environment can differ from the run's).
  */
-export function viewHeader(engine: string, client: string, env: Record<string, string | undefined>): string {
-  return ['view1', engine, client, storeKey(env)].join('|');
+export function viewHeader(options: { engine?: string; client?: string }, env: Record<string, string | undefined>): string {
+  return `view2|${settingsKey(options, env)}`;
 }
 
 /**
@@ -147,7 +147,7 @@ export function viewQuery(rawOptions: ImagesPluginOptions | undefined, images: s
     const options = normalizePluginOptions(rawOptions);
     const settings = resolveEngineSettings(options, process.env);
     return {
-      header: viewHeader(settings.engine, settings.client, process.env),
+      header: viewHeader(options, process.env),
       prefix: options.prefix,
       command: engineAdapter(settings.engine, settings.client).listLabelled(HASH_LABEL),
       labels: (...ids) => engineAdapter(settings.engine, settings.client).labelOf(HASH_LABEL, ...ids),

@@ -53,13 +53,13 @@ describe('the engine listing started while Nx builds the graph', () => {
   it("is the run's view: the hook asks the engine no second time", async () => {
     view.prefetchEngineView({ prefix: 'ffreis' }, true);
     view.prefetchEngineView({ prefix: 'ffreis' }, true);
-    expect(await hook()).toMatch(/^view1\|docker\|.*\nffreis\/base aaa latest 111\n/);
+    expect(await hook()).toMatch(/^view2\|settings1\|[^|]*\|[^|]*\|docker\|.*\nffreis\/base aaa latest 111\n/);
     expect(calls()).toHaveLength(1);
   });
 
   it('is never started in the daemon or a plugin worker, which outlive runs: the hook asks the engine itself', async () => {
     view.prefetchEngineView({ prefix: 'ffreis' }, false);
-    expect(await hook()).toMatch(/^view1\|docker\|/);
+    expect(await hook()).toMatch(/^view2\|settings1\|[^|]*\|[^|]*\|docker\|/);
     expect(calls()).toHaveLength(1);
   });
 
@@ -116,7 +116,7 @@ describe('the engine listing started while Nx builds the graph', () => {
       expect(value).toBe(`file:${file}`);
       expect(view.readView(value)).toBeUndefined();
       while (!existsSync(file) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
-      expect(view.readView(value)).toMatch(/^view1\|docker\|.*\nffreis\/base aaa latest 111\n/);
+      expect(view.readView(value)).toMatch(/^view2\|settings1\|[^|]*\|[^|]*\|docker\|.*\nffreis\/base aaa latest 111\n/);
       expect(view.readView('a view itself')).toBe('a view itself');
     } finally {
       delete daemon.NX_DAEMON;

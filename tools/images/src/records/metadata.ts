@@ -55,11 +55,30 @@ export function removeMetadata(path: string): void {
 }
 
 /**
- * The stamp beside `image.json`: the image id, which the build target's shell fast path
- * (bin/build.sh) compares with what the engine holds under the hash tag and `:latest`.
+ * The stamp beside `image.json`: what the build target's shell fast path (bin/build.sh) may
+ * claim, written last, once the image is verified. One value per line, in this order:
+ * the image id; the ref (`<repository>:<hash>`) it holds for; the hash label the image carries;
+ * the settings key (engines/types.ts settingsKey) it was verified under; the client to ask and
+ * the engine's name. The shell compares, it decides nothing: the ref must be its task's, its
+ * settings key the stamp's and the view's, and the engine must hold the id under the ref and
+ * `:latest` with that label.
  */
-export function writeStamp(dir: string, imageId: string): void {
-  writeFileAtomic(join(dir, 'stamp'), `${imageId}\n`);
+export interface Stamp {
+  id: string;
+  ref: string;
+  label: string;
+  key: string;
+  client: string;
+  engine: string;
+}
+
+/** Fields of a stamp in the order they are written (one per line). */
+export const STAMP_FIELDS = ['id', 'ref', 'label', 'key', 'client', 'engine'] as const satisfies readonly (keyof Stamp)[];
+
+export function writeStamp(dir: string, stamp: Stamp): void {
+  if (STAMP_FIELDS.some((field) => stamp[field].includes('\n')))
+    throw new Error(`a stamp's values are one line each: ${JSON.stringify(stamp)}`);
+  writeFileAtomic(join(dir, 'stamp'), STAMP_FIELDS.map((field) => `${stamp[field]}\n`).join(''));
 }
 
 /** Removes the stamp, so the fast path claims nothing while the image is rebuilt. */

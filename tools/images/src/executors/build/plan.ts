@@ -85,11 +85,6 @@ export function planBuild(options: BuildTargetOptions, root: string, env: NodeJS
     digests: options.digestsFile ? loadDigests(root, options.digestsFile, env) : undefined,
     metaFile: metadataPath(root, options.outputDir, options.name),
     rootPid: env.NX_INVOCATION_ROOT_PID || undefined,
-    heldAtStart: heldAtStart(
-      readView(env[VIEW_ENV]),
-      viewHeader(engine.engine, engine.client, env),
-      imageRepository(options.prefix, options.name),
-      tag,
-    ),
+    heldAtStart: heldAtStart(readView(env[VIEW_ENV]), viewHeader(options, env), imageRepository(options.prefix, options.name), tag),
   };
 }

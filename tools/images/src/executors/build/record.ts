@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
 import type { InputsRecord } from '../../core/why';
 import { inspectImage, tagImage, type ImageFacts } from '../../engines/image-store';
-import { storeKey, type EngineAdapter } from '../../engines/types';
+import { settingsKey, storeKey, type EngineAdapter } from '../../engines/types';
+import { HASH_LABEL } from '../../core/naming';
 import { currentInputs, writeInputsRecord } from '../../io/inputs-record';
 import {
   exportsImageId,
@@ -9,6 +10,7 @@ import {
   readMetadata,
   writeExports,
   writeMetadata,
+  removeStamp,
   writeStamp,
   type ImageStatus,
 } from '../../records/metadata';
@@ -83,6 +85,18 @@ export async function writeRecord(
       finishedAt: new Date().toISOString(),
     });
   }
-  writeStamp(dir, facts.id);
+  // What the shell fast path may claim next time, with what it is to compare. A multi-platform
+  // image is one image per platform, which only the full program checks: it gets no stamp.
+  if (plan.platforms.length > 0) removeStamp(dir);
+  else {
+    writeStamp(dir, {
+      id: facts.id,
+      ref: plan.ref,
+      label: facts.labels[HASH_LABEL] ?? '',
+      key: settingsKey(plan.options, process.env),
+      client: adapter.client,
+      engine: plan.engine.engine,
+    });
+  }
   if (plan.rootPid) markRun(dir, plan.rootPid, plan.hash);
 }
