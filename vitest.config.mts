@@ -29,6 +29,7 @@ export default defineConfig({
           exclude: [
             'tools/**/tests/soundness.spec.ts',
             'tools/**/tests/adopt.spec.ts',
+            'tools/**/tests/readme.spec.ts',
             ...(engines.includes('podman') ? [] : ['tools/**/tests/platforms.spec.ts']),
           ],
           environment: 'node',
@@ -43,6 +44,18 @@ export default defineConfig({
           // Another workspace installs the packed plugin (npm install from the registry): npm run test:adopt.
           name: 'adopt',
           include: ['tools/**/tests/adopt.spec.ts'],
+          environment: 'node',
+          globalSetup,
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          // Every README command, in README order, in a copy of the workspace: npm run test:readme.
+          name: 'readme',
+          include: ['tools/**/tests/readme.spec.ts'],
           environment: 'node',
           globalSetup,
           fileParallelism: false,

@@ -3,25 +3,16 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createNodes } from '../plugin/create-nodes';
+import { readmeCommands } from './readme-rows';
 
 /*
  * Every command the README shows names something that exists: each `npx nx run <project>:<target>`
  * a project and target the workspace has, each `-t` target one some project has, each generator,
  * npm script and file; each variable set before a command is one the code reads. The commands
- * that build are run for real by the integration suites (chain, registry, graph, generator).
+ * are run for real, in README order, by tests/readme.spec.ts (npm run test:readme, in CI).
  */
 const ROOT = join(__dirname, '../../../..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-
-/** The commands in the README: in code spans and in sh blocks, with any leading VAR=value. */
-function commands(): string[] {
-  const found = new Set<string>();
-  const line = /(?:^|[\s`(])((?:[A-Z][A-Z0-9_]*=\S* )*(?:npx nx|npm run|npm test|npm ci|bash) [^`#\n|)"&]*|npm test|npm ci)/g;
-  const blocks = [...readme.matchAll(/```sh\n([^]*?)```/g)].map((m) => m[1]);
-  const spans = [...readme.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
-  for (const text of [...blocks, ...spans]) for (const [, command] of text.matchAll(line)) found.add(command.trim());
-  return [...found];
-}
 
 async function workspaceTargets(): Promise<Map<string, Set<string>>> {
   const nxJson = JSON.parse(readFileSync(join(ROOT, 'nx.json'), 'utf8')) as { plugins: { plugin: string; options: object }[] };
@@ -54,7 +45,13 @@ describe('every command the README shows', async () => {
   const targets = await workspaceTargets();
   const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
   const generators = Object.keys(JSON.parse(readFileSync(join(ROOT, 'tools/images/generators.json'), 'utf8')).generators);
-  const all = commands();
+  const all = readmeCommands(readme);
+
+  it('is for users: at most 250 lines (the rest is in docs/), besides the graph, which grows with each image generated', () => {
+    const graph = /```mermaid\n[^]*?```\n/.exec(readme)?.[0] ?? '';
+    expect(graph).toContain('graph');
+    expect(readme.trimEnd().split('\n').length - graph.split('\n').length + 1).toBeLessThanOrEqual(250);
+  });
 
   it('finds the README’s commands', () => {
     expect(all.length).toBeGreaterThan(20);

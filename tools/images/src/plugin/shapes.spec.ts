@@ -1,17 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shapeEnv } from '../core/inputs';
 import { currentShapes, exportShapes, rememberShapes } from './shapes';
 
-const OPTIONS = { prefix: 'ffreis', digestsFile: 'images/base/digests.env', runImage: 'runner' };
+const REPO = join(__dirname, '../../../..');
+/** The workspace's own prefix: its Dockerfiles name their parents under it (a test's copy has its own). */
+const PREFIX = (
+  JSON.parse(readFileSync(join(REPO, 'nx.json'), 'utf8')) as { plugins: { plugin: string; options?: { prefix?: string } }[] }
+).plugins.find((p) => p.plugin === '@ffreis/nx-images')?.options?.prefix;
+const OPTIONS = { prefix: PREFIX ?? 'ffreis', digestsFile: 'images/base/digests.env', runImage: 'runner' };
 
 describe('image shapes (modes and folders, hashed through an environment variable each run)', () => {
   let root: string;
   beforeAll(() => {
-    const repo = join(__dirname, '../../../..');
+    const repo = REPO;
     root = mkdtempSync(join(tmpdir(), 'nx-images-shapes-'));
     const files = execFileSync('git', ['ls-files', 'images', 'app', '.dockerignore'], { cwd: repo, encoding: 'utf8' })
       .split('\n')
