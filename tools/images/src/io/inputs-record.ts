@@ -3,9 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Minimatch } from 'minimatch';
 import type { InputsRecord } from '../core/why';
-import { writeFileAtomic } from './atomic-file';
 import { nxFileHashes, readCachedProjectGraph, type NxFileHash } from '../nx/runtime';
-import { INPUTS_RECORD, readRecord } from '../records/schemas';
 
 type Input = string | { env?: string; dependentTasksOutputFiles?: string };
 
@@ -75,16 +73,4 @@ export function currentInputs(
     parents: Object.fromEntries(parents.map((p) => [p.name, p.ref])),
     exports,
   };
-}
-
-/**
- * The last run's inputs record (`inputs.json` beside image.json), or undefined when there is
- * none, or it cannot be read or has the wrong shape (rewritten next time).
- */
-export function readInputsRecord(dir: string): InputsRecord | undefined {
-  return readRecord<InputsRecord>(join(dir, 'inputs.json'), INPUTS_RECORD);
-}
-
-export function writeInputsRecord(dir: string, record: InputsRecord): void {
-  writeFileAtomic(join(dir, 'inputs.json'), `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -40,6 +40,13 @@ export function writeProvenance(dir: string, provenance: Provenance): void {
   writeFileAtomic(join(dir, PROVENANCE_FILE), `${JSON.stringify(provenance, null, 2)}\n`);
 }
 
+/** Writes the image's SBOM (CycloneDX JSON) beside image.json; returns its path. */
+export function writeSbom(dir: string, json: string): string {
+  const file = join(dir, SBOM_FILE);
+  writeFileAtomic(file, json);
+  return file;
+}
+
 function versionOf(manifest: string): string {
   try {
     return (JSON.parse(readFileSync(require.resolve(manifest), 'utf8')) as { version: string }).version;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readInputsRecord, writeInputsRecord } from '../io/inputs-record';
+import { readInputsRecord, writeInputsRecord } from './inputs';
 import { readProvenance, writeProvenance, type Provenance } from './attachments';
 import { exportsImageId, readMetadata, writeExports, writeMetadata, type ImageMetadata } from './metadata';
 

@@ -7,7 +7,7 @@ import type { EngineCommand } from '../../engines/types';
 import type { BuildTargetOptions } from '../../core/build-options';
 // vi.mock below is hoisted above this import by vitest.
 import { markRun } from '../../records/run-marks';
-import { readInputsRecord } from '../../io/inputs-record';
+import { readInputsRecord } from '../../records/inputs';
 import { viewHeader } from '../../engines/view';
 import buildExecutor from './executor';
 

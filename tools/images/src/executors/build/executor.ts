@@ -9,7 +9,7 @@ import { HASH_LABEL, inspectImage, tagImage, untagImage, type ImageFacts } from 
 import { pullIfPresent } from '../../engines/registry';
 import { storeKey, type EngineAdapter } from '../../engines/types';
 import { lockTimeoutFrom, withImageLock } from '../../io/image-lock';
-import { readInputsRecord } from '../../io/inputs-record';
+import { readInputsRecord } from '../../records/inputs';
 import { readMetadata, removeMetadata, removeStamp } from '../../records/metadata';
 import { reportFailure } from '../report';
 import { askBuildFacts, buildAndInspect, discardBuild, type BuildFacts } from './engine-build';

@@ -3,7 +3,8 @@ import type { InputsRecord } from '../../core/why';
 import { inspectImage, tagImage, type ImageFacts } from '../../engines/image-store';
 import { settingsKey, storeKey, type EngineAdapter } from '../../engines/types';
 import { HASH_LABEL } from '../../core/naming';
-import { currentInputs, writeInputsRecord } from '../../io/inputs-record';
+import { currentInputs } from '../../io/inputs-record';
+import { writeInputsRecord } from '../../records/inputs';
 import {
   exportsImageId,
   metadataPath,

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { imageRef, SCRATCH_LABEL } from '../../core/naming';
 import { startEngine } from '../../engines/run-engine';
 import type { BuildSpec, EngineAdapter, EngineCommand } from '../../engines/types';
-import { writeFileAtomic } from '../../io/atomic-file';
 import type { InputsRecord } from '../../core/why';
 import { runMark } from '../../records/run-marks';
 import type { BuildPlan } from './plan';
-import { readRecord, WARM_RECORD } from '../../records/schemas';
+import { readWarmRecord, removeWarmRecord, writeWarmRecord, type WarmSpec } from '../../records/warm';
 
 /*
  * Warming a child's layers. When an image is built, each child that was built before from
@@ -29,22 +28,6 @@ import { readRecord, WARM_RECORD } from '../../records/schemas';
  * steps that are still running. IMAGE_WARM_CHILDREN=off turns it off.
  */
 
-/** What a child's next build is expected to be: its last build, minus tags and labels. */
-export interface WarmSpec {
-  engine: string;
-  client: string;
-  dockerfile: string;
-  context: string;
-  target?: string;
-  network?: string;
-  buildArgs: Record<string, string>;
-  /** Each parent's build arg and the ref the last build used. */
-  parents: { name: string; arg: string; ref: string }[];
-  /** Every Dockerfile the build reads (its own, its ancestors'), checked for secret and ssh mounts before warming. */
-  dockerfiles: string[];
-}
-
-const WARM_FILE = 'warm.json';
 const SECRET_OR_SSH = /type\s*=\s*(?:secret|ssh)\b/i;
 
 /** Records how an image was just built, for its parents' next builds to warm; only a build that could be warmed. */
@@ -69,7 +52,7 @@ export function writeWarmSpec(
     parents: parents.map(({ name, arg, ref }) => ({ name, arg, ref })),
     dockerfiles: [...new Set([spec.dockerfile, ...dockerfiles])],
   };
-  writeFileAtomic(join(dir, WARM_FILE), `${JSON.stringify(warm, null, 2)}\n`);
+  writeWarmRecord(dir, warm);
 }
 
 /**
@@ -88,11 +71,7 @@ export function dockerfilesRead(
 }
 
 export function removeWarmSpec(dir: string): void {
-  rmSync(join(dir, WARM_FILE), { force: true });
-}
-
-function readWarmSpec(dir: string): WarmSpec | undefined {
-  return readRecord<WarmSpec>(join(dir, WARM_FILE), WARM_RECORD);
+  removeWarmRecord(dir);
 }
 
 function readsSecrets(dockerfiles: string[]): boolean {
@@ -130,7 +109,7 @@ export function childrenToWarm(plan: BuildPlan, adapter: EngineAdapter, env: Nod
   const builds: WarmBuild[] = [];
   for (const child of entries) {
     if (child === basename(own)) continue;
-    const warm = readWarmSpec(join(recordsRoot, child));
+    const warm = readWarmRecord(join(recordsRoot, child));
     if (!warm || !warm.parents.some((parent) => parent.name === plan.options.name)) continue;
     if (warm.engine !== adapter.name || warm.client !== adapter.client || warm.network !== plan.engine.network) continue;
     const refs = warm.parents.map((parent) => {

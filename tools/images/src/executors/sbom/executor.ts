@@ -1,13 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ImageTargetOptions } from '../shared-options';
-import { dirname, join, relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { ImageError } from '../../core/errors';
 import { cycloneDxSbom, SBOM_SOURCES } from '../../core/sbom';
 import { engineAdapterFor } from '../../engines';
 import { inspectImage, readImageFiles } from '../../engines/image-store';
-import { writeFileAtomic } from '../../io/atomic-file';
 import { metadataPath, readMetadata } from '../../records/metadata';
-import { SBOM_FILE, toolVersions } from '../../records/attachments';
+import { toolVersions, writeSbom } from '../../records/attachments';
 import { reportFailure } from '../report';
 
 export type SbomTargetOptions = ImageTargetOptions;
@@ -36,8 +35,7 @@ export default async function sbomExecutor(options: SbomTargetOptions, context: 
       requirementsLock: files[SBOM_SOURCES.requirementsLock],
       tool: { name: '@ffreis/nx-images', version: toolVersions().nxImages },
     });
-    const file = join(dirname(metaFile), SBOM_FILE);
-    writeFileAtomic(file, json);
+    const file = writeSbom(dirname(metaFile), json);
     console.log(`${options.name}: SBOM (CycloneDX 1.6, ${components} packages) of ${meta.ref}: ${relative(context.root, file)}`);
     return { success: true };
   } catch (error) {
