@@ -233,6 +233,11 @@ describe.each(ENGINES)('the five-image chain on %s', (engineName) => {
     } finally {
       await ws.nx(['daemon', '--stop']);
     }
+    // A bad input (a malformed pin): the preview fails on base, exits 1 (not Nx's 130) and still ends with the table.
+    const bad = await build(ws, { NX_IMAGES_PLAN: '1', BASE_DIGEST: 'sha256:not-a-digest' });
+    expect(bad.exitCode, bad.output).toBe(1);
+    expect(bad.output).toContain('BASE_DIGEST');
+    expect(bad.output).toContain('Preview (nothing was built, tagged or recorded):');
     expect(result.output).not.toMatch(/: building /);
     expect(await tags()).toEqual(before.tags);
     expect(ws.refs()).toEqual(before.refs);
