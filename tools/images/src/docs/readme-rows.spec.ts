@@ -101,3 +101,35 @@ describe('every command the README shows', async () => {
     }
   });
 });
+
+describe('the README’s test command', () => {
+  const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+  const config = readFileSync(join(ROOT, 'vitest.config.mts'), 'utf8');
+  const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+
+  it('runs the unit and integration suites only: the long ones have scripts of their own', () => {
+    expect(scripts.test).toMatch(/vitest run --project unit --project integration /);
+    const integration = /name: 'integration',[^]*?exclude: \[([^\]]*)\]/.exec(config)?.[1] ?? '';
+    for (const suite of ['soundness', 'adopt', 'readme']) {
+      expect(integration, `the integration project leaves ${suite}.spec.ts to npm run test:${suite}`).toContain(`tests/${suite}.spec.ts`);
+      expect(scripts[`test:${suite}`]).toContain(`--project ${suite}`);
+    }
+  });
+
+  it('is what CI runs, and CI runs every other suite after it', () => {
+    const steps = [
+      'npm test',
+      'npm run test:podman',
+      'npm run test:soundness',
+      'npm run test:adopt',
+      'npm run test:readme',
+      'bash .ci/nx24.sh',
+    ];
+    const at = steps.map((step) => ci.search(new RegExp(`^${step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm')));
+    expect(
+      at.every((i) => i >= 0),
+      JSON.stringify(Object.fromEntries(steps.map((s, i) => [s, at[i]]))),
+    ).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+  });
+});
