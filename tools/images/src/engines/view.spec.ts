@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { heldAtStart, latestIds, parseLabels, viewHeader, viewLines } from './view';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { heldAtStart, latestIds, parseLabels, started, viewHeader, viewLines } from './view';
 
 describe('the engine view taken before a run', () => {
   const listing = [
@@ -89,5 +89,19 @@ describe('the engine view taken before a run', () => {
     // Unset and empty are the same setting, as in the shell's ${VAR:-}.
     expect(viewHeader({ engine: 'docker' }, { CONTAINER_ENGINE: '' })).toBe(viewHeader({ engine: 'docker', client: '' }, {}));
     // bin/build.sh compares it with the line it writes from its own environment: build-sh.spec runs both over one matrix.
+  });
+});
+
+describe('the run’s one engine query', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('gives up on a stuck engine within IMAGE_ENGINE_TIMEOUT when that is under 10 s: the run goes on without a view', async () => {
+    vi.stubEnv('IMAGE_ENGINE_TIMEOUT', '1');
+    const stuck = { command: 'sleep', args: ['30'] };
+    const begun = Date.now();
+    const view = await started({ header: 'h', prefix: 'ffreis', command: stuck, labels: () => stuck });
+    expect(view).toBe('');
+    expect(Date.now() - begun).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - begun).toBeLessThan(5_000);
   });
 });

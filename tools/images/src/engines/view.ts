@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { normalizePluginOptions, resolveEngineSettings, type ImagesPluginOptions } from '../core/options';
 import { HASH_LABEL, LATEST_TAG } from '../core/naming';
+import { engineAnswerTimeoutMs } from './commands';
 import { engineAdapter } from './index';
 import { settingsKey } from './types';
 
@@ -15,8 +16,12 @@ import { settingsKey } from './types';
  */
 export const VIEW_ENV = 'BUILD_NX_IMAGES_VIEW';
 
-/** How long the one engine query may take before the run goes on without a view. */
+/**
+ * How long the one engine query may take before the run goes on without a view: 10 s, or less
+ * when IMAGE_ENGINE_TIMEOUT allows the engine less (a stuck engine is then named sooner).
+ */
 const QUERY_TIMEOUT_MS = 10_000;
+const queryTimeoutMs = () => Math.min(QUERY_TIMEOUT_MS, engineAnswerTimeoutMs());
 
 /**
  * The view's first line: the settings it was taken under (settingsKey). bin/build.sh trusts a
@@ -105,7 +110,7 @@ function list(command: string, args: string[], partial = false): Listing {
       clearTimeout(timer);
       resolve(error && !(partial && stdout) ? undefined : stdout);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), QUERY_TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), queryTimeoutMs());
     handles = [child, child.stdout as Handle, child.stderr as Handle, timer];
   });
   for (const handle of handles) handle?.unref?.();
