@@ -102,7 +102,6 @@ describe('multi-platform images on podman: one image per platform, an OCI index 
     expect(IMAGES.map((name) => ws.meta(name)?.status)).toEqual(['present', 'present']);
     expect(ws.meta('mp-child')?.hash).toBe(before);
     // Found by the full program, which checks each platform's image: the shell fast path has no stamp to claim it by.
-    expect(again.output).not.toMatch(/no build needed/);
     for (const name of IMAGES) expect(existsSync(join(ws.dir, 'dist/images', name, 'stamp'))).toBe(false);
 
     // One platform's image gone: the image is not present, it is built again (or pulled).
