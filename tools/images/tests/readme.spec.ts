@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeCommands } from '../src/docs/readme-rows';
 import { assertEngineReady, engineTools } from './support/engine';
 import { startRegistry, type TestRegistry } from './support/registry';
-import { CHAIN, createTestWorkspace, REPO_ROOT, type TestWorkspace } from './support/workspace';
+import { CHAIN, createTestWorkspace, NX_TEST_ENV, REPO_ROOT, type TestWorkspace } from './support/workspace';
 
 /**
  * Every command the README shows, run as a newcomer runs it: in README order, copied into bash
@@ -103,7 +103,7 @@ describe('every command the README shows, run in README order', () => {
       reject: false,
       all: true,
       stdin: 'ignore',
-      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0', CI: 'true' },
+      env: NX_TEST_ENV,
       extendEnv: true,
     });
     const output = String(result.all ?? '');

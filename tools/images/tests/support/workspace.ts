@@ -26,6 +26,16 @@ export interface NxResult {
   durationMs: number;
 }
 
+/** How the tests run Nx: no daemon, cloud or TUI, no cache skipping, no colour, as on CI. */
+export const NX_TEST_ENV: Record<string, string | undefined> = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_SKIP_NX_CACHE: undefined,
+  FORCE_COLOR: '0',
+  CI: 'true',
+};
+
 /** A throwaway copy of the workspace whose images carry their own prefix. */
 export interface TestWorkspace {
   dir: string;
@@ -90,15 +100,7 @@ export function createTestWorkspace(prefix: string): TestWorkspace {
         reject: false,
         all: true,
         stdin: 'ignore',
-        env: {
-          NX_DAEMON: 'false',
-          NX_NO_CLOUD: 'true',
-          NX_TUI: 'false',
-          NX_SKIP_NX_CACHE: undefined,
-          FORCE_COLOR: '0',
-          CI: 'true',
-          ...env,
-        },
+        env: { ...NX_TEST_ENV, ...env },
         extendEnv: true,
       });
       return { exitCode: result.exitCode ?? 1, output: String(result.all ?? ''), durationMs: Date.now() - started };

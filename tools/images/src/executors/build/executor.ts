@@ -18,7 +18,8 @@ import { recordedParents } from './parents';
 import { heldForEveryPlatform, pullPlatforms } from './platform-images';
 import { planBuild, type BuildPlan } from './plan';
 import { moveLatest, writeRecord } from './record';
-import { dockerfilesRead, removeWarmSpec, writeWarmSpec } from './warm';
+import { dockerfilesRead, writeWarmSpec } from './warm';
+import { removeWarmRecord } from '../../records/warm';
 
 /*
  * The build, top to bottom: plan.ts resolves the options and the hash into a plan;
@@ -118,7 +119,7 @@ async function acquireImage(plan: BuildPlan, adapter: EngineAdapter): Promise<vo
   }
   removeMetadata(plan.metaFile);
   removeStamp(dirname(plan.metaFile));
-  removeWarmSpec(dirname(plan.metaFile));
+  removeWarmRecord(dirname(plan.metaFile));
   if (decision.note) console.log(`${name}: ${decision.note.replace('the engine', adapter.name)}`);
   if (decision.restoring)
     console.log(`${name}: ${plan.ref} is recorded in ${relative(plan.root, plan.metaFile)} but missing from ${adapter.name}: restoring it`);

@@ -38,7 +38,7 @@ export function writeWarmSpec(
   parents: { name: string; arg: string; ref: string }[],
   dockerfiles: string[] | undefined,
 ): void {
-  removeWarmSpec(dir);
+  removeWarmRecord(dir);
   if (adapter.name !== 'docker' || !spec.buildkit || spec.platform || spec.secrets?.length || parents.length === 0) return;
   if (!dockerfiles) return;
   const warm: WarmSpec = {
@@ -68,10 +68,6 @@ export function dockerfilesRead(
   return Object.keys(inputs.files)
     .filter((file) => /dockerfile|containerfile/i.test(basename(file)) || basename(file) === own)
     .map((file) => join(plan.root, file));
-}
-
-export function removeWarmSpec(dir: string): void {
-  removeWarmRecord(dir);
 }
 
 function readsSecrets(dockerfiles: string[]): boolean {
