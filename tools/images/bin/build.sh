@@ -50,13 +50,17 @@ if [ -n "$id" ]; then
   view=${BUILD_NX_IMAGES_VIEW:-}
   case $view in
   file:*)
-    # With the Nx daemon the listing runs while Nx prepares the tasks, into this file:
-    # wait for it (2 s at most), then ask the engine. "+" lines are the full program's.
+    # With the Nx daemon the listing runs while Nx prepares the tasks, into this file
+    # (file:<wait>:<path>): wait for it as long as the hook said, in hundredths of a second,
+    # then ask the engine. "+" lines are the full program's.
     file=${view#file:}
+    ticks=${file%%:*}
+    file=${file#*:}
     view=
+    case $ticks in '' | *[!0-9]*) ticks=0 file= ;; esac
     waited=0
-    while [ ! -e "$file" ] && [ "$waited" -lt 200 ]; do
-      sleep 0.01 2>/dev/null || waited=200
+    while [ -n "$file" ] && [ ! -e "$file" ] && [ "$waited" -lt "$ticks" ]; do
+      sleep 0.01 2>/dev/null || waited=$ticks
       waited=$((waited + 1))
     done
     if [ -r "$file" ]; then

@@ -107,27 +107,45 @@ describe('bin/build.sh, the fast path', () => {
     const writer = `sleep 0.3; printf '%s' '${view}' > ${file}.tmp && mv ${file}.tmp ${file}`;
     const background = execFileSync('sh', ['-c', `(${writer}) >/dev/null 2>&1 & echo started`], { encoding: 'utf8' });
     expect(background.trim()).toBe('started');
-    const result = guard({ BUILD_NX_IMAGES_VIEW: `file:${file}` });
+    const result = guard({ BUILD_NX_IMAGES_VIEW: `file:1100:${file}` });
     expect(result.output).toBe(`base: present ffreis/base:${HASH} (docker), no build needed`);
     expect(result.calls).toEqual([]);
     // The last line holds the image with no newline after it: still read.
     writeFileSync(file, `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`);
-    expect(guard({ BUILD_NX_IMAGES_VIEW: `file:${file}` }).calls).toEqual([]);
+    expect(guard({ BUILD_NX_IMAGES_VIEW: `file:1100:${file}` }).calls).toEqual([]);
   });
+
+  it('waits for the view file as long as the hook says, past the 2 s it once allowed (podman lists a large store slower)', () => {
+    const file = join(dir, 'slow-view');
+    const view = `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}`;
+    const writer = `sleep 2.5; printf '%s' '${view}' > ${file}.tmp && mv ${file}.tmp ${file}`;
+    execFileSync('sh', ['-c', `(${writer}) >/dev/null 2>&1 &`]);
+    const started = Date.now();
+    const result = guard({ BUILD_NX_IMAGES_VIEW: `file:600:${file}` });
+    expect(result.calls).toEqual([]);
+    expect(result.output).toMatch(/: present /);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_400);
+  }, 15_000);
 
   it('asks the engine itself when the view file is empty (the engine did not answer) or never comes', () => {
     const file = join(dir, 'empty-view');
     writeFileSync(file, '');
     const answer = `sha256:${ID} ${HASH}\nsha256:${ID} ${HASH}\n`;
-    const empty = guard({ BUILD_NX_IMAGES_VIEW: `file:${file}` }, answer);
+    const empty = guard({ BUILD_NX_IMAGES_VIEW: `file:1100:${file}` }, answer);
     expect(empty.output).toMatch(/: present /);
     expect(empty.calls).toHaveLength(1);
     const started = Date.now();
-    const missing = guard({ BUILD_NX_IMAGES_VIEW: `file:${join(dir, 'never')}` }, answer);
+    const missing = guard({ BUILD_NX_IMAGES_VIEW: `file:50:${join(dir, 'never')}` }, answer);
     expect(missing.output).toMatch(/: present /);
     expect(missing.calls).toHaveLength(2);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
-    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // A value of another shape (no wait) names no file: no wait, the engine is asked.
+    const before = Date.now();
+    const shapeless = guard({ BUILD_NX_IMAGES_VIEW: `file:${file}` }, answer);
+    expect(shapeless.output).toMatch(/: present /);
+    expect(shapeless.calls).toHaveLength(3);
+    expect(Date.now() - before).toBeLessThan(2_000);
   }, 15_000);
 
   it.each([

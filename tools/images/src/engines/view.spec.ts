@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { heldAtStart, latestIds, parseLabels, started, viewHeader, viewLines } from './view';
+import { heldAtStart, latestIds, parseLabels, readView, started, viewFileOf, viewFileValue, viewHeader, viewLines } from './view';
 
 describe('the engine view taken before a run', () => {
   const listing = [
@@ -103,5 +103,18 @@ describe('the run’s one engine query', () => {
     expect(view).toBe('');
     expect(Date.now() - begun).toBeGreaterThanOrEqual(900);
     expect(Date.now() - begun).toBeLessThan(5_000);
+    // The tasks that wait for its file (Nx daemon on) wait as long, and one second more.
+    expect(viewFileValue('/v/1')).toBe('file:200:/v/1');
+  });
+
+  it('names the view file with the tasks’ wait, and reads a value of no other shape as a file', () => {
+    expect(viewFileValue('/v/1')).toBe('file:1100:/v/1');
+    vi.stubEnv('IMAGE_ENGINE_TIMEOUT', '300');
+    expect(viewFileValue('/v/a:b')).toBe('file:1100:/v/a:b');
+    expect(viewFileOf('file:1100:/v/a:b')).toBe('/v/a:b');
+    expect(viewFileOf('file:/v/1')).toBeUndefined();
+    expect(viewFileOf('view2|x')).toBeUndefined();
+    expect(readView('file:/nonexistent')).toBeUndefined();
+    expect(readView('view2|x')).toBe('view2|x');
   });
 });

@@ -239,13 +239,33 @@ export function takePrefetched(query: ViewQuery): Promise<string> | undefined {
 export const VIEW_FILE = 'file:';
 
 /**
+ * `file:<wait>:<path>`: the file a run's view is written to, and how long a task may wait for
+ * it, in hundredths of a second (bin/build.sh counts its waits in those): the listing's own
+ * bound and one second more. The hook writes the file, the view or '' when the engine did not
+ * answer, within that bound, so a slow engine (podman over a large store takes seconds to
+ * list) still gives every task the run's one view; only a daemon that dies mid-run leaves the
+ * tasks waiting that long, and they then ask the engine themselves.
+ */
+export function viewFileValue(file: string): string {
+  return `${VIEW_FILE}${Math.ceil((queryTimeoutMs() + 1_000) / 10)}:${file}`;
+}
+
+/** The path in a `file:<wait>:<path>` value; undefined for a view itself, or a value of another shape. */
+export function viewFileOf(value: string | undefined): string | undefined {
+  const match = value?.startsWith(VIEW_FILE) ? /^(\d+):(.+)$/s.exec(value.slice(VIEW_FILE.length)) : null;
+  return match ? match[2] : undefined;
+}
+
+/**
  * The view a task was handed: the variable itself, or the file it names (bin/build.sh has
  * waited for it). Undefined when there is none yet, or the engine did not answer: ask the engine.
  */
 export function readView(value: string | undefined): string | undefined {
   if (!value?.startsWith(VIEW_FILE)) return value;
+  const file = viewFileOf(value);
+  if (!file) return undefined;
   try {
-    return readFileSync(value.slice(VIEW_FILE.length), 'utf8') || undefined;
+    return readFileSync(file, 'utf8') || undefined;
   } catch {
     return undefined;
   }

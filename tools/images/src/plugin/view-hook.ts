@@ -2,7 +2,7 @@ import type { PreTasksExecution } from '@nx/devkit';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ImagesPluginOptions } from '../core/options';
-import { started, takePrefetched, VIEW_ENV, VIEW_FILE, viewQuery } from '../engines/view';
+import { started, takePrefetched, VIEW_ENV, viewFileValue, viewQuery } from '../engines/view';
 import { servesOneRun, workspaceDataDirectoryOf } from '../nx/runtime';
 import { exportShapes } from './shapes';
 
@@ -17,7 +17,8 @@ import { exportShapes } from './shapes';
  * In a process that outlives the run (the Nx daemon, a plugin worker), the hook does not wait
  * for the answer: the variable names the file the answer is written to (`file:<path>`), and the
  * listing runs while Nx prepares the tasks (about 70 ms of a daemon-on run here). The tasks
- * read that file; bin/build.sh waits for it briefly (2 s at most), then asks the engine itself.
+ * read that file; bin/build.sh waits for it as long as the listing may take (viewFileValue),
+ * then asks the engine itself.
  * Apart from engines/view.ts, which the full build program loads: this module takes Nx's own
  * modules (nx-runtime.ts), which the program must not load at its start.
  */
@@ -43,7 +44,7 @@ export const preTasksExecution: PreTasksExecution<ImagesPluginOptions> = async (
       (view) => writeView(file, view),
       () => writeView(file, ''),
     );
-    process.env[VIEW_ENV] = `${VIEW_FILE}${file}`;
+    process.env[VIEW_ENV] = viewFileValue(file);
   } catch {
     process.env[VIEW_ENV] = await started(query);
   }
