@@ -49,3 +49,22 @@ node -e '
   if (images.length !== 5 || notPresent.length > 0) { console.error("not all present:", JSON.stringify(images)); process.exit(1); }
   console.log("[nx24] all five present");
 '
+
+# Nx 23.3 ends a failed run with the daemon on with 130 (skipped tasks get no result, and the
+# summary hook runs in the daemon, where it cannot turn that into 1); Nx 24 exits 1.
+echo "[nx24] a failed build with the Nx daemon on: exit 1, and the summary reaches the pipe"
+sed -i 's/"Hello, Nx!"/"Hello, broken!"/' app/tests/test_lib.py
+set +e
+NX_DAEMON=true npx nx run-many -t build --output-style=static 2>&1 | tee failed.log
+code=${PIPESTATUS[0]}
+set -e
+NX_DAEMON=true npx nx daemon --stop >/dev/null 2>&1 || :
+if [[ $code -ne 1 ]]; then
+  echo "[nx24] the failed build exited $code, not 1" >&2
+  exit 1
+fi
+if ! grep -Eq '^  builder +failed .*\(its output is above\)' failed.log || ! grep -Eq '^  runner +skipped .*\(parent builder failed\)' failed.log; then
+  echo "[nx24] the failed build's summary did not reach the pipe" >&2
+  exit 1
+fi
+echo "[nx24] exit 1, with the summary"

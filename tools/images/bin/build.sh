@@ -96,11 +96,16 @@ if [ -n "$id" ]; then
     [ "$both" = "$id $label$nl$id $label" ] || [ "$both" = "sha256:$id $label${nl}sha256:$id $label" ] && seen=$id
   fi
 fi
+# The run's key: the pid of its outermost nx process, as nx/runtime.ts's invocationRootPid reads it
+# (Nx 23: NX_INVOCATION_ROOT_PID; Nx 24: the first of NX_INVOCATION_ANCESTOR_PIDS).
+ancestors=${NX_INVOCATION_ANCESTOR_PIDS:-}
+run=${NX_INVOCATION_ROOT_PID:-${ancestors%%,*}}
+case $run in '' | *[!0-9]*) run=0 ;; esac
 if [ -n "$id" ] && [ "${seen#sha256:}" = "$id" ]; then
   if [ -n "${NX_IMAGES_PLAN:-}" ]; then
     # A preview: its own mark (children read what their parents would do), never a run mark.
     [ -d "$records/plans" ] || mkdir -p "$records/plans"
-    echo "$hash present" >"$records/plans/${NX_INVOCATION_ROOT_PID:-0}"
+    echo "$hash present" >"$records/plans/$run"
     # Nx names the task on each line (stream) or above them: the line does not repeat the name.
     echo "present $ref"
     exit 0
@@ -108,7 +113,7 @@ if [ -n "$id" ] && [ "${seen#sha256:}" = "$id" ]; then
   # Present only once the run mark is written: a mark that cannot be written (a full disk, a
   # folder in its place) sends the run on to the full program, which says what and where.
   [ -d "$records/runs" ] || mkdir -p "$records/runs" 2>/dev/null
-  if { echo "$hash" >"$records/runs/${NX_INVOCATION_ROOT_PID:-0}"; } 2>/dev/null; then
+  if { echo "$hash" >"$records/runs/$run"; } 2>/dev/null; then
     echo "$NX_IMAGES_NAME: present $ref ($engine), no build needed"
     exit 0
   fi

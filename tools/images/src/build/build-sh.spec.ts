@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { settingsKey } from '../engines/types';
 import { writeExports, writeStamp, type Stamp } from '../records/metadata';
 import { resolveEngineSettings } from '../core/options';
 import { markRun } from '../records/run-marks';
+import { invocationRootPid } from '../nx/runtime';
 
 /**
  * bin/build.sh, the build target's fast path, run for real by sh with a scripted client:
@@ -91,6 +92,22 @@ describe('bin/build.sh, the fast path', () => {
     const built = join(dir, 'built');
     markRun(built, '77', HASH);
     expect(readFileSync(join(records, 'runs/77'), 'utf8')).toBe(readFileSync(join(built, 'runs/77'), 'utf8'));
+  });
+
+  it.each([
+    ['Nx 23: the root pid', { NX_INVOCATION_ROOT_PID: '77' }, '77'],
+    ['Nx 24: the one ancestor', { NX_INVOCATION_ROOT_PID: '', NX_INVOCATION_ANCESTOR_PIDS: '4242' }, '4242'],
+    ['Nx 24 nested: the outermost ancestor', { NX_INVOCATION_ROOT_PID: '', NX_INVOCATION_ANCESTOR_PIDS: '4242,5151' }, '4242'],
+    ['both: the root pid', { NX_INVOCATION_ROOT_PID: '77', NX_INVOCATION_ANCESTOR_PIDS: '4242' }, '77'],
+    ['neither', { NX_INVOCATION_ROOT_PID: '' }, undefined],
+    ['not a pid', { NX_INVOCATION_ROOT_PID: '7x' }, undefined],
+    ['an empty first ancestor', { NX_INVOCATION_ROOT_PID: '', NX_INVOCATION_ANCESTOR_PIDS: ',5151' }, undefined],
+  ])('keys its run mark by the run’s root pid as the program reads it (%s)', (_, env, pid) => {
+    expect(invocationRootPid(env)).toBe(pid);
+    const result = guard({ ...env, BUILD_NX_IMAGES_VIEW: `${header()}\nffreis/base ${ID} latest,${HASH} ${HASH}` });
+    expect(result.calls).toEqual([]);
+    // The program writes no mark without a pid; the shell keys its own by 0.
+    expect(readdirSync(join(records, 'runs'))).toEqual([pid ?? '0']);
   });
 
   it('claims nothing when its run mark cannot be written (a folder in its place): the full program says what and where', () => {

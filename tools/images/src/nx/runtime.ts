@@ -108,3 +108,14 @@ export function servesOneRun(): boolean {
 export function onNxDaemon(): boolean {
   return Boolean((globalThis as { NX_DAEMON?: unknown }).NX_DAEMON);
 }
+
+/**
+ * The pid of this run's outermost `nx` process, which Nx hands to every task: the key of the run's
+ * marks (records/run-marks.ts) and the process whose output progress and the daemon's summary go to.
+ * Nx 23 names it NX_INVOCATION_ROOT_PID; Nx 24 passes NX_INVOCATION_ANCESTOR_PIDS, outermost first.
+ * bin/build.sh reads the same two (build-sh.spec checks both sides over one set of cases).
+ */
+export function invocationRootPid(env: NodeJS.ProcessEnv): string | undefined {
+  const pid = env.NX_INVOCATION_ROOT_PID || env.NX_INVOCATION_ANCESTOR_PIDS?.split(',')[0];
+  return pid && /^\d+$/.test(pid) ? pid : undefined;
+}

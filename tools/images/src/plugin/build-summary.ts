@@ -1,5 +1,5 @@
 import type { PostTasksExecution, ProjectGraph } from '@nx/devkit';
-import { onNxDaemon, readCachedProjectGraph } from '../nx/runtime';
+import { invocationRootPid, onNxDaemon, readCachedProjectGraph } from '../nx/runtime';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { normalizePluginOptions, type ImagesPluginOptions, type NormalizedPluginOptions } from '../core/options';
@@ -74,7 +74,7 @@ function previewTable(options: NormalizedPluginOptions, context: Parameters<Post
   // In the Nx daemon, the run's pid is the one its tasks wrote their preview marks under.
   const rootPid = onNxDaemon()
     ? markedRunPid(join(context.workspaceRoot, options.outputDir), context.startTime, 'plans')
-    : process.env.NX_INVOCATION_ROOT_PID || String(process.pid);
+    : (invocationRootPid(process.env) ?? String(process.pid));
   if (!rootPid) return;
   const entries: SummaryEntry[] = [];
   for (const result of Object.values(context.taskResults)) {
@@ -170,7 +170,7 @@ export const postTasksExecution: PostTasksExecution<ImagesPluginOptions> = async
  * Prints to the terminal of the `nx` command that ran the tasks. Without the daemon this hook
  * runs in that process. With it, in the daemon, whose output goes to its log: the text goes to
  * the command's own standard output (`/proc/<pid>/fd/1`, Linux), the pid being the one its
- * tasks wrote their run marks under (NX_INVOCATION_ROOT_PID) during this run.
+ * tasks wrote their run marks under (invocationRootPid) during this run.
  */
 function tell(text: string, context: Parameters<PostTasksExecution>[1], options: NormalizedPluginOptions, kind: MarkKind): void {
   if (!onNxDaemon()) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 /**
  * Run marks: `dist/images/<name>/runs/<root pid>` holds the hash an image was built or
  * found present under in the Nx run whose root process has that pid (Nx passes it to
- * every task as NX_INVOCATION_ROOT_PID). A child builds only from a parent confirmed in
+ * every task: nx/runtime.ts's invocationRootPid). A child builds only from a parent confirmed in
  * its own run, so `--exclude-task-dependencies` can never hand it a stale parent.
  * A preview (NX_IMAGES_PLAN) keeps its own marks in `plans/`: `<hash> <what it would do>`,
  * which never count as a build.

@@ -7,6 +7,7 @@ import { loadDigests } from '../../io/load-digests';
 import { heldAtStart, readView, VIEW_ENV, viewHeader } from '../../engines/view';
 import { metadataPath } from '../../records/metadata';
 import type { BuildTargetOptions } from '../../core/build-options';
+import { invocationRootPid } from '../../nx/runtime';
 
 /** Everything one build needs, resolved and validated before any engine call. */
 export interface BuildPlan {
@@ -84,7 +85,7 @@ export function planBuild(options: BuildTargetOptions, root: string, env: NodeJS
     registry: resolveRegistrySettings(options, env),
     digests: options.digestsFile ? loadDigests(root, options.digestsFile, env) : undefined,
     metaFile: metadataPath(root, options.outputDir, options.name),
-    rootPid: env.NX_INVOCATION_ROOT_PID || undefined,
+    rootPid: invocationRootPid(env),
     heldAtStart: heldAtStart(readView(env[VIEW_ENV]), viewHeader(options, env), imageRepository(options.prefix, options.name), tag),
   };
 }

@@ -1,4 +1,5 @@
 import { appendFileSync, constants, readFileSync, readlinkSync } from 'node:fs';
+import { invocationRootPid } from '../../nx/runtime';
 
 const { O_APPEND } = constants;
 
@@ -25,8 +26,8 @@ export function progressEveryMs(env: NodeJS.ProcessEnv): number {
  * A terminal is left to Nx, which draws there; a streamed run shows the build's own lines.
  */
 export function progressTarget(env: NodeJS.ProcessEnv): string | undefined {
-  const pid = env.NX_INVOCATION_ROOT_PID;
-  if (!pid || !/^\d+$/.test(pid) || env.NX_STREAM_OUTPUT === 'true' || progressEveryMs(env) === 0) return undefined;
+  const pid = invocationRootPid(env);
+  if (!pid || env.NX_STREAM_OUTPUT === 'true' || progressEveryMs(env) === 0) return undefined;
   const target = `/proc/${pid}/fd/1`;
   try {
     const link = readlinkSync(target);
