@@ -96,6 +96,8 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
   let server: Server;
   let payload = 'remote payload 1\n';
   let mutation = 0;
+  /** Every ground-truth image: each mutation moves its tag to a new one (podman's, built without cache, are whole copies). */
+  const groundTruthIds = new Set<string>();
 
   /**
    * Plain engine builds of the corpus (parents first, up to eight at a time), without our
@@ -133,6 +135,7 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
     const result = await execa(clientOf(engineName), args, { env: { DOCKER_BUILDKIT: '1' }, reject: false, all: true });
     if (result.exitCode !== 0) throw new Error(`ground truth for ${image.name} failed:\n${result.all}`);
     const id = String(result.stdout).trim().split('\n').pop() as string;
+    groundTruthIds.add(id);
     if (engineName !== 'podman') return id.replace(/^sha256:/, '');
     // podman's docker-format config names the build container, new on every run of a step:
     // the image's identity here is what it holds and runs with, its layers and its config.
@@ -174,6 +177,7 @@ describe.each(ENGINES)('soundness against the engine: every change the engine se
 
   afterAll(async () => {
     await tools.removeRepositories(corpus.flatMap((image) => [`${PREFIX}/${image.name}`, `${GT}/${image.name}`]));
+    await tools.removeImages(groundTruthIds);
     ws?.remove();
     await new Promise((resolve) => server?.close(resolve));
   });
@@ -302,6 +306,7 @@ describe('soundness and precision on the shipped chain (docker)', () => {
     },
   ];
   let ws: TestWorkspace;
+  const groundTruthIds = new Set<string>();
 
   async function groundTruth(): Promise<Record<string, string>> {
     const ids: Record<string, string> = {};
@@ -313,6 +318,7 @@ describe('soundness and precision on the shipped chain (docker)', () => {
       const result = await execa(clientOf('docker'), [...args, ws.dir], { env: { DOCKER_BUILDKIT: '1' }, reject: false, all: true });
       if (result.exitCode !== 0) throw new Error(`ground truth for ${image.name} failed:\n${result.all}`);
       ids[image.name] = String(result.stdout).trim();
+      groundTruthIds.add(ids[image.name]);
     }
     return ids;
   }
@@ -346,6 +352,7 @@ describe('soundness and precision on the shipped chain (docker)', () => {
 
   afterAll(async () => {
     await tools.removeRepositories(CHAIN_IMAGES.flatMap((image) => [`${PREFIX}/${image.name}`, `${GT}/${image.name}`]));
+    await tools.removeImages(groundTruthIds);
     ws?.remove();
   });
 

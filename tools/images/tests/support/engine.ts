@@ -52,6 +52,15 @@ export function engineTools(engineName: EngineName) {
       const refs = (await Promise.all(repositories.map(tools.tagsOf))).flat();
       if (refs.length > 0) await tools.run(['rmi', '--force', ...refs]);
     },
+    /**
+     * Removes images by id that a test built and then moved a tag away from (left untagged, out of
+     * any repository removeRepositories reads): only those the engine still holds, never forced,
+     * so an image someone tagged meanwhile stays.
+     */
+    async removeImages(ids: Iterable<string>): Promise<void> {
+      const held = (await Promise.all([...new Set(ids)].map(tools.imageId))).filter((id): id is string => Boolean(id));
+      if (held.length > 0) await tools.run(['rmi', ...held]);
+    },
   };
   return tools;
 }
