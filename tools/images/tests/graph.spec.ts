@@ -39,7 +39,7 @@ describe('the inferred image graph', () => {
     // A task that prints the view's header: the hook's variable reaches the run's tasks. With
     // the daemon it names the file the listing is written to, beside Nx's start: waited for.
     const probe =
-      `v=$${VIEW_ENV}; f=\${v#file:}; ` +
+      `v=$${VIEW_ENV}; f=\${v#file:}; f=\${f#*:}; ` +
       'case $v in file:*) n=0; while [ ! -s "$f" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n+1)); done; head -1 "$f" ;; ' +
       '*) printf "%s\\n" "$v" | head -1 ;; esac';
     ws.write('probe/project.json', JSON.stringify({ name: 'probe', targets: { view: { command: probe } } }));
